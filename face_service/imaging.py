@@ -1,0 +1,50 @@
+"""Turn request bytes into an RGB array, enforcing the Face API's image rules first.
+
+JPEG, PNG, GIF (first frame) and BMP; 36 to 4096 pixels a side. The header is read before any
+pixel is decoded, so a 20,000 x 20,000 image is refused without allocating it, and truncated
+files are refused rather than padded with grey.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from face_service import errors
+
+FORMATS: frozenset[str] = frozenset({"JPEG", "PNG", "GIF", "BMP"})
+
+
+def decode_image(data: bytes, *, min_side: int = 36, max_side: int = 4096) -> np.ndarray:
+    """Decode ``data`` to a ``uint8`` RGB array ``[H, W, 3]``, upright per its EXIF orientation.
+
+    Raises :class:`~face_service.errors.FaceApiError` (``InvalidImage`` or ``InvalidImageSize``).
+    """
+    if not data:
+        raise errors.image_too_small("The request body is empty.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=sorted(FORMATS))
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        if isinstance(exc, (Image.DecompressionBombError, Image.DecompressionBombWarning)):
+            raise errors.image_too_big(str(exc)) from None
+        raise errors.invalid_image("Supported formats are JPEG, PNG, GIF and BMP.") from None
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise errors.invalid_image(f"({exc})") from None
+    width, height = image.size
+    if width > max_side or height > max_side:
+        raise errors.image_too_big(f"The image is {width}x{height}; at most {max_side}x{max_side} is allowed.")
+    if width < min_side or height < min_side:
+        raise errors.image_too_small(f"The image is {width}x{height}; at least {min_side}x{min_side} is required.")
+    try:
+        image.load()
+        if image.format == "JPEG":
+            image = ImageOps.exif_transpose(image)
+        rgb = image.convert("RGB")
+    except (OSError, ValueError, SyntaxError, EOFError) as exc:
+        raise errors.invalid_image(f"The image data is damaged or truncated ({exc}).") from None
+    return np.asarray(rgb, dtype=np.uint8)

@@ -1,0 +1,16 @@
+"""Model adapters: one small interface per task, with the open offline models behind them."""
+
+from face_service.models.base import (
+    AgeGender,
+    AgeGenderEstimator,
+    Detection,
+    EmotionClassifier,
+    FaceDetector,
+    EMOTION_NAMES,
+)
+from face_service.models.registry import build_age_gender, build_detector, build_emotion
+
+__all__ = [
+    "AgeGender", "AgeGenderEstimator", "Detection", "EmotionClassifier", "FaceDetector", "EMOTION_NAMES",
+    "build_age_gender", "build_detector", "build_emotion",
+]

