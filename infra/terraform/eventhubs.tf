@@ -1,0 +1,34 @@
+# FrameEvent v1 transport: the function sends, Stream Analytics reads. Entra ID only.
+
+resource "azurerm_eventhub_namespace" "main" {
+  name                = local.names.eventhub_namespace
+  location            = azurerm_resource_group.main.location
+  resource_group_name = azurerm_resource_group.main.name
+  sku                 = "Standard"
+  capacity            = var.eventhub_capacity
+
+  auto_inflate_enabled     = var.eventhub_maximum_throughput_units > var.eventhub_capacity
+  maximum_throughput_units = var.eventhub_maximum_throughput_units > var.eventhub_capacity ? var.eventhub_maximum_throughput_units : null
+
+  # SAS keys are disabled: the function sends and Stream Analytics receives with managed identities.
+  local_authentication_enabled  = false
+  minimum_tls_version           = "1.2"
+  public_network_access_enabled = true
+
+  tags = local.tags
+}
+
+resource "azurerm_eventhub" "events" {
+  name              = local.eventhub_name
+  namespace_id      = azurerm_eventhub_namespace.main.id
+  partition_count   = var.eventhub_partition_count
+  message_retention = var.eventhub_message_retention_days
+}
+
+resource "azurerm_eventhub_consumer_group" "stream_analytics" {
+  name                = "stream-analytics"
+  namespace_name      = azurerm_eventhub_namespace.main.name
+  eventhub_name       = azurerm_eventhub.events.name
+  resource_group_name = azurerm_resource_group.main.name
+  user_metadata       = "Reserved for the Stream Analytics job input 'frames'."
+}

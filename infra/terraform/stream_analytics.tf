@@ -1,0 +1,118 @@
+# The Stream Analytics job. Its query is the project's own file (one source of truth, tested
+# locally with `footfall asa test`); the aliases below are the ones the query uses.
+
+locals {
+  asa_query_path = "${local.stream_analytics_dir}/footfall.asaql"
+}
+
+resource "azurerm_stream_analytics_job" "main" {
+  name                = local.names.stream_analytics
+  resource_group_name = azurerm_resource_group.main.name
+  location            = azurerm_resource_group.main.location
+  sku_name            = "Standard"
+  streaming_units     = var.asa_streaming_units
+  compatibility_level = "1.2"
+  data_locale         = "en-US"
+
+  events_late_arrival_max_delay_in_seconds = var.asa_late_arrival_seconds
+  events_out_of_order_max_delay_in_seconds = 60
+  events_out_of_order_policy               = "Adjust"
+  output_error_policy                      = "Stop"
+
+  transformation_query = file(local.asa_query_path)
+
+  identity {
+    type = "SystemAssigned"
+  }
+
+  tags = local.tags
+}
+
+# --- Inputs ------------------------------------------------------------------------------------
+
+resource "azurerm_stream_analytics_stream_input_eventhub_v2" "frames" {
+  name                         = "frames"
+  stream_analytics_job_id      = azurerm_stream_analytics_job.main.id
+  servicebus_namespace         = azurerm_eventhub_namespace.main.name
+  eventhub_name                = azurerm_eventhub.events.name
+  eventhub_consumer_group_name = azurerm_eventhub_consumer_group.stream_analytics.name
+  authentication_mode          = "Msi"
+  partition_key                = "store_id"
+
+  serialization {
+    type     = "Json"
+    encoding = "UTF8"
+  }
+
+  depends_on = [azurerm_role_assignment.asa_eventhub_receiver]
+}
+
+resource "azurerm_stream_analytics_reference_input_blob" "stores" {
+  name                      = "stores"
+  stream_analytics_job_name = azurerm_stream_analytics_job.main.name
+  resource_group_name       = azurerm_resource_group.main.name
+  storage_account_name      = azurerm_storage_account.main.name
+  storage_container_name    = azurerm_storage_container.reference.name
+  path_pattern              = azurerm_storage_blob.stores_csv.name
+  date_format               = "yyyy/MM/dd"
+  time_format               = "HH"
+  authentication_mode       = "Msi"
+
+  serialization {
+    type            = "Csv"
+    encoding        = "UTF8"
+    field_delimiter = ","
+  }
+
+  depends_on = [azurerm_role_assignment.asa_reference_reader]
+}
+
+# --- Outputs -----------------------------------------------------------------------------------
+
+resource "azurerm_stream_analytics_output_cosmosdb" "cosmos" {
+  name                     = "cosmos"
+  stream_analytics_job_id  = azurerm_stream_analytics_job.main.id
+  cosmosdb_sql_database_id = azurerm_cosmosdb_sql_database.reports.id
+  container_name           = azurerm_cosmosdb_sql_container.reports.name
+  document_id              = "id"
+  authentication_mode      = "Msi"
+  # Required by the provider schema but unused with Msi; account keys are disabled anyway
+  # (local_authentication_disabled on the account).
+  cosmosdb_account_key = azurerm_cosmosdb_account.main.primary_key
+
+  depends_on = [azurerm_cosmosdb_sql_role_assignment.asa_reports_writer]
+}
+
+# Authenticates with the job's managed identity, which must be a Contributor of the Power BI
+# workspace (a Power BI permission, not an Azure role: see infra/README.md).
+resource "azurerm_stream_analytics_output_powerbi" "powerbi" {
+  name                    = "powerbi"
+  stream_analytics_job_id = azurerm_stream_analytics_job.main.id
+  dataset                 = var.powerbi_dataset
+  table                   = var.powerbi_table
+  group_id                = var.powerbi_group_id
+  group_name              = var.powerbi_group_name
+}
+
+# --- What the job's identity may do ------------------------------------------------------------
+
+resource "azurerm_role_assignment" "asa_eventhub_receiver" {
+  scope                = azurerm_eventhub.events.id
+  role_definition_name = "Azure Event Hubs Data Receiver"
+  principal_id         = azurerm_stream_analytics_job.main.identity[0].principal_id
+}
+
+resource "azurerm_role_assignment" "asa_reference_reader" {
+  scope                = azurerm_storage_container.reference.id
+  role_definition_name = "Storage Blob Data Reader"
+  principal_id         = azurerm_stream_analytics_job.main.identity[0].principal_id
+}
+
+# Cosmos DB data-plane RBAC: built-in "Cosmos DB Built-in Data Contributor" on the database.
+resource "azurerm_cosmosdb_sql_role_assignment" "asa_reports_writer" {
+  resource_group_name = azurerm_resource_group.main.name
+  account_name        = azurerm_cosmosdb_account.main.name
+  role_definition_id  = "${azurerm_cosmosdb_account.main.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002"
+  principal_id        = azurerm_stream_analytics_job.main.identity[0].principal_id
+  scope               = "${azurerm_cosmosdb_account.main.id}/dbs/${azurerm_cosmosdb_sql_database.reports.name}"
+}

@@ -1,0 +1,36 @@
+# Terraform and provider versions, and where the state lives.
+#
+# Remote state: the backend block below is deliberately partial, so no subscription, account
+# or key ends up in the repository. Pass the rest at init time (see infra/README.md):
+#
+#   terraform init \
+#     -backend-config="resource_group_name=rg-footfall-tfstate" \
+#     -backend-config="storage_account_name=<state account>" \
+#     -backend-config="container_name=tfstate" \
+#     -backend-config="key=footfall/prod.tfstate"
+#
+# `use_azuread_auth` makes the backend read and lock the state blob with the caller's Entra ID
+# identity (Storage Blob Data Contributor on the state container), so the state account can
+# also have shared keys disabled. For offline checks use `terraform init -backend=false`.
+terraform {
+  required_version = ">= 1.6.0"
+
+  required_providers {
+    azurerm = {
+      source  = "hashicorp/azurerm"
+      version = ">= 4.40.0, < 5.0.0"
+    }
+    random = {
+      source  = "hashicorp/random"
+      version = "~> 3.6"
+    }
+    time = {
+      source  = "hashicorp/time"
+      version = "~> 0.12"
+    }
+  }
+
+  backend "azurerm" {
+    use_azuread_auth = true
+  }
+}
