@@ -7,6 +7,8 @@ with its managed identity (``DefaultAzureCredential``).
 
 from __future__ import annotations
 
+import csv
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -21,11 +23,25 @@ AZURITE_CONNECTION_STRING = (
 )
 """Azurite's well-known development account (public, documented by Microsoft; not a secret)."""
 
+_REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_state_dir() -> Path:
+    """``FOOTFALL_STATE_DIR``, else ``<repo>/.state``: the same rule as ``footfall.paths.state_dir``.
+
+    Replicated here (not imported) because only ``functions/`` is deployed to Azure.
+    """
+    return Path(os.environ.get("FOOTFALL_STATE_DIR") or _REPO_ROOT / ".state")
+
+
+def _default_event_log() -> Path:
+    return default_state_dir() / "events"
+
 
 class Settings(BaseSettings):
     """All configuration of the ingest function. Field names map to environment variables."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
     # Blob Storage: a connection string (local, Azurite) or an account URL (cloud, managed identity).
     storage_connection: SecretStr | None = Field(
@@ -50,6 +66,19 @@ class Settings(BaseSettings):
         "set 'headPose' (or 'age,headPose' with limited access) there; missing fields become null.",
     )
     face_timeout_s: float = Field(default=10.0, gt=0, validation_alias="FOOTFALL_FACE_TIMEOUT_S")
+    face_retry_total: int = Field(
+        default=1, ge=0, le=5, validation_alias="FOOTFALL_FACE_RETRY_TOTAL",
+        description="Retries inside the Face SDK per invocation; the host's retry policy does the rest.",
+    )
+    face_api_version: str = Field(
+        default="v1.2", validation_alias="FOOTFALL_FACE_API_VERSION",
+        description="Face API version in the URL: v1.0, v1.2 (Azure Face GA) or v1.2-preview.1.",
+    )
+    face_analyzer: str | None = Field(
+        default=None, validation_alias="FOOTFALL_FACE_ANALYZER",
+        description="The event's analyzer string. Default: azure-face/<detection model> for Azure Face "
+        "endpoints, else face-service/<version> from the service's GET /status.",
+    )
 
     # Event sink.
     event_sink: Literal["eventhub", "local"] = Field(default="local", validation_alias="FOOTFALL_EVENT_SINK")
@@ -59,7 +88,7 @@ class Settings(BaseSettings):
         description="Fully qualified namespace (xxx.servicebus.windows.net) for managed identity.",
     )
     eventhub_name: str = Field(default="footfall-events", validation_alias="FOOTFALL_EVENTHUB_NAME")
-    local_event_log: Path = Field(default=Path(".state/events"), validation_alias="FOOTFALL_LOCAL_EVENT_LOG")
+    local_event_log: Path = Field(default_factory=_default_event_log, validation_alias="FOOTFALL_LOCAL_EVENT_LOG")
 
     # Image guard.
     max_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0, validation_alias="FOOTFALL_MAX_UPLOAD_BYTES")
@@ -70,7 +99,8 @@ class Settings(BaseSettings):
     k_anonymity: int = Field(default=5, ge=1, validation_alias="FOOTFALL_K")
     known_stores_file: Path | None = Field(
         default=None, validation_alias="FOOTFALL_KNOWN_STORES",
-        description="CSV with a store_id column; when set, uploads from other stores are quarantined.",
+        description="CSV file with a store_id column, or an inline comma-separated list of store ids; "
+        "when set, uploads from other stores are quarantined with reason unknown_store.",
     )
 
     @model_validator(mode="after")
@@ -86,6 +116,37 @@ class Settings(BaseSettings):
     def requested_attributes(self) -> list[str]:
         """The face attributes to request, as a list."""
         return [a.strip() for a in self.face_attributes.split(",") if a.strip()]
+
+    def known_store_ids(self) -> frozenset[str] | None:
+        """The store ids allowed to upload, or ``None`` when every store is accepted.
+
+        ``FOOTFALL_KNOWN_STORES`` names a CSV file (column ``store_id``, else the first column)
+        or, when no such file exists and the value has no path separator, is itself a
+        comma-separated list (``S0001,S0002``): convenient as an Azure app setting.
+        Raises ``ValueError`` when it names a missing ``.csv`` file.
+        """
+        if self.known_stores_file is None:
+            return None
+        value = self.known_stores_file
+        if value.is_file():
+            with value.open(newline="", encoding="utf-8-sig") as f:
+                rows = list(csv.reader(f))
+            if not rows:
+                return frozenset()
+            header = [h.strip().lower() for h in rows[0]]
+            col = header.index("store_id") if "store_id" in header else 0
+            body = rows[1:] if "store_id" in header else rows
+            return frozenset(r[col].strip() for r in body if len(r) > col and r[col].strip())
+        raw = str(value)
+        if os.sep in raw or raw.lower().endswith(".csv"):
+            raise ValueError(f"FOOTFALL_KNOWN_STORES={raw!r} names a file that does not exist")
+        return frozenset(s.strip() for s in raw.split(",") if s.strip())
+
+    @property
+    def uses_azure_face(self) -> bool:
+        """Whether the face endpoint is Azure AI Face (gender and emotion no longer served there)."""
+        host = self.face_endpoint.lower().split("://", 1)[-1].split("/", 1)[0]
+        return host.endswith((".cognitiveservices.azure.com", ".api.cognitive.microsoft.com"))
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,80 @@
+"""Turn face detections into an anonymized :class:`~functions.contracts.FrameEvent`.
+
+Only four things survive per face: age (rounded to whole years) with its band, gender
+(``female``/``male``), and the strongest of the Face API's eight emotions with its score.
+Everything else the service returns (rectangle, landmarks, face id, head pose, ...) is
+dropped here and never reaches an event. A missing or unrecognised value becomes ``None``:
+against Azure AI Face, which no longer returns gender or emotion, those fields are null.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from functions.contracts import EMOTIONS, FaceRecord, FrameEvent, UploadPath, age_band
+
+GENDERS = frozenset({"female", "male"})
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
+def _attributes(detection: Mapping[str, Any]) -> Mapping[str, Any]:
+    attrs = detection.get("faceAttributes")
+    return attrs if isinstance(attrs, Mapping) else {}
+
+
+def anonymize_face(detection: Mapping[str, Any]) -> FaceRecord:
+    """One detection (a ``FaceDetectionResult`` or its JSON dict) to a :class:`FaceRecord`."""
+    attrs = _attributes(detection)
+
+    age_raw = _number(attrs.get("age"))
+    age = None if age_raw is None or age_raw < 0 else min(int(round(age_raw)), 120)
+
+    gender_raw = attrs.get("gender")
+    gender = gender_raw.lower() if isinstance(gender_raw, str) and gender_raw.lower() in GENDERS else None
+
+    emotion, score = _strongest_emotion(attrs.get("emotion"))
+    return FaceRecord(
+        age=age, age_band=age_band(age), gender=gender,  # type: ignore[arg-type]
+        emotion=emotion, emotion_score=score,  # type: ignore[arg-type]
+    )
+
+
+def _strongest_emotion(scores: Any) -> tuple[str | None, float | None]:
+    """The argmax of the eight Face API emotion scores and its score, or ``(None, None)``."""
+    if not isinstance(scores, Mapping):
+        return None, None
+    known = {name: _number(scores.get(name)) for name in EMOTIONS}
+    valid = {name: value for name, value in known.items() if value is not None}
+    if not valid:
+        return None, None
+    name = max(valid, key=lambda n: (valid[n], -EMOTIONS.index(n)))  # ties: first in Face API order
+    return name, round(min(max(valid[name], 0.0), 1.0), 4)
+
+
+def build_event(
+    upload: UploadPath,
+    event_id: str,
+    detections: Sequence[Mapping[str, Any]],
+    analyzer: str,
+    processed_at: datetime | None = None,
+) -> FrameEvent:
+    """The FrameEvent v1 for one analysed photo."""
+    faces = [anonymize_face(d) for d in detections]
+    return FrameEvent(
+        event_id=event_id,
+        captured_at=upload.captured_at,
+        store_id=upload.store_id,
+        camera_id=upload.camera_id,
+        face_count=len(faces),
+        faces=faces,
+        analyzer=analyzer,
+        processed_at=processed_at or datetime.now(timezone.utc),
+    )

@@ -1,0 +1,204 @@
+"""The heart of ``analyze_upload``: one uploaded photo in, one anonymized FrameEvent out.
+
+:class:`UploadProcessor` is plain code, independent of the Functions runtime::
+
+    contract check -> known store -> image guard -> face service -> anonymize
+        -> sink.send (durable) -> delete (or tag) the photo
+
+A permanent problem quarantines the photo (``quarantine/<same name>``, metadata ``reason``) and
+returns normally; a transient one raises :class:`~functions.errors.TransientError` so the
+Functions host retries, and the photo stays in ``uploads`` until an attempt succeeds. The photo
+is deleted only after its event was durably sent.
+
+:func:`get_processor` builds one processor per process from the environment, with its clients
+(blob, face, event sink) created once and reused by every invocation.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Mapping
+from datetime import datetime, timezone
+from typing import Literal
+
+from pydantic import BaseModel
+
+from functions.anonymize import build_event
+from functions.contracts import UploadPath, UploadPathError, event_id_for
+from functions.counters import IngestCounters
+from functions.errors import PermanentError, QuarantineReason, TransientError
+from functions.face_client import FaceAnalyzer
+from functions.image_guard import GuardLimits, prepare_image
+from functions.settings import Settings, get_settings
+from functions.sinks import EventSink, create_sink
+from functions.upload_store import UploadStore
+
+log = logging.getLogger("functions.ingest")
+
+
+class ProcessOutcome(BaseModel):
+    """What happened to one upload. Holds no blob name: safe to log or return anywhere."""
+
+    status: Literal["sent", "quarantined", "skipped"]
+    event_id: str | None = None
+    face_count: int | None = None
+    reason: QuarantineReason | Literal["already_processed"] | None = None
+    detail: str | None = None
+    duplicate: bool = False
+    elapsed_ms: float = 0.0
+
+
+def blob_name_in_container(name: str, container: str) -> str:
+    """The blob name without a leading ``<container>/`` (the trigger's ``name`` includes it)."""
+    return name[len(container) + 1:] if name.startswith(container + "/") else name
+
+
+def etag_from_properties(properties: Mapping[str, object] | None) -> str | None:
+    """The etag from trigger blob properties: the Functions host sends ``ETag``, the local host
+    ``Etag``; any spelling is accepted."""
+    for key, value in (properties or {}).items():
+        if key.lower() == "etag" and value:
+            return str(value)
+    return None
+
+
+class UploadProcessor:
+    """Processes uploads with clients given once (see :func:`get_processor`)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        store: UploadStore,
+        face: FaceAnalyzer,
+        sink: EventSink,
+        counters: IngestCounters | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.face = face
+        self.sink = sink
+        self.counters = counters or IngestCounters()
+        self.known_stores = settings.known_store_ids()
+        self.limits = GuardLimits(
+            max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, max_side=settings.max_side,
+        )
+
+    def process(
+        self,
+        name: str,
+        data: bytes,
+        metadata: Mapping[str, str] | None = None,
+        etag: str | None = None,
+    ) -> ProcessOutcome:
+        """Process one upload. ``name`` may carry the ``uploads/`` prefix. ``metadata`` and ``etag``
+        come from the trigger; when missing they are read from the blob.
+
+        Returns the outcome for ``sent``, ``quarantined`` and ``skipped``; raises
+        :class:`TransientError` when the host should retry.
+        """
+        started = time.perf_counter()
+        self.counters.add("invocations")
+        blob = blob_name_in_container(name, self.settings.uploads_container)
+        try:
+            if etag is None or metadata is None:
+                state = self.store.state(blob)
+                if state is None:
+                    self.counters.add("skipped")
+                    log.info("ingest skipped: %s/%s no longer exists (processed earlier)",
+                             self.settings.uploads_container, blob)
+                    return ProcessOutcome(status="skipped", reason="already_processed", elapsed_ms=_ms(started))
+                etag = etag or state.etag
+                metadata = state.metadata if metadata is None else metadata
+            try:
+                outcome = self._analyse_and_send(blob, data, metadata, etag)
+            except PermanentError as exc:
+                self.store.quarantine(blob, data, metadata, exc.reason, etag)
+                self.counters.quarantined(exc.reason)
+                log.warning("QUARANTINED %s/%s -> %s/%s reason=%s: %s", self.settings.uploads_container, blob,
+                            self.settings.quarantine_container, blob, exc.reason, exc.detail)
+                outcome = ProcessOutcome(status="quarantined", reason=exc.reason, detail=exc.detail)
+        except TransientError as exc:
+            self.counters.add("transient_errors")
+            log.warning("ingest retry: %s/%s: %s", self.settings.uploads_container, blob, exc)
+            raise
+        except Exception:
+            self.counters.add("failed")
+            raise
+        outcome.elapsed_ms = _ms(started)
+        log.info("ingest %s event_id=%s faces=%s counters=%s", outcome.status, outcome.event_id,
+                 outcome.face_count, self.counters.snapshot().model_dump_json(exclude={"quarantine_reasons"}))
+        return outcome
+
+    def _analyse_and_send(self, blob: str, data: bytes, metadata: Mapping[str, str], etag: str) -> ProcessOutcome:
+        try:
+            upload = UploadPath.parse(blob, metadata)
+        except UploadPathError as exc:
+            raise PermanentError("bad_path", str(exc)) from None
+        if self.known_stores is not None and upload.store_id not in self.known_stores:
+            raise PermanentError("unknown_store", f"store_id {upload.store_id!r} is not a known store")
+        image = prepare_image(data, self.limits)
+        detections = self.face.detect(image.jpeg)
+        event = build_event(
+            upload,
+            event_id=event_id_for(self.settings.uploads_container, blob, etag),
+            detections=detections,
+            analyzer=self.face.analyzer(),
+            processed_at=datetime.now(timezone.utc),
+        )
+        written = self.sink.send([event])  # durable when it returns; raises TransientError otherwise
+        if self.settings.after_success == "tag":
+            self.store.mark_processed(blob)
+        else:
+            self.store.delete(blob, etag)
+        self.counters.add("sent")
+        self.counters.add("faces", event.face_count)
+        if written == 0:
+            self.counters.add("duplicates")
+        return ProcessOutcome(status="sent", event_id=event.event_id, face_count=event.face_count,
+                              duplicate=written == 0)
+
+    def close(self) -> None:
+        """Close every client."""
+        for closer in (self.sink.close, self.face.close, self.store.close):
+            try:
+                closer()
+            except Exception:  # noqa: BLE001 - closing is best effort
+                log.debug("close failed", exc_info=True)
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 1)
+
+
+_lock = threading.Lock()
+_processor: UploadProcessor | None = None
+
+
+def get_processor() -> UploadProcessor:
+    """The process-wide processor, built on first use from :func:`get_settings`."""
+    global _processor
+    if _processor is None:
+        with _lock:
+            if _processor is None:
+                settings = get_settings()
+                _processor = UploadProcessor(
+                    settings, UploadStore.from_settings(settings), FaceAnalyzer(settings), create_sink(settings),
+                )
+    return _processor
+
+
+def reset_processor() -> None:
+    """Close and forget the process-wide processor and settings (tests; the local host on reconfigure)."""
+    global _processor
+    with _lock:
+        if _processor is not None:
+            _processor.close()
+        _processor = None
+        get_settings.cache_clear()
+
+
+def counters() -> IngestCounters | None:
+    """The process-wide counters, or ``None`` before the first invocation."""
+    return _processor.counters if _processor is not None else None

@@ -1,0 +1,151 @@
+"""Cosmos DB adapter of the reports: reads (and can write) the Stream Analytics ``cosmos`` output.
+
+The container is partitioned on ``/pk`` (``"{level}|{key}"``). A store report is answered from
+its single partition (``partition_key="store|S0001"``); city and region reports filter on the
+``city``/``region`` fields across partitions, because their keys are the job's business and a
+cross-partition query over hourly rows is cheap.
+
+Timestamps are compared as strings, which is exact because every timestamp the job writes and
+every parameter sent here is ISO 8601 UTC in one format: ``2026-11-23T08:15:00.000Z``.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+from azure.core.exceptions import AzureError
+from pydantic import ValidationError
+
+from functions.contracts import parse_iso, utc_iso
+from functions.reports.models import StoreRef, WindowRow, WindowSelection
+from functions.reports.reader import ReaderUnavailable
+from functions.reports.settings import ReportSettings
+
+log = logging.getLogger(__name__)
+
+_STORE_FIELDS = "c.store_id, c.store_name, c.city, c.country, c.region"
+
+
+class ContainerLike(Protocol):
+    """The part of :class:`azure.cosmos.ContainerProxy` this adapter uses."""
+
+    def query_items(self, query: str, **kwargs: Any) -> Iterable[Any]:
+        """Run a parametrized query; iterating the result walks every page."""
+        ...
+
+    def upsert_item(self, body: dict[str, Any], **kwargs: Any) -> Any:
+        """Insert or replace the item with the body's ``id`` in its partition."""
+        ...
+
+
+def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
+    """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
+    clauses = ["c.level = @level"]
+    params: list[dict[str, Any]] = [{"name": "@level", "value": selection.level}]
+    for field in ("region", "city", "store_id"):
+        value = getattr(selection, field)
+        if value is not None:
+            clauses.append(f"c.{field} = @{field}")
+            params.append({"name": f"@{field}", "value": value})
+    if selection.start is not None:
+        clauses.append("c.window_start >= @start")
+        params.append({"name": "@start", "value": utc_iso(selection.start)})
+    if selection.end is not None:
+        clauses.append("c.window_end <= @end")
+        params.append({"name": "@end", "value": utc_iso(selection.end)})
+    partition_key = f"store|{selection.store_id}" if selection.level == "store" and selection.store_id else None
+    return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, partition_key
+
+
+class CosmosReportStore:
+    """:class:`~functions.reports.reader.ReportReader` over a Cosmos DB container; also a writer.
+
+    Give it a ``ContainerProxy`` (or build one with :meth:`from_settings`).
+    """
+
+    def __init__(self, container: ContainerLike, *, directory_days: int = 62) -> None:
+        self.container = container
+        self.directory_days = directory_days
+
+    @classmethod
+    def from_settings(cls, settings: ReportSettings) -> "CosmosReportStore":
+        """Connect with the account key when set, else with ``DefaultAzureCredential`` (managed identity)."""
+        from azure.cosmos import CosmosClient
+
+        if not settings.cosmos_endpoint:
+            raise ValueError("FOOTFALL_COSMOS_ENDPOINT is not set")
+        if settings.cosmos_key is not None:
+            credential: Any = settings.cosmos_key.get_secret_value()
+        else:
+            from azure.identity import DefaultAzureCredential
+
+            credential = DefaultAzureCredential()
+        client = CosmosClient(settings.cosmos_endpoint, credential=credential)
+        container = client.get_database_client(settings.cosmos_database).get_container_client(
+            settings.cosmos_container
+        )
+        return cls(container, directory_days=settings.directory_days)
+
+    def _query(self, query: str, params: list[dict[str, Any]], partition_key: str | None = None) -> list[Any]:
+        kwargs: dict[str, Any] = {"parameters": params}
+        if partition_key is not None:
+            kwargs["partition_key"] = partition_key
+        else:
+            kwargs["enable_cross_partition_query"] = True
+        try:
+            return list(self.container.query_items(query, **kwargs))
+        except AzureError as exc:
+            raise ReaderUnavailable(f"Cosmos DB query failed: {exc}") from exc
+
+    def windows(self, selection: WindowSelection) -> list[WindowRow]:
+        """The selected rows; documents that do not validate are logged and skipped."""
+        query, params, partition_key = build_windows_query(selection)
+        rows = []
+        for item in self._query(query, params, partition_key):
+            try:
+                rows.append(WindowRow.model_validate(item))
+            except ValidationError as exc:
+                log.warning("skipping invalid report document %s: %s", item.get("id"), exc)
+        return rows
+
+    def _newest(self) -> datetime | None:
+        values = self._query("SELECT VALUE MAX(c.window_end) FROM c", [])
+        return parse_iso(values[0]) if values and values[0] else None
+
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        """Earliest window start and latest window end (two cross-partition aggregates)."""
+        firsts = self._query("SELECT VALUE MIN(c.window_start) FROM c", [])
+        first = parse_iso(firsts[0]) if firsts and firsts[0] else None
+        return first, self._newest()
+
+    def stores(self) -> list[StoreRef]:
+        """Distinct stores of the store rows in the last ``directory_days`` before the newest window."""
+        newest = self._newest()
+        if newest is None:
+            return []
+        since = utc_iso(newest - timedelta(days=self.directory_days))
+        items = self._query(
+            f"SELECT DISTINCT {_STORE_FIELDS} FROM c WHERE c.level = @level AND c.window_end >= @since",
+            [{"name": "@level", "value": "store"}, {"name": "@since", "value": since}],
+        )
+        stores: dict[str, StoreRef] = {}
+        for item in items:
+            if not item.get("store_id"):
+                continue
+            store = StoreRef.model_validate(item)
+            known = stores.get(store.store_id)
+            if known is None or (known.region is None and store.region is not None):
+                stores[store.store_id] = store
+        return list(stores.values())
+
+    def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
+        """Upsert rows of output ``cosmos`` as documents (by ``id``); returns how many were written."""
+        if alias != "cosmos":
+            raise ValueError(f"Cosmos DB holds output 'cosmos' only, not {alias!r}")
+        written = 0
+        for row in rows:
+            self.container.upsert_item(WindowRow.model_validate(row).document())
+            written += 1
+        return written

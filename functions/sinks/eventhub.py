@@ -1,0 +1,120 @@
+"""The Event Hubs sink: one ``EventHubProducerClient`` for the process, batches per store.
+
+Events of one store share a batch created with ``partition_key=store_id``, so a store's events
+stay in order on one partition. A batch that reaches the hub's size limit (1 MB on Standard)
+makes ``EventDataBatch.add`` raise ``ValueError``: the full batch is sent and a new one started.
+Event Hubs has no de-duplication; a retried photo yields the same ``event_id``, so consumers
+can drop repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from azure.eventhub import EventData, EventDataBatch, EventHubProducerClient
+from azure.eventhub.exceptions import EventHubError
+
+from functions.contracts import SCHEMA_V1, FrameEvent
+from functions.errors import TransientError
+from functions.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class EventTooLargeError(ValueError):
+    """One event does not fit even an empty batch (cannot happen with sane FrameEvents)."""
+
+
+def create_producer(settings: Settings, **kwargs: Any) -> EventHubProducerClient:
+    """The producer: from a connection string, or with ``DefaultAzureCredential`` (managed identity)
+    and the fully qualified namespace. ``kwargs`` go to the client (e.g. ``retry_total``)."""
+    if settings.eventhub_connection is not None and settings.eventhub_connection.get_secret_value():
+        conn = settings.eventhub_connection.get_secret_value()
+        if "entitypath=" in conn.lower():
+            return EventHubProducerClient.from_connection_string(conn, **kwargs)
+        return EventHubProducerClient.from_connection_string(conn, eventhub_name=settings.eventhub_name, **kwargs)
+    if not settings.eventhub_namespace:
+        raise ValueError("set FOOTFALL_EVENTHUB_CONNECTION or FOOTFALL_EVENTHUB_NAMESPACE")
+    from azure.identity import DefaultAzureCredential
+
+    return EventHubProducerClient(
+        fully_qualified_namespace=settings.eventhub_namespace,
+        eventhub_name=settings.eventhub_name,
+        credential=DefaultAzureCredential(),
+        **kwargs,
+    )
+
+
+def to_event_data(event: FrameEvent) -> EventData:
+    """The wire form: UTF-8 JSON body, content type, and the schema as an application property."""
+    data = EventData(event.to_json())
+    data.content_type = "application/json"
+    data.properties = {"schema": SCHEMA_V1}
+    return data
+
+
+def _try_add(batch: EventDataBatch, data: EventData) -> bool:
+    """Add ``data`` to ``batch``; ``False`` when the batch is at its size limit."""
+    try:
+        batch.add(data)
+    except ValueError:
+        return False
+    return True
+
+
+class EventHubSink:
+    """Sends FrameEvents to Event Hubs through one long-lived producer."""
+
+    def __init__(self, producer: EventHubProducerClient, max_batch_bytes: int | None = None) -> None:
+        """``max_batch_bytes`` caps each batch below the hub's own limit (``None``: the hub's limit)."""
+        self._producer = producer
+        self._max_batch_bytes = max_batch_bytes
+        self.batches_sent = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings, **producer_kwargs: Any) -> "EventHubSink":
+        """A sink with a producer built from settings."""
+        return cls(create_producer(settings, **producer_kwargs))
+
+    def send(self, events: Sequence[FrameEvent]) -> int:
+        """Send every event, one or more batches per store; raises :class:`TransientError` on failure."""
+        by_store: dict[str, list[FrameEvent]] = {}
+        for event in events:
+            by_store.setdefault(event.store_id, []).append(event)
+        try:
+            for store_id, store_events in by_store.items():
+                self._send_store(store_id, store_events)
+        except EventHubError as exc:
+            raise TransientError("event hub", f"{type(exc).__name__}: {exc}") from exc
+        return len(events)
+
+    def _new_batch(self, store_id: str) -> EventDataBatch:
+        return self._producer.create_batch(partition_key=store_id, max_size_in_bytes=self._max_batch_bytes)
+
+    def _send_store(self, store_id: str, events: list[FrameEvent]) -> None:
+        batch = self._new_batch(store_id)
+        for event in events:
+            data = to_event_data(event)
+            if _try_add(batch, data):
+                continue
+            if len(batch):
+                self._flush(batch)
+                batch = self._new_batch(store_id)
+                if _try_add(batch, data):
+                    continue
+            raise EventTooLargeError(
+                f"event {event.event_id} does not fit an empty batch of {batch.max_size_in_bytes} bytes"
+            )
+        if len(batch):
+            self._flush(batch)
+
+    def _flush(self, batch: EventDataBatch) -> None:
+        self._producer.send_batch(batch)
+        self.batches_sent += 1
+        log.debug("sent batch of %d events (%d bytes)", len(batch), batch.size_in_bytes)
+
+    def close(self) -> None:
+        """Close the producer's connection."""
+        self._producer.close()

@@ -1,0 +1,134 @@
+"""The local event log: what Event Hubs is on one machine.
+
+A directory of append-only JSON-lines files ``frames-YYYYMMDD.jsonl`` (UTC day of writing).
+Each line is exactly ``FrameEvent.to_json()``. Guarantees:
+
+* durable: the lines are written, flushed and ``fsync``-ed before :meth:`send` returns;
+* no ``event_id`` twice across the directory, even with several writers: every writer takes
+  an exclusive ``flock`` on ``.frames.lock``, catches up on what others appended since it last
+  looked, and writes only unseen ids;
+* readers never need the lock: a line is complete once it ends with ``\\n``. A torn last line
+  (a writer died mid-write, so its ``send`` never returned) is cut off by the next writer.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from functions.contracts import FrameEvent
+from functions.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = ".frames.lock"
+FILE_GLOB = "frames-*.jsonl"
+
+
+def daily_file_name(now: datetime) -> str:
+    """``frames-YYYYMMDD.jsonl`` for the UTC day of ``now``."""
+    return f"frames-{now.astimezone(timezone.utc):%Y%m%d}.jsonl"
+
+
+class LocalEventLogSink:
+    """Appends FrameEvents to the local event log directory, once per ``event_id``."""
+
+    def __init__(self, directory: Path, clock: Callable[[], datetime] | None = None) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._offsets: dict[str, int] = {}  # file name -> bytes already indexed
+        self._seen: set[bytes] = set()  # event ids (as raw bytes, to keep the index small)
+        self.duplicates_skipped = 0
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        with open(self.directory / LOCK_NAME, "a+b") as lock:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+    def send(self, events: Sequence[FrameEvent]) -> int:
+        """Append the events not yet in the log; return how many were written."""
+        with self._locked():
+            self._catch_up()
+            lines: list[str] = []
+            fresh: set[bytes] = set()
+            for event in events:
+                key = _id_key(event.event_id)
+                if key in self._seen or key in fresh:
+                    self.duplicates_skipped += 1
+                    continue
+                fresh.add(key)
+                lines.append(event.to_json() + "\n")
+            if lines:
+                try:
+                    self._append(daily_file_name(self._clock()), "".join(lines).encode("utf-8"))
+                except OSError as exc:
+                    raise TransientError("local event log", f"{type(exc).__name__}: {exc}") from exc
+                self._seen |= fresh  # only once durable: a failed write is retried, not skipped
+        return len(lines)
+
+    def _catch_up(self) -> None:
+        """Index lines others appended since we last looked; cut torn tails (we hold the lock)."""
+        for path in sorted(self.directory.glob(FILE_GLOB)):
+            start = self._offsets.get(path.name, 0)
+            with open(path, "rb") as f:
+                f.seek(start)
+                chunk = f.read()
+            end = chunk.rfind(b"\n") + 1  # bytes of complete lines
+            for line in chunk[:end].splitlines():
+                try:
+                    self._seen.add(_id_key(json.loads(line)["event_id"]))
+                except (ValueError, KeyError, TypeError):
+                    log.warning("local event log %s: skipping an unreadable line", path.name)
+            if end < len(chunk):
+                log.warning("local event log %s: cutting a torn last line of %d bytes", path.name, len(chunk) - end)
+                os.truncate(path, start + end)
+            self._offsets[path.name] = start + end
+
+    def _append(self, name: str, payload: bytes) -> None:
+        path = self.directory / name
+        created = not path.exists()
+        with open(path, "ab") as f:
+            f.write(payload)
+            f.flush()
+            os.fsync(f.fileno())
+        if created:
+            _fsync_dir(self.directory)
+        self._offsets[name] = self._offsets.get(name, 0) + len(payload)
+
+    def close(self) -> None:
+        """Nothing stays open between sends."""
+
+
+def _id_key(event_id: str) -> bytes:
+    try:
+        return bytes.fromhex(event_id)
+    except ValueError:
+        return event_id.encode()
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_events(directory: Path) -> Iterator[FrameEvent]:
+    """Every complete event in the log, file by file (for tests and tools)."""
+    for path in sorted(Path(directory).glob(FILE_GLOB)):
+        data = path.read_bytes()
+        for line in data[: data.rfind(b"\n") + 1].splitlines():
+            yield FrameEvent.from_json(line)

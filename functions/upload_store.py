@@ -1,0 +1,118 @@
+"""Blob Storage operations on uploads: read properties, quarantine, delete or tag after success.
+
+All through one ``BlobServiceClient`` (created once per process). Storage being unreachable is a
+:class:`~functions.errors.TransientError`. Deletes are conditional on the etag the event was
+made from, so a photo re-uploaded under the same name in the meantime is never lost.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from azure.core import MatchConditions
+from azure.core.exceptions import (
+    AzureError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
+from azure.storage.blob import BlobServiceClient
+
+from functions.errors import TransientError
+from functions.settings import Settings
+
+log = logging.getLogger(__name__)
+
+PROCESSED_TAG = {"footfall": "processed"}
+"""The blob index tag a photo gets when ``FOOTFALL_AFTER_SUCCESS=tag`` (does not change its etag)."""
+
+
+def create_blob_service(settings: Settings) -> BlobServiceClient:
+    """A client from ``AzureWebJobsStorage`` (connection string) or, in the cloud, the account URL
+    with ``DefaultAzureCredential`` (managed identity)."""
+    if settings.storage_connection is not None and settings.storage_connection.get_secret_value():
+        return BlobServiceClient.from_connection_string(settings.storage_connection.get_secret_value())
+    if settings.storage_account_url:
+        from azure.identity import DefaultAzureCredential
+
+        return BlobServiceClient(settings.storage_account_url, credential=DefaultAzureCredential())
+    raise ValueError("set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__blobServiceUri")
+
+
+@dataclass(frozen=True)
+class BlobState:
+    """What the function needs to know about an upload it did not get from the trigger."""
+
+    etag: str
+    metadata: dict[str, str]
+
+
+class UploadStore:
+    """The ``uploads`` and ``quarantine`` containers."""
+
+    def __init__(self, service: BlobServiceClient, uploads: str = "uploads", quarantine: str = "quarantine") -> None:
+        self.service = service
+        self.uploads = service.get_container_client(uploads)
+        self.quarantine_container = service.get_container_client(quarantine)
+        self._quarantine_ready = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> "UploadStore":
+        """The store for ``settings`` (a new client unless ``service`` is given)."""
+        return cls(service or create_blob_service(settings), settings.uploads_container, settings.quarantine_container)
+
+    def state(self, name: str) -> BlobState | None:
+        """The upload's etag and metadata, or ``None`` when it no longer exists."""
+        try:
+            props = self.uploads.get_blob_client(name).get_blob_properties()
+        except ResourceNotFoundError:
+            return None
+        except AzureError as exc:
+            raise TransientError("blob storage", f"get properties: {exc}") from exc
+        return BlobState(etag=props.etag, metadata=dict(props.metadata or {}))
+
+    def quarantine(self, name: str, data: bytes, metadata: Mapping[str, str], reason: str, etag: str | None) -> None:
+        """Copy the bytes to the quarantine container (same name, metadata + ``reason``), then
+        delete the upload."""
+        try:
+            if not self._quarantine_ready:
+                try:
+                    self.quarantine_container.create_container()
+                except ResourceExistsError:
+                    pass
+                self._quarantine_ready = True
+            self.quarantine_container.get_blob_client(name).upload_blob(
+                data, overwrite=True, metadata={**dict(metadata), "reason": reason},
+            )
+        except AzureError as exc:
+            raise TransientError("blob storage", f"quarantine copy: {exc}") from exc
+        self.delete(name, etag)
+
+    def delete(self, name: str, etag: str | None) -> bool:
+        """Delete the upload if it still has ``etag``; ``False`` when it was gone or replaced."""
+        conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+        try:
+            self.uploads.get_blob_client(name).delete_blob(**conditions)
+        except ResourceNotFoundError:
+            return False
+        except ResourceModifiedError:
+            log.warning("upload %s was replaced while being processed; the new version stays", name)
+            return False
+        except AzureError as exc:
+            raise TransientError("blob storage", f"delete: {exc}") from exc
+        return True
+
+    def mark_processed(self, name: str) -> None:
+        """Tag the upload ``footfall=processed`` (blob index tags; Azurite supports them)."""
+        try:
+            self.uploads.get_blob_client(name).set_blob_tags(PROCESSED_TAG)
+        except ResourceNotFoundError:
+            return
+        except AzureError as exc:
+            raise TransientError("blob storage", f"tag: {exc}") from exc
+
+    def close(self) -> None:
+        """Close the HTTP session."""
+        self.service.close()
