@@ -1,0 +1,144 @@
+"""The local Stream Analytics engine: run a parsed query on DuckDB over local input files."""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Mapping
+
+import duckdb
+
+from footfall.asa.config import JobConfig
+from footfall.asa.errors import AsaError, UnsupportedConstruct
+from footfall.asa.inputs import InputSource, load_input
+from footfall.asa.ordering import create_stream
+from footfall.asa.script import Script, parse_script
+from footfall.asa.translate import Relation, Translator, _Ctx, q
+from functions.contracts import utc_iso
+
+_MACROS = [
+    "CREATE MACRO asa_datetime(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)",
+    "CREATE MACRO asa_try_datetime(x) AS CAST(TRY_CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)",
+    # Datetimes become ISO 8601 UTC strings with milliseconds, as the outputs show them.
+    "CREATE MACRO asa_to_string(x) AS CASE WHEN typeof(x) LIKE 'TIMESTAMP%' "
+    "THEN strftime(TRY_CAST(CAST(x AS VARCHAR) AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') "
+    "ELSE CAST(x AS VARCHAR) END",
+]
+
+Row = dict[str, Any]
+
+
+def _json_value(v: Any) -> Any:
+    if isinstance(v, datetime):
+        return utc_iso(v if v.tzinfo else v.replace(tzinfo=None))
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return None
+    if isinstance(v, dict):
+        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_json_value(x) for x in v]
+    return v
+
+
+def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB connection set up for the engine (UTC, macros)."""
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute("SET enable_progress_bar = false")
+    if threads:
+        con.execute(f"SET threads = {int(threads)}")
+    for macro in _MACROS:
+        con.execute(macro)
+    return con
+
+
+class Engine:
+    """Runs one Stream Analytics query with a job configuration over local inputs."""
+
+    def __init__(self, script: str | Script, job: JobConfig | None = None) -> None:
+        self.script = script if isinstance(script, Script) else parse_script(script)
+        self.job = job or JobConfig()
+
+    def run(self, inputs: Mapping[str, InputSource], con: duckdb.DuckDBPyConnection | None = None) -> dict[str, list[Row]]:
+        """Run the query; returns the rows of every output alias, in timestamp order."""
+        con = con or connect()
+        catalog: dict[str, Relation] = {}
+        text = self.script.text
+        for alias, src in inputs.items():
+            raw = f"input__{alias.lower()}"
+            load_input(con, src, raw)
+            if src.is_reference:
+                catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
+            else:
+                has_arrival = con.execute(f"SELECT count(__arrival) FROM {q(raw)}").fetchone()[0] > 0
+                if has_arrival:
+                    create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
+                    catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True)
+        translator = Translator(text, catalog)
+        for stream, tsby in self.script.timestamp_by.items():
+            src = inputs.get(tsby.input_name) or next(
+                (s for a, s in inputs.items() if a.lower() == tsby.input_name), None)
+            if src is None:
+                raise AsaError(f"line {tsby.line}: TIMESTAMP BY reads {tsby.input_name!r}, which is not an input")
+            if src.is_reference:
+                raise AsaError(f"line {tsby.line}: TIMESTAMP BY on reference data {tsby.input_name!r}")
+            ts_sql = self._scalar(translator, tsby.expression, tsby.line)
+            create_stream(con, f"input__{tsby.input_name}", f"rel__{stream}", ts_sql, self.job)
+            catalog[stream] = Relation(stream, f"rel__{stream}", is_stream=True)
+        for name, rel in list(catalog.items()):
+            if name not in {a.lower() for a in inputs} and not name.startswith("__tsby"):
+                continue
+        outputs: dict[str, list[tuple[datetime, int, Row]]] = {name: [] for name in self.script.outputs}
+        order = 0
+        for st in self.script.statements:
+            self._check_names(st, catalog, inputs)
+            sql = translator.translate(st)
+            try:
+                if st.kind == "step":
+                    con.execute(f"CREATE TABLE {q('rel__' + st.name)} AS {sql}")
+                    catalog[st.name] = Relation(st.name, f"rel__{st.name}", is_stream=True)
+                else:
+                    cur = con.execute(f"SELECT * FROM ({sql}) ORDER BY ALL")
+                    cols = [d[0] for d in cur.description]
+                    ts_i = cols.index("__ts")
+                    for rec in cur.fetchall():
+                        row = {c: _json_value(v) for i, (c, v) in enumerate(zip(cols, rec)) if i != ts_i}
+                        outputs[st.name].append((rec[ts_i], order, row))
+                        order += 1
+            except duckdb.Error as exc:
+                msg = str(exc).split("\n")[0]
+                raise AsaError(f"line {st.line}: {st.kind} {st.name!r} failed in DuckDB: {msg}") from None
+        return {name: [r for _, _, r in sorted(rows, key=lambda t: (t[0] or datetime.min, t[1]))]
+                for name, rows in outputs.items()}
+
+    def _scalar(self, translator: Translator, expression: str, line: int) -> str:
+        import sqlglot
+
+        try:
+            node = sqlglot.parse_one(expression, read="tsql")
+        except sqlglot.errors.ParseError:
+            raise AsaError(f"line {line}: cannot parse TIMESTAMP BY expression {expression!r}") from None
+        return translator.sql(node, _Ctx(text=self.script.text, stream_alias=""))
+
+    def _check_names(self, st: Any, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:
+        from sqlglot import exp
+
+        for table in st.select.find_all(exp.Table):
+            name = table.name.lower()
+            if name in catalog:
+                continue
+            line = st.line
+            m = re.search(r"\b" + re.escape(table.name) + r"\b", self.script.text, re.IGNORECASE)
+            if m:
+                line = self.script.text.count("\n", 0, m.start()) + 1
+            if any(a.lower() == name for a in inputs):
+                raise AsaError(f"line {line}: stream input {table.name!r} has no arrival time "
+                               "(EventEnqueuedUtcTime); read it with TIMESTAMP BY")
+            raise AsaError(f"line {line}: {table.name!r} is neither an input nor a step defined before")
+
+
+__all__ = ["Engine", "InputSource", "connect", "UnsupportedConstruct"]

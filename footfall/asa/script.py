@@ -1,0 +1,264 @@
+"""Parse a Stream Analytics query into steps (``WITH``) and output statements (``SELECT ... INTO``).
+
+Stream Analytics SQL is T-SQL-like, so sqlglot's T-SQL parser reads most of it. The few
+clauses T-SQL lacks are lifted out first, in place, keeping every line where it was (so error
+messages still point at the right line):
+
+* ``FROM input [AS a] TIMESTAMP BY expr`` - the table is renamed to a per-clause stream
+  (``__tsby<n>__input``) and the expression is remembered;
+* ``PARTITION BY PartitionId`` - removed (the local engine reads one partition);
+* ``System.Timestamp()`` - becomes ``__system_timestamp()``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+
+from footfall.asa.errors import AsaSyntaxError, UnsupportedConstruct
+
+SYSTEM_TIMESTAMP = "__system_timestamp"
+TSBY_PREFIX = "__tsby"
+
+_STOP_WORDS = {
+    "OVER", "CROSS", "OUTER", "LEFT", "RIGHT", "INNER", "FULL", "JOIN", "WHERE", "GROUP",
+    "HAVING", "PARTITION", "UNION", "ON", "INTO", "SELECT", "WITH", "AS",
+}
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+@dataclass(frozen=True)
+class TimestampBy:
+    """One ``TIMESTAMP BY`` clause: the stream it defines and the event-time expression."""
+
+    stream: str
+    """The synthetic stream name the FROM item now refers to (``__tsby0__frames``)."""
+    input_name: str
+    expression: str
+    line: int
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A step (``WITH name AS (...)``) or an output statement (``SELECT ... INTO output``)."""
+
+    kind: str  # "step" | "output"
+    name: str
+    select: exp.Select
+    line: int
+
+
+@dataclass
+class Script:
+    """A parsed query: its steps and outputs in order, and the ``TIMESTAMP BY`` streams."""
+
+    text: str
+    statements: list[Statement] = field(default_factory=list)
+    timestamp_by: dict[str, TimestampBy] = field(default_factory=dict)
+
+    @property
+    def outputs(self) -> list[str]:
+        """Output aliases written by the query, in first-use order."""
+        seen: list[str] = []
+        for st in self.statements:
+            if st.kind == "output" and st.name not in seen:
+                seen.append(st.name)
+        return seen
+
+
+def line_of(text: str, pos: int) -> int:
+    """1-based line number of a character offset."""
+    return text.count("\n", 0, pos) + 1
+
+
+def mask(text: str) -> str:
+    """The text with comments and string literals blanked (same length, newlines kept)."""
+    out = list(text)
+    i, n = 0, len(text)
+    while i < n:
+        if text.startswith("--", i):
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            j = n if j < 0 else j + 2
+        elif text[i] == "'":
+            j = i + 1
+            while j < n:
+                if text[j] == "'" and text.startswith("''", j):
+                    j += 2
+                    continue
+                if text[j] == "'":
+                    break
+                j += 1
+            j = min(j + 1, n)
+            for k in range(i + 1, j - 1):
+                if out[k] != "\n":
+                    out[k] = " "
+            i = j
+            continue
+        else:
+            i += 1
+            continue
+        for k in range(i, j):
+            if out[k] != "\n":
+                out[k] = " "
+        i = j
+    return "".join(out)
+
+
+def _blank(chars: list[str], start: int, end: int) -> None:
+    for k in range(start, end):
+        if chars[k] != "\n":
+            chars[k] = " "
+
+
+def _expression_end(masked: str, start: int) -> int:
+    """End offset of a scalar expression starting at ``start`` (stops at a clause keyword)."""
+    depth, i, n = 0, start, len(masked)
+    while i < n:
+        c = masked[i]
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            if depth == 0:
+                return i
+            depth -= 1
+        elif c in ",;" and depth == 0:
+            return i
+        elif depth == 0 and (c.isalpha() or c == "_"):
+            m = _WORD.match(masked, i)
+            assert m is not None
+            prev = masked[i - 1] if i > 0 else " "
+            if m.group().upper() in _STOP_WORDS and prev != ".":
+                return i
+            i = m.end()
+            continue
+        i += 1
+    return n
+
+
+def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
+    """Lift the Stream Analytics-only clauses out of ``text`` (see the module docstring)."""
+    masked = mask(text)
+    chars = list(text)
+    found: dict[str, TimestampBy] = {}
+    renames: list[tuple[int, int, str]] = []
+    for n, m in enumerate(re.finditer(r"\bTIMESTAMP\s+BY\b", masked, re.IGNORECASE)):
+        line = line_of(text, m.start())
+        end = _expression_end(masked, m.end())
+        expr = text[m.end():end].strip()
+        if not expr:
+            raise AsaSyntaxError("TIMESTAMP BY needs an expression", line)
+        after = re.match(r"\s*OVER\b", masked[end:], re.IGNORECASE)
+        if after:
+            raise UnsupportedConstruct("TIMESTAMP BY ... OVER (substreams)", line)
+        head = masked[: m.start()]
+        src = None
+        for src in re.finditer(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?\s*$",
+                               head, re.IGNORECASE):
+            pass
+        if src is None:
+            raise AsaSyntaxError("TIMESTAMP BY must follow FROM <input> or JOIN <input>", line)
+        name = src.group(1)
+        alias = src.group(3)
+        if alias and alias.upper() in _STOP_WORDS:
+            alias = None
+        stream = f"{TSBY_PREFIX}{n}__{name.lower()}"
+        found[stream] = TimestampBy(stream=stream, input_name=name.lower(), expression=expr, line=line)
+        replacement = stream if alias else f"{stream} AS {name}"
+        renames.append((src.start(1), src.end(1), replacement))
+        _blank(chars, m.start(), end)
+    for m in re.finditer(r"\bPARTITION\s+BY\s+PartitionId\b", masked, re.IGNORECASE):
+        _blank(chars, m.start(), m.end())
+    for start, end, new in sorted(renames, reverse=True):
+        chars[start:end] = list(new)
+    cleaned = "".join(chars)
+    cleaned = re.sub(r"\bSystem\.Timestamp\b(\s*\(\s*\))?", f"{SYSTEM_TIMESTAMP}()", cleaned, flags=re.IGNORECASE)
+    return cleaned, found
+
+
+def split_statements(text: str) -> str:
+    """Put ``;`` between top-level statements (Stream Analytics does not require it, sqlglot does)."""
+    masked = mask(text)
+    inserts: list[int] = []
+    depth, in_with, seen_select = 0, False, False
+    for m in re.finditer(r"[()]|;|\b(?:WITH|SELECT)\b", masked, re.IGNORECASE):
+        tok = m.group().upper()
+        if tok == "(":
+            depth += 1
+        elif tok == ")":
+            depth -= 1
+        elif tok == ";" and depth == 0:
+            seen_select, in_with = False, False
+        elif depth == 0 and tok == "WITH":
+            in_with = True
+        elif depth == 0 and tok == "SELECT":
+            before = masked[: m.start()].rstrip()
+            if re.search(r"\b(UNION|ALL)$", before, re.IGNORECASE):
+                continue
+            if seen_select and not in_with:
+                inserts.append(m.start())
+            seen_select, in_with = True, False
+    chars = list(text)
+    for pos in reversed(inserts):
+        chars.insert(pos, ";")
+    return "".join(chars)
+
+
+def node_line(node: exp.Expression, text: str, needle: str | None = None) -> int | None:
+    """Best-effort line of a node: sqlglot token metadata, else the first match of ``needle``."""
+    for sub in node.walk():
+        meta = getattr(sub, "_meta", None) or {}
+        if "line" in meta:
+            return int(meta["line"])
+    if needle:
+        m = re.search(r"\b" + re.escape(needle) + r"\b", mask(text), re.IGNORECASE)
+        if m:
+            return line_of(text, m.start())
+    return None
+
+
+def parse_script(text: str) -> Script:
+    """Parse a Stream Analytics query into a :class:`Script`."""
+    cleaned, tsby = preprocess(text)
+    try:
+        trees = sqlglot.parse(split_statements(cleaned), read="tsql")
+    except ParseError as exc:
+        err = exc.errors[0] if exc.errors else {}
+        raise AsaSyntaxError(str(err.get("description") or exc).split("\n")[0], err.get("line")) from None
+    except TokenError as exc:
+        raise AsaSyntaxError(str(exc)) from None
+    script = Script(text=text, timestamp_by=tsby)
+    for tree in trees:
+        if tree is None:
+            continue
+        line = node_line(tree, text) or 1
+        if isinstance(tree, exp.Union):
+            raise UnsupportedConstruct("UNION", line)
+        if not isinstance(tree, exp.Select):
+            raise UnsupportedConstruct(type(tree).__name__.upper() + " statement", line,
+                                       "a job is WITH steps and SELECT ... INTO statements")
+        with_ = tree.args.get("with_")
+        if with_ is not None:
+            for cte in with_.expressions:
+                body = cte.this
+                cline = node_line(cte, text) or line
+                if isinstance(body, exp.Union):
+                    raise UnsupportedConstruct("UNION", cline)
+                if not isinstance(body, exp.Select):
+                    raise UnsupportedConstruct(type(body).__name__.upper(), cline)
+                script.statements.append(Statement("step", cte.alias.lower(), body, cline))
+            tree = tree.copy()
+            tree.set("with_", None)
+        into = tree.args.get("into")
+        if into is None:
+            raise AsaSyntaxError("SELECT without INTO: every output statement needs INTO <output>", line)
+        tree = tree.copy()
+        tree.set("into", None)
+        script.statements.append(Statement("output", into.this.name.lower(), tree, line))
+    return script

@@ -1,0 +1,400 @@
+"""Translate one Stream Analytics SELECT (a step or an output statement) into DuckDB SQL.
+
+Every relation the engine holds in DuckDB is a table; stream relations carry a hidden
+``__ts`` column, the event's timestamp (``System.Timestamp()`` of a non-aggregating query).
+A translated statement always yields ``__ts`` too: for a windowed aggregate that is the window
+end, so later steps can window the result again.
+
+The translator generates SQL itself for every node type it knows and refuses every other one
+with :class:`UnsupportedConstruct` naming the construct and its line: no silent guesses.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from footfall.asa.errors import AsaError, UnsupportedConstruct
+from footfall.asa.script import SYSTEM_TIMESTAMP, Statement, node_line
+from footfall.asa.windows import UNIT_US, WindowSpec, parse_window, window_name
+
+DATE_UNITS: dict[str, str] = {
+    "year": "year", "yy": "year", "yyyy": "year",
+    "quarter": "quarter", "qq": "quarter", "q": "quarter",
+    "month": "month", "mm": "month", "m": "month",
+    "dayofyear": "doy", "dy": "doy", "y": "doy",
+    "day": "day", "dd": "day", "d": "day",
+    "week": "week", "wk": "week", "ww": "week",
+    "weekday": "dow", "dw": "dow", "w": "dow",
+    "hour": "hour", "hh": "hour",
+    "minute": "minute", "mi": "minute", "n": "minute",
+    "second": "second", "ss": "second", "s": "second",
+    "millisecond": "millisecond", "ms": "millisecond",
+    "microsecond": "microsecond", "mcs": "microsecond",
+}
+"""DATEADD/DATEDIFF/DATEPART units (Stream Analytics names and abbreviations) to DuckDB parts."""
+
+_INTERVAL_FN = {
+    "year": "to_years", "quarter": None, "month": "to_months", "week": "to_weeks", "day": "to_days",
+    "hour": "to_hours", "minute": "to_minutes", "second": "to_seconds",
+    "millisecond": "to_milliseconds", "microsecond": "to_microseconds",
+}
+
+_BINARY = {
+    exp.And: "AND", exp.Or: "OR", exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=",
+    exp.LT: "<", exp.LTE: "<=", exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Mod: "%",
+    exp.Like: "LIKE",
+}
+_SIMPLE_FUNCS = {
+    exp.Upper: "upper", exp.Lower: "lower", exp.Floor: "floor", exp.Ceil: "ceil", exp.Abs: "abs",
+    exp.Sqrt: "sqrt",
+}
+_AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
+_TYPES = {
+    exp.DataType.Type.BIGINT: "BIGINT", exp.DataType.Type.INT: "BIGINT",
+    exp.DataType.Type.FLOAT: "DOUBLE", exp.DataType.Type.DOUBLE: "DOUBLE",
+    exp.DataType.Type.BIT: "BOOLEAN", exp.DataType.Type.BOOLEAN: "BOOLEAN",
+}
+_STRING_TYPES = {exp.DataType.Type.NVARCHAR, exp.DataType.Type.VARCHAR, exp.DataType.Type.TEXT,
+                 exp.DataType.Type.NCHAR, exp.DataType.Type.CHAR}
+_DATETIME_TYPES = {exp.DataType.Type.DATETIME, exp.DataType.Type.DATETIME2, exp.DataType.Type.TIMESTAMP}
+_SELECT_ARGS = {"expressions", "from_", "joins", "where", "group", "having", "kind"}
+
+
+def q(name: str) -> str:
+    """A quoted DuckDB identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A table the engine holds in DuckDB: an input, a ``TIMESTAMP BY`` stream or a step."""
+
+    name: str
+    table: str
+    is_stream: bool
+
+
+@dataclass
+class _Ctx:
+    text: str
+    stream_alias: str
+    ts_sql: str = ""
+    aliases: set[str] = field(default_factory=set)
+
+
+class Translator:
+    """Translates statements against a catalog of relations (name -> :class:`Relation`)."""
+
+    def __init__(self, text: str, catalog: dict[str, Relation]) -> None:
+        self.text = text
+        self.catalog = catalog
+
+    # -- errors -------------------------------------------------------------------------
+    def _unsupported(self, node: exp.Expression, construct: str | None = None, hint: str = "") -> UnsupportedConstruct:
+        name = construct or _construct_name(node)
+        needle = name.split("(")[0].split()[0] if name else None
+        return UnsupportedConstruct(name, node_line(node, self.text, needle), hint)
+
+    # -- statements -----------------------------------------------------------------------
+    def translate(self, st: Statement) -> str:
+        """DuckDB SQL for ``st``: its columns plus ``__ts``."""
+        sel = st.select
+        for key, value in sel.args.items():
+            if value and key not in _SELECT_ARGS:
+                raise self._unsupported(sel, _CLAUSE_NAMES.get(key, key.upper()))
+        if sel.args.get("kind"):
+            raise self._unsupported(sel, "SELECT " + str(sel.args["kind"]).upper())
+        if sel.args.get("distinct"):
+            raise self._unsupported(sel, "SELECT DISTINCT")
+        from_ = sel.args.get("from_")
+        if from_ is None:
+            raise AsaError(f"line {st.line}: SELECT without FROM")
+        source = from_.this
+        if not isinstance(source, exp.Table):
+            raise self._unsupported(source, "subquery in FROM", "use a WITH step instead")
+        rel = self._relation(source)
+        if not rel.is_stream:
+            raise AsaError(f"line {st.line}: FROM {source.name} reads reference data; FROM must read a stream")
+        alias = source.alias_or_name
+        ctx = _Ctx(text=self.text, stream_alias=alias, aliases={alias.lower()})
+        joins = sel.args.get("joins") or []
+        from_sql = [f"{q(rel.table)} AS {q(alias)}"]
+        for join in joins:
+            from_sql.append(self._join(join, ctx))
+
+        group = sel.args.get("group")
+        keys: list[exp.Expression] = []
+        window: WindowSpec | None = None
+        if group is not None:
+            for g in group.expressions:
+                if window_name(g):
+                    if window is not None:
+                        raise self._unsupported(g, "two windows in one GROUP BY")
+                    window = parse_window(g, node_line(g, self.text, str(g.this)))
+                else:
+                    keys.append(g)
+            if window is None:
+                raise self._unsupported(group, "GROUP BY without a window",
+                                        "a stream is grouped by TumblingWindow, HoppingWindow or SlidingWindow")
+        has_agg = any(isinstance(n, _AGGREGATES) for e in sel.expressions for n in e.walk())
+        if has_agg and window is None:
+            raise self._unsupported(sel, "aggregate without a window", "add GROUP BY with a window")
+        if sel.args.get("having") is not None and window is None:
+            raise self._unsupported(sel, "HAVING without a window")
+
+        ts_col = f"{q(alias)}.{q('__ts')}"
+        where = sel.args.get("where")
+        where_sql = ""
+        if where is not None:
+            ctx.ts_sql = ts_col
+            where_sql = " WHERE " + self.sql(where.this, ctx)
+        group_sql: list[str] = []
+        if window is None:
+            ctx.ts_sql = ts_col
+        elif window.kind == "tumbling":
+            ctx.ts_sql = window.end_sql(ts_col)
+            group_sql.append(ctx.ts_sql)
+        elif window.kind == "hopping":
+            from_sql.append(f"CROSS JOIN LATERAL (SELECT unnest({window.hop_ends_sql(ts_col)}) AS __we) AS __w")
+            ctx.ts_sql = "make_timestamp(__w.__we)"
+            group_sql.append(ctx.ts_sql)
+        else:
+            if joins:
+                raise self._unsupported(group, "SlidingWindow over a JOIN or APPLY", "window a step that does the join")
+            from_sql = [self._sliding_from(rel, alias, keys, window, where_sql, ctx)]
+            ctx.ts_sql = "__w.__we"
+            group_sql.append(ctx.ts_sql)
+        group_sql = [self.sql(k, ctx) for k in keys] + group_sql
+
+        proj = [self._projection(e, ctx, rel, windowed=window is not None) for e in sel.expressions]
+        out = f"SELECT {', '.join(proj)}, {ctx.ts_sql} AS __ts FROM {' '.join(from_sql)}{where_sql}"
+        if group_sql:
+            out += " GROUP BY " + ", ".join(group_sql)
+        having = sel.args.get("having")
+        if having is not None:
+            out += " HAVING " + self.sql(having.this, ctx)
+        return out
+
+    def _relation(self, table: exp.Table) -> Relation:
+        if table.args.get("db") or table.args.get("catalog"):
+            raise self._unsupported(table, f"qualified name {table.sql()}")
+        rel = self.catalog.get(table.name.lower())
+        if rel is None:
+            line = node_line(table, self.text, table.name)
+            raise AsaError(f"line {line}: {table.name!r} is neither an input nor a step defined before")
+        return rel
+
+    def _join(self, join: exp.Join, ctx: _Ctx) -> str:
+        target = join.this
+        if isinstance(target, exp.Lateral):
+            fn = target.this
+            if not (isinstance(fn, exp.Anonymous) and str(fn.this).lower() == "getarrayelements"):
+                raise self._unsupported(fn, f"APPLY {_construct_name(fn)}", "only GetArrayElements is supported")
+            if len(fn.expressions) != 1:
+                raise self._unsupported(fn, "GetArrayElements with more than one argument")
+            alias = target.alias
+            if not alias:
+                raise self._unsupported(target, "APPLY without AS alias")
+            ctx.aliases.add(alias.lower())
+            arr = self.sql(fn.expressions[0], ctx)
+            body = (f"LATERAL (SELECT unnest({arr}) AS {q('ArrayValue')}, "
+                    f"unnest(range(len({arr}))) AS {q('ArrayIndex')}) AS {q(alias)}")
+            cross = target.args.get("cross_apply")
+            return f"CROSS JOIN {body}" if cross else f"LEFT JOIN {body} ON TRUE"
+        if not isinstance(target, exp.Table):
+            raise self._unsupported(target, "JOIN of a subquery", "use a WITH step instead")
+        rel = self._relation(target)
+        if rel.is_stream:
+            raise self._unsupported(join, f"JOIN between two streams ({target.name})",
+                                    "the local engine joins streams with reference data only")
+        side = (join.side or "").upper()
+        kind = (join.kind or "").upper()
+        if side in {"RIGHT", "FULL"} or kind == "CROSS":
+            raise self._unsupported(join, f"{side or kind} JOIN with reference data")
+        if join.args.get("on") is None:
+            raise self._unsupported(join, "JOIN without ON")
+        alias = target.alias_or_name
+        ctx.aliases.add(alias.lower())
+        word = "LEFT JOIN" if side == "LEFT" else "JOIN"
+        return f"{word} {q(rel.table)} AS {q(alias)} ON {self.sql(join.args['on'], ctx)}"
+
+    def _sliding_from(self, rel: Relation, alias: str, keys: list[exp.Expression], w: WindowSpec,
+                      where_sql: str, ctx: _Ctx) -> str:
+        for k in keys:
+            if not isinstance(k, exp.Column):
+                raise self._unsupported(k, "SlidingWindow grouped by an expression", "group by columns")
+        ctx.ts_sql = f"{q(alias)}.__ts"
+        ksql = [self.sql(k, ctx) for k in keys]
+        kcols = [f"{k} AS __k{i}" for i, k in enumerate(ksql)]
+        src = f"{q(rel.table)} AS {q(alias)}"
+        pre = ", ".join(kcols + [""])
+        ends = (f"SELECT DISTINCT * FROM (SELECT {pre}{q(alias)}.__ts AS __we FROM {src}{where_sql} "
+                f"UNION ALL SELECT {pre}{q(alias)}.__ts + to_microseconds({w.size_us}) AS __we FROM {src}{where_sql})")
+        cond = [f"{k} IS NOT DISTINCT FROM __w.__k{i}" for i, k in enumerate(ksql)]
+        cond += [f"{q(alias)}.__ts > __w.__we - to_microseconds({w.size_us})", f"{q(alias)}.__ts <= __w.__we"]
+        return f"{src} JOIN ({ends}) AS __w ON {' AND '.join(cond)}"
+
+    def _projection(self, e: exp.Expression, ctx: _Ctx, rel: Relation, windowed: bool) -> str:
+        if isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star)):
+            if windowed:
+                raise self._unsupported(e, "SELECT * in a windowed aggregate")
+            table = e.table if isinstance(e, exp.Column) else ""
+            if not table:
+                return "* EXCLUDE (__ts)"
+            if table.lower() == ctx.stream_alias.lower():
+                return f"{q(table)}.* EXCLUDE (__ts)"
+            return f"{q(table)}.*"
+        if isinstance(e, exp.Alias):
+            return f"{self.sql(e.this, ctx)} AS {q(e.alias)}"
+        if isinstance(e, exp.Column):
+            return f"{self.sql(e, ctx)} AS {q(e.name)}"
+        return self.sql(e, ctx)
+
+    # -- expressions ------------------------------------------------------------------------
+    def sql(self, node: exp.Expression, ctx: _Ctx) -> str:
+        """DuckDB SQL for a scalar or aggregate expression."""
+        s = self.sql
+        if isinstance(node, exp.Column):
+            if isinstance(node.this, exp.Star):
+                raise self._unsupported(node, f"{node.table}.* outside the SELECT list")
+            parts = [p.name for p in node.parts]
+            return ".".join(q(p) for p in parts)
+        if isinstance(node, exp.Literal):
+            if node.is_string:
+                return "'" + node.this.replace("'", "''") + "'"
+            return node.this
+        if isinstance(node, exp.Null):
+            return "NULL"
+        if isinstance(node, exp.Boolean):
+            return "TRUE" if node.this else "FALSE"
+        if isinstance(node, exp.Paren):
+            return f"({s(node.this, ctx)})"
+        if isinstance(node, exp.Neg):
+            return f"(-{s(node.this, ctx)})"
+        if isinstance(node, exp.Not):
+            return f"(NOT {s(node.this, ctx)})"
+        if isinstance(node, exp.Div):
+            return f"(CAST({s(node.this, ctx)} AS DOUBLE) / {s(node.expression, ctx)})"
+        for cls, op in _BINARY.items():
+            if type(node) is cls:
+                return f"({s(node.this, ctx)} {op} {s(node.expression, ctx)})"
+        if isinstance(node, exp.Is):
+            return f"({s(node.this, ctx)} IS {s(node.expression, ctx)})"
+        if isinstance(node, exp.In):
+            if node.args.get("query") or not node.expressions:
+                raise self._unsupported(node, "IN (subquery)")
+            return f"({s(node.this, ctx)} IN ({', '.join(s(x, ctx) for x in node.expressions)}))"
+        if isinstance(node, exp.Between):
+            return f"({s(node.this, ctx)} BETWEEN {s(node.args['low'], ctx)} AND {s(node.args['high'], ctx)})"
+        if isinstance(node, exp.Case):
+            out = "CASE" + (f" {s(node.this, ctx)}" if node.this else "")
+            for branch in node.args.get("ifs") or []:
+                out += f" WHEN {s(branch.this, ctx)} THEN {s(branch.args['true'], ctx)}"
+            if node.args.get("default") is not None:
+                out += f" ELSE {s(node.args['default'], ctx)}"
+            return out + " END"
+        if isinstance(node, exp.If):
+            out = f"CASE WHEN {s(node.this, ctx)} THEN {s(node.args['true'], ctx)}"
+            if node.args.get("false") is not None:
+                out += f" ELSE {s(node.args['false'], ctx)}"
+            return out + " END"
+        if isinstance(node, exp.Coalesce):
+            args = [node.this, *node.expressions]
+            return f"coalesce({', '.join(s(a, ctx) for a in args)})"
+        if isinstance(node, (exp.Cast, exp.TryCast)):
+            return self._cast(node, ctx)
+        if isinstance(node, exp.TimeStrToTime):
+            return f"asa_datetime({s(node.this, ctx)})"
+        if isinstance(node, exp.DateAdd):
+            unit = self._date_unit(node)
+            fn = _INTERVAL_FN.get(unit)
+            if fn is None:
+                raise self._unsupported(node, f"DATEADD unit {unit}")
+            return f"(asa_datetime({s(node.this, ctx)}) + {fn}(CAST({s(node.expression, ctx)} AS BIGINT)))"
+        if isinstance(node, exp.DateDiff):
+            unit = self._date_unit(node)
+            return (f"date_diff('{unit}', asa_datetime({s(node.expression, ctx)}), "
+                    f"asa_datetime({s(node.this, ctx)}))")
+        if isinstance(node, exp.Extract):
+            unit = DATE_UNITS.get(node.this.name.lower())
+            if unit is None:
+                raise self._unsupported(node, f"DATEPART unit {node.this.name}")
+            return f"date_part('{unit}', asa_datetime({s(node.expression, ctx)}))"
+        if isinstance(node, exp.Concat):
+            return f"concat({', '.join('asa_to_string(' + s(a, ctx) + ')' for a in node.expressions)})"
+        if isinstance(node, exp.Length):
+            inner = node.this.this if isinstance(node.this, exp.Cast) else node.this
+            return f"length(asa_to_string({s(inner, ctx)}))"
+        if isinstance(node, exp.Substring):
+            args = [s(node.this, ctx), s(node.args["start"], ctx)]
+            if node.args.get("length") is not None:
+                args.append(s(node.args["length"], ctx))
+            return f"substring({', '.join(args)})"
+        if isinstance(node, exp.Round):
+            dec = node.args.get("decimals")
+            return f"round({s(node.this, ctx)}" + (f", {s(dec, ctx)})" if dec is not None else ")")
+        for cls, fn in _SIMPLE_FUNCS.items():
+            if type(node) is cls:
+                return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Count):
+            arg = node.this
+            if isinstance(arg, exp.Star):
+                return "count(*)"
+            if isinstance(arg, exp.Distinct):
+                if len(arg.expressions) != 1:
+                    raise self._unsupported(node, "COUNT(DISTINCT a, b)")
+                return f"count(DISTINCT {s(arg.expressions[0], ctx)})"
+            return f"count({s(arg, ctx)})"
+        for cls, fn in ((exp.Sum, "sum"), (exp.Avg, "avg"), (exp.Min, "min"), (exp.Max, "max")):
+            if type(node) is cls:
+                if isinstance(node.this, exp.Distinct):
+                    raise self._unsupported(node, f"{fn.upper()}(DISTINCT ...)")
+                return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == SYSTEM_TIMESTAMP:
+            return ctx.ts_sql
+        if isinstance(node, exp.Anonymous) and window_name(node):
+            raise self._unsupported(node, str(node.this), "windows belong in GROUP BY")
+        raise self._unsupported(node)
+
+    def _date_unit(self, node: exp.Expression) -> str:
+        raw = node.args.get("unit")
+        name = (raw.name if raw is not None else "day").lower()
+        unit = DATE_UNITS.get(name)
+        if unit is None:
+            raise self._unsupported(node, f"{_construct_name(node)} unit {name}")
+        return unit
+
+    def _cast(self, node: exp.Cast, ctx: _Ctx) -> str:
+        to = node.args["to"]
+        inner = self.sql(node.this, ctx)
+        try_ = isinstance(node, exp.TryCast)
+        fn = "TRY_CAST" if try_ else "CAST"
+        if to.this in _STRING_TYPES:
+            return f"asa_to_string({inner})"
+        if to.this in _DATETIME_TYPES:
+            return f"{'asa_try_datetime' if try_ else 'asa_datetime'}({inner})"
+        if to.this in _TYPES:
+            return f"{fn}({inner} AS {_TYPES[to.this]})"
+        raise self._unsupported(node, f"CAST to {to.sql('tsql')}")
+
+
+_CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",
+                 "windows": "WINDOW clause", "distinct": "SELECT DISTINCT", "laterals": "LATERAL",
+                 "pivots": "PIVOT"}
+
+
+def _construct_name(node: exp.Expression) -> str:
+    if isinstance(node, exp.Anonymous):
+        return f"{node.this}()"
+    if isinstance(node, exp.Func):
+        return f"{node.sql_name()}()"
+    if isinstance(node, exp.Window):
+        return "OVER (analytic function)"
+    if isinstance(node, exp.Subquery):
+        return "subquery"
+    return node.key.upper()
+
+
+__all__ = ["Relation", "Translator", "DATE_UNITS", "UNIT_US", "q"]
