@@ -1,0 +1,59 @@
+"""``python -m edge_module`` (the container's entry point) and ``footfall edge``."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from edge_module.app import EdgeModule
+from edge_module.camera import open_source
+from edge_module.config import load_settings
+from edge_module.hub import Hub
+
+
+def main(argv: list[str]) -> int:
+    """Run the module until the camera source ends or SIGTERM/SIGINT arrives."""
+    parser = argparse.ArgumentParser(
+        prog="footfall edge", description="footfall's IoT Edge module: detect people, buffer, upload.",
+    )
+    parser.add_argument("--config", type=Path, default=None, help="JSON config file (env FOOTFALL_* wins over it)")
+    parser.add_argument("--source", default=None, help="override the camera source (URL, file, folder, device)")
+    parser.add_argument("--max-frames", type=int, default=None, help="stop after this many frames")
+    parser.add_argument("--step", type=int, default=1, help="video files: keep every N-th frame")
+    parser.add_argument("--drain-timeout", type=float, default=10.0, help="seconds to wait for uploads on exit")
+    parser.add_argument("--log-level", default="INFO")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("edge_module")
+
+    settings = load_settings(args.config)
+    if args.source is not None:
+        settings = settings.model_copy(update={"source": args.source})
+    hub = Hub.connect(settings)
+    module = EdgeModule(settings, hub=hub)
+    stop = threading.Event()
+    source = open_source(settings.source, step=args.step)
+
+    def _terminate(signum: int, _frame: object) -> None:
+        log.info("signal %d: stopping", signum)
+        stop.set()
+        source.close()
+
+    signal.signal(signal.SIGTERM, _terminate)
+    signal.signal(signal.SIGINT, _terminate)
+    module.start()
+    try:
+        summary = module.run(source, max_frames=args.max_frames, stop=stop)
+    finally:
+        module.stop(drain_timeout_s=args.drain_timeout)
+        hub.close()
+    log.info("done: %s", summary.model_dump())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
