@@ -1,0 +1,55 @@
+"""``footfall asa run`` and ``footfall asa test``: the Stream Analytics job on the local engine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from footfall.asa.errors import AsaError
+from footfall.asa.job import DEFAULT_PROJECT, run_job
+from footfall.asa.testing import run_tests
+
+
+def _pair(text: str) -> tuple[str, Path]:
+    alias, sep, path = text.partition("=")
+    if not sep or not alias or not path:
+        raise argparse.ArgumentTypeError(f"expected alias=PATH, got {text!r}")
+    return alias, Path(path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="footfall asa", description=__doc__)
+    parser.add_argument("--project", type=Path, default=DEFAULT_PROJECT, help="Stream Analytics project folder")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run the job on local input files")
+    run.add_argument("--input", action="append", type=_pair, default=[], metavar="ALIAS=PATH",
+                     help="input file or folder (frames defaults to the local event log, stores to stores.csv)")
+    run.add_argument("--output-dir", type=Path, default=None, help="where <output>.jsonl go (default .state/asa)")
+    run.add_argument("--report-store", type=Path, default=None, help="also write the outputs to this report store")
+    test = sub.add_parser("test", help="run test/testConfig.json and fail on any failed case")
+    test.add_argument("--config", type=Path, default=None, help="testConfig.json (default <project>/test/testConfig.json)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Entry point of ``footfall asa``."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            started = time.perf_counter()
+            counts = run_job(args.project, dict(args.input), args.output_dir, args.report_store)
+            took = time.perf_counter() - started
+            for alias, n in counts.items():
+                print(f"{alias}: {n} rows")
+            print(f"done in {took:.2f} s")
+            return 0
+        config = args.config or args.project / "test" / "testConfig.json"
+        results = run_tests(config, None if args.config else args.project)
+        failed = [r for r in results if not r.passed]
+        print(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+        return 1 if failed else 0
+    except AsaError as exc:
+        print(f"footfall asa: {exc}", file=sys.stderr)
+        return 2
