@@ -47,10 +47,11 @@ resource "azurerm_cosmosdb_sql_database" "reports" {
   account_name        = azurerm_cosmosdb_account.main.name
 }
 
-# Documents are written by Stream Analytics with document id field "id" and partition key
-# "/pk" (store or city/region window key), so a report for one store reads one partition.
+# Documents are written by Stream Analytics (stream_analytics/Outputs/cosmos.json) with document
+# id field "id" and partition key "/pk" (the store, city or region of the window), so a report
+# for one store reads one partition.
 resource "azurerm_cosmosdb_sql_container" "reports" {
-  name                  = "reports"
+  name                  = "aggregates"
   resource_group_name   = azurerm_resource_group.main.name
   account_name          = azurerm_cosmosdb_account.main.name
   database_name         = azurerm_cosmosdb_sql_database.reports.name

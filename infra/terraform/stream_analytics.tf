@@ -1,23 +1,26 @@
-# The Stream Analytics job. Its query is the project's own file (one source of truth, tested
-# locally with `footfall asa test`); the aliases below are the ones the query uses.
+# The Stream Analytics job. Its query and job settings are the project's own files (one source
+# of truth, tested locally with `footfall asa test`); the aliases below are the ones the query
+# and stream_analytics/Inputs|Outputs use.
 
 locals {
-  asa_query_path = "${local.stream_analytics_dir}/footfall.asaql"
+  asa_query_path      = "${local.stream_analytics_dir}/footfall.asaql"
+  asa_job_config_path = "${local.stream_analytics_dir}/JobConfig.json"
+  asa_job_config      = jsondecode(file(local.asa_job_config_path))
 }
 
 resource "azurerm_stream_analytics_job" "main" {
   name                = local.names.stream_analytics
   resource_group_name = azurerm_resource_group.main.name
   location            = azurerm_resource_group.main.location
-  sku_name            = "Standard"
+  sku_name            = local.asa_job_config.Sku.Name
   streaming_units     = var.asa_streaming_units
-  compatibility_level = "1.2"
-  data_locale         = "en-US"
+  compatibility_level = local.asa_job_config.CompatibilityLevel
+  data_locale         = local.asa_job_config.DataLocale
 
-  events_late_arrival_max_delay_in_seconds = var.asa_late_arrival_seconds
-  events_out_of_order_max_delay_in_seconds = 60
-  events_out_of_order_policy               = "Adjust"
-  output_error_policy                      = "Stop"
+  events_late_arrival_max_delay_in_seconds = local.asa_job_config.EventsLateArrivalMaxDelayInSeconds
+  events_out_of_order_max_delay_in_seconds = local.asa_job_config.EventsOutOfOrderMaxDelayInSeconds
+  events_out_of_order_policy               = local.asa_job_config.EventsOutOfOrderPolicy
+  output_error_policy                      = local.asa_job_config.OutputErrorPolicy
 
   transformation_query = file(local.asa_query_path)
 
@@ -37,7 +40,6 @@ resource "azurerm_stream_analytics_stream_input_eventhub_v2" "frames" {
   eventhub_name                = azurerm_eventhub.events.name
   eventhub_consumer_group_name = azurerm_eventhub_consumer_group.stream_analytics.name
   authentication_mode          = "Msi"
-  partition_key                = "store_id"
 
   serialization {
     type     = "Json"

@@ -198,7 +198,7 @@ variable "eventhub_message_retention_days" {
 # --- Stream Analytics --------------------------------------------------------------------------
 
 variable "asa_streaming_units" {
-  description = "Stream Analytics streaming units. ~200 events/s at peak with a small reference join needs far less than 3; 3 keeps SU utilisation low and leaves room for replays."
+  description = "Stream Analytics streaming units in the API's V1 scale (3 = one StandardV2 SU). ~200 events/s at peak with a small reference join needs one V2 SU; raise it if SU utilisation stays above 80%."
   type        = number
   default     = 3
 
@@ -233,7 +233,7 @@ variable "powerbi_dataset" {
 variable "powerbi_table" {
   description = "Table inside the Power BI dataset."
   type        = string
-  default     = "store_windows"
+  default     = "aggregates"
 }
 
 # --- Cosmos DB ---------------------------------------------------------------------------------
@@ -330,16 +330,6 @@ variable "iothub_capacity" {
   }
 }
 
-variable "asa_late_arrival_seconds" {
-  description = "Stream Analytics late-arrival tolerance. Edge devices forward photos late after an outage; a larger value counts them in their true window but delays every window's output by as much."
-  type        = number
-  default     = 300
-
-  validation {
-    condition     = var.asa_late_arrival_seconds >= 0 && var.asa_late_arrival_seconds <= 1814399
-    error_message = "asa_late_arrival_seconds must be between 0 and 1814399."
-  }
-}
 
 variable "cosmos_allowed_ip_ranges" {
   description = "Extra IPv4 addresses or CIDR ranges (operators, an on-premises reports host) allowed to reach Cosmos DB besides Azure datacenters."
