@@ -105,41 +105,37 @@ class FaceAnalyzer:
     def analyzer(self) -> str:
         """What the events name as their analyzer, e.g. ``face-service/1.0`` or ``azure-face/detection_03``.
 
-        For our face service the version comes from ``GET /status`` (asked once, then cached).
+        For our face service it comes from ``GET /status`` (asked once, then cached).
         """
         if self._analyzer is None:
             if self._settings.uses_azure_face:
                 self._analyzer = f"azure-face/{self._settings.face_detection_model}"
             else:
-                self._analyzer = f"face-service/{self._service_version()}"
+                self._analyzer = analyzer_from_status(self._status())
         return self._analyzer[:128]
 
-    def _service_version(self) -> str:
+    def _status(self) -> Any:
         url = f"{self._settings.face_endpoint.rstrip('/')}/status"
         try:
             response = self._client.send_request(HttpRequest("GET", url))
             response.raise_for_status()
-            status: Any = response.json()
+            return response.json()
         except (AzureError, ValueError) as exc:
             raise TransientError("face service", f"GET /status failed: {exc}") from exc
-        return _version_from_status(status)
 
     def close(self) -> None:
         """Close the HTTP session."""
         self._client.close()
 
 
-def _version_from_status(status: Any) -> str:
-    """Find the service version in a ``GET /status`` body; ``unknown`` when it names none."""
+def analyzer_from_status(status: Any) -> str:
+    """The analyzer string from a ``GET /status`` body: its ``analyzer`` field, else
+    ``face-service/<version>``, else ``face-service/unknown``."""
     if isinstance(status, dict):
-        for key in ("version", "service_version", "serviceVersion"):
-            value = status.get(key)
-            if isinstance(value, (str, int, float)) and str(value).strip():
-                return str(value).strip()
-        for key in ("service", "face_service"):
-            nested = status.get(key)
-            if isinstance(nested, dict):
-                found = _version_from_status(nested)
-                if found != "unknown":
-                    return found
-    return "unknown"
+        analyzer = status.get("analyzer")
+        if isinstance(analyzer, str) and analyzer.strip():
+            return analyzer.strip()
+        version = status.get("version")
+        if isinstance(version, (str, int, float)) and str(version).strip():
+            return f"face-service/{str(version).strip()}"
+    return "face-service/unknown"

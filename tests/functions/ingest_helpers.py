@@ -1,0 +1,164 @@
+"""Helpers for the Functions tests: settings, a Face-API stub server, Azurite containers, photos."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from azure.storage.blob import ContainerClient
+from PIL import Image
+
+from functions.settings import Settings
+
+
+def make_settings(**values: Any) -> Settings:
+    """Settings from explicit values (by their environment names), ignoring the real environment's
+    FOOTFALL_* variables so a developer's shell cannot change a test."""
+    return Settings(**values)
+
+
+# ---------------------------------------------------------------- Face API stub
+
+
+@dataclass
+class StubReply:
+    """One canned reply of the stub: status, JSON body, headers, and a delay before answering."""
+
+    status: int = 200
+    body: Any = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+
+
+@dataclass
+class SeenRequest:
+    """What the stub received."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+
+
+class FaceApiStub:
+    """A tiny HTTP server answering like the Face API: ``POST /face/{version}/detect`` and ``GET /status``.
+
+    Replies are taken from :attr:`replies` in order; when empty, :attr:`default` answers.
+    """
+
+    def __init__(self) -> None:
+        self.replies: list[StubReply] = []
+        self.default = StubReply(200, [])
+        self.status_reply = StubReply(200, {"status": "ready", "service": "face-service", "version": "9.9",
+                                            "analyzer": "face-service/9.9-stub"})
+        self.requests: list[SeenRequest] = []
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: Any) -> None:  # keep test output quiet
+                pass
+
+            def _answer(self, reply: StubReply) -> None:
+                if reply.delay_s:
+                    time.sleep(reply.delay_s)
+                payload = json.dumps(reply.body).encode()
+                try:
+                    self.send_response(reply.status)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(payload)))
+                    for k, v in reply.headers.items():
+                        self.send_header(k, v)
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def _record(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                url = urlsplit(self.path)
+                stub.requests.append(SeenRequest(self.command, url.path, parse_qs(url.query),
+                                                 {k.lower(): v for k, v in self.headers.items()},
+                                                 self.rfile.read(length) if length else b""))
+
+            def do_GET(self) -> None:  # noqa: N802
+                self._record()
+                self._answer(stub.status_reply if self.path.startswith("/status") else StubReply(404, {}))
+
+            def do_POST(self) -> None:  # noqa: N802
+                self._record()
+                reply = stub.replies.pop(0) if stub.replies else stub.default
+                self._answer(reply)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self._thread.start()
+
+    @property
+    def detects(self) -> list[SeenRequest]:
+        """The detect calls received."""
+        return [r for r in self.requests if r.method == "POST"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def face_json(age: float = 31.4, gender: str | None = "female", emotion: dict[str, float] | None = None,
+              **extra: Any) -> dict[str, Any]:
+    """One detection the way the Face API returns it (rectangle, landmarks, attributes)."""
+    attrs: dict[str, Any] = {"age": age, "headPose": {"pitch": 1.5, "roll": -2.25, "yaw": 7.75}}
+    if gender is not None:
+        attrs["gender"] = gender
+    attrs["emotion"] = emotion if emotion is not None else {
+        "anger": 0.01, "contempt": 0.0, "disgust": 0.0, "fear": 0.0,
+        "happiness": 0.93, "neutral": 0.05, "sadness": 0.01, "surprise": 0.0,
+    }
+    return {"faceRectangle": {"top": 117, "left": 211, "width": 93, "height": 97},
+            "faceAttributes": attrs, **extra}
+
+
+def face_error(code: str, message: str) -> dict[str, Any]:
+    """The Face API's error body."""
+    return {"error": {"code": code, "message": message}}
+
+
+@dataclass
+class Containers:
+    """A fresh pair of uploads/quarantine containers for one test."""
+
+    uploads: ContainerClient
+    quarantine: ContainerClient
+
+    def upload(self, name: str, data: bytes, metadata: dict[str, str] | None = None) -> str:
+        """Upload a blob; return its etag."""
+        return self.uploads.upload_blob(name, data, overwrite=True, metadata=metadata)["etag"]
+
+    def upload_names(self) -> list[str]:
+        return [b.name for b in self.uploads.list_blobs()]
+
+    def quarantine_names(self) -> list[str]:
+        return [b.name for b in self.quarantine.list_blobs()]
+
+
+# ---------------------------------------------------------------- photos
+
+
+def jpeg_bytes(size: tuple[int, int] = (640, 480), color: tuple[int, int, int] = (90, 120, 150), **save: Any) -> bytes:
+    """A plain JPEG of the given size."""
+    buf = io.BytesIO()
+    Image.new("RGB", size, color).save(buf, format="JPEG", **save)
+    return buf.getvalue()
+
+
+UPLOAD_NAME = "S0001/C01/2026/11/23/080000123-7.jpg"
