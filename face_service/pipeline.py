@@ -6,17 +6,14 @@ worker process holds its own).
 
 from __future__ import annotations
 
-from importlib.metadata import version
-
 import cv2
 import numpy as np
 
 from face_service import __version__
 from face_service.config import ServiceSettings
-from face_service.headpose import head_pose
 from face_service.imaging import decode_image
 from face_service.models.base import Detection
-from face_service.models.registry import build_age_gender, build_detector, build_emotion
+from face_service.models.registry import build_age_gender, build_detector, build_emotion, build_head_pose
 from face_service.schemas import (
     MAX_FACES,
     DetectedFace,
@@ -48,10 +45,9 @@ class Analyzer:
         self.detector = build_detector(settings)
         self.age_gender = build_age_gender(settings)
         self.emotion = build_emotion(settings)
+        self.head_pose = build_head_pose(settings)
         self.models: list[ModelInfo] = [
-            self.detector.info, self.age_gender.info, self.emotion.info,
-            ModelInfo(role="head_pose", name="landmark-pnp", package="opencv-python-headless",
-                      version=version("opencv-python-headless")),
+            self.detector.info, self.age_gender.info, self.emotion.info, self.head_pose.info,
         ]
 
     @property
@@ -63,7 +59,7 @@ class Analyzer:
         """Faces in ``image``, largest first, at most 100, boxes clipped to the image.
 
         Detection runs on a copy whose longer side is at most ``detect_max_side`` pixels: the
-        detector's cost grows with the pixel count, and at 480 px faces down to ~20 px in the
+        detector's cost grows with the pixel count, and at 320 px faces down to ~20 px in the
         original are still found.
         """
         height, width = image.shape[:2]
@@ -92,7 +88,7 @@ class Analyzer:
         wanted = set(options.attributes)
         ages = self.age_gender.estimate(image, faces) if wanted & {"age", "gender"} else None
         emotions = self.emotion.classify(image, faces) if "emotion" in wanted else None
-        height, width = image.shape[:2]
+        poses = self.head_pose.estimate(image, faces) if "headPose" in wanted else None
         results = []
         for i, face in enumerate(faces):
             x, y, w, h = face.box
@@ -100,8 +96,8 @@ class Analyzer:
             attributes = None
             if wanted:
                 pose = None
-                if "headPose" in wanted:
-                    pitch, roll, yaw = head_pose(face.landmarks, (width, height))
+                if poses is not None:
+                    pitch, roll, yaw = poses[i]
                     pose = HeadPose(pitch=pitch, roll=roll, yaw=yaw)
                 attributes = FaceAttributes(
                     age=ages[i].age if ages is not None and "age" in wanted else None,

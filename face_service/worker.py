@@ -51,6 +51,7 @@ def init_worker(settings_json: str) -> None:
     fake = [Detection((100.0, 60.0, 80.0, 100.0), np.array([[120, 95], [160, 95], [140, 115], [125, 135], [155, 135]], np.float32), 1.0)]
     _analyzer.age_gender.estimate(warm, fake)
     _analyzer.emotion.classify(warm, fake)
+    _analyzer.head_pose.estimate(warm, fake)
 
 
 def describe() -> dict[str, object]:

@@ -6,11 +6,13 @@ from face_service.models.base import (
     Detection,
     EmotionClassifier,
     FaceDetector,
+    HeadPoseEstimator,
     EMOTION_NAMES,
 )
-from face_service.models.registry import build_age_gender, build_detector, build_emotion
+from face_service.models.registry import build_age_gender, build_detector, build_emotion, build_head_pose
 
 __all__ = [
-    "AgeGender", "AgeGenderEstimator", "Detection", "EmotionClassifier", "FaceDetector", "EMOTION_NAMES",
-    "build_age_gender", "build_detector", "build_emotion",
+    "AgeGender", "AgeGenderEstimator", "Detection", "EmotionClassifier", "FaceDetector", "HeadPoseEstimator",
+    "EMOTION_NAMES",
+    "build_age_gender", "build_detector", "build_emotion", "build_head_pose",
 ]

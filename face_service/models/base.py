@@ -74,3 +74,13 @@ class EmotionClassifier(Protocol):
     def classify(self, image: np.ndarray, faces: Sequence[Detection]) -> list[dict[str, float]]:
         """One ``{emotion name: score}`` per face with all of :data:`EMOTION_NAMES`, summing to 1."""
         ...
+
+
+class HeadPoseEstimator(Protocol):
+    """Estimates head angles in degrees."""
+
+    info: ModelInfo
+
+    def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[tuple[float, float, float]]:
+        """``(pitch, roll, yaw)`` per face, in the order given."""
+        ...

