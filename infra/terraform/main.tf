@@ -42,7 +42,6 @@ locals {
     cosmos_account     = "cosmos-${local.base}-${local.suffix}"
     stream_analytics   = "asa-${local.base}"
     iothub             = "iot-${local.base}-${local.suffix}"
-    iothub_identity    = "id-${local.base}-iothub"
   }
 
   # Contract names shared with the code (ARCHITECTURE.md); change them only together.

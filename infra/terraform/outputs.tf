@@ -82,3 +82,8 @@ output "application_insights_name" {
   description = "Application Insights resource of the function."
   value       = azurerm_application_insights.main.name
 }
+
+output "edge_registry_token_name" {
+  description = "ACR token (pull-only on footfall-edge-module) whose passwords the deploy workflow generates for the edge devices."
+  value       = azurerm_container_registry_token.edge_pull.name
+}

@@ -6,7 +6,7 @@ resource "azurerm_storage_account" "main" {
   #checkov:skip=CKV2_AZURE_38:Blob soft delete is deliberately off: a photo must be gone once its event is sent (privacy by design), not kept recoverable for days.
   #checkov:skip=CKV2_AZURE_1:Customer-managed keys are not required for minutes-lived photos; data is encrypted at rest with Microsoft-managed keys plus infrastructure (double) encryption.
   #checkov:skip=CKV_AZURE_206:Geo replication would copy personal data (photos) to a second region; ZRS/LRS is a privacy decision (see storage_replication_type).
-  #checkov:skip=CKV_AZURE_59:Edge devices in 1,000 stores upload over the internet (IoT Hub-issued user delegation SAS) and the Flex Consumption app runs without a VNet, so the public endpoint stays on; shared keys and anonymous access are off.
+  #checkov:skip=CKV_AZURE_59:Edge devices in 1,000 stores upload over the internet (user delegation SAS, create/write only) and the Flex Consumption app runs without a VNet, so the public endpoint stays on; shared keys and anonymous access are off.
   #checkov:skip=CKV_AZURE_35:Default-deny network rules would block the stores' edge devices, whose addresses are not known; access is Entra ID only (shared keys disabled).
   #checkov:skip=CKV2_AZURE_33:Private endpoints need a VNet-integrated function plan and connected stores; out of scope for this serverless deployment (see infra/README.md, hardening).
   name                     = local.names.storage_account

@@ -298,10 +298,26 @@ def test_iot_hub_requires_tls_12_and_disables_hub_scoped_keys(tf: TerraformModul
     hub = tf.resource("azurerm_iothub", "main")
     assert hub["min_tls_version"] == "1.2"
     assert hub["local_authentication_enabled"] is False
-    upload = tf.block(hub, "file_upload")
-    assert upload["authentication_type"] == "identityBased"
-    assert "AccountKey" not in upload["connection_string"]
-    assert upload["container_name"] == "${azurerm_storage_container.uploads.name}"
+    assert "shared_access_policy" not in hub
+
+
+def test_edge_devices_pull_with_a_token_limited_to_the_edge_module_image(tf: TerraformModule) -> None:
+    scope_map = tf.resource("azurerm_container_registry_scope_map", "edge_pull")
+    assert [tf.resolve(a) for a in scope_map["actions"]] == [
+        "repositories/footfall-edge-module/content/read",
+        "repositories/footfall-edge-module/metadata/read",
+    ]
+    token = tf.resource("azurerm_container_registry_token", "edge_pull")
+    assert token["scope_map_id"] == "${azurerm_container_registry_scope_map.edge_pull.id}"
+    assert "azurerm_container_registry_token_password" not in tf.resources, "passwords are minted at deploy time"
+
+
+def test_only_the_deployer_can_sign_upload_sas_and_only_for_uploads(tf: TerraformModule) -> None:
+    deployer = tf.roles_of("data.azurerm_client_config.current.object_id")
+    assert deployer["Storage Blob Data Contributor"] == {
+        "${azurerm_storage_container.uploads.id}", "${azurerm_storage_container.reference.id}",
+    }
+    assert deployer["Storage Blob Delegator"] == {"${azurerm_storage_account.main.id}"}
 
 
 # --- Whole module --------------------------------------------------------------------------------
@@ -323,5 +339,5 @@ def test_no_secret_is_written_in_the_files(path: str) -> None:
 
 def test_every_managed_identity_principal_has_a_role(tf: TerraformModule) -> None:
     principals = {a.principal_id for a in tf.role_assignments()}
-    for reference in (FUNCTION, STREAM_ANALYTICS, FACE_IDENTITY, "azurerm_user_assigned_identity.iothub.principal_id"):
+    for reference in (FUNCTION, STREAM_ANALYTICS, FACE_IDENTITY):
         assert "${" + reference + "}" in principals, f"{reference} has no role assignment"
