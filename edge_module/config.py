@@ -15,10 +15,10 @@ import copy
 import json
 import os
 from pathlib import Path
-from typing import Any, Literal, Mapping
+from typing import Annotated, Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from edge_module.hours import ALWAYS_OPEN, StoreClock, WeeklyHours, parse_timezone
 from functions.contracts import ID_PATTERN
@@ -164,11 +164,19 @@ class ModuleSettings(BaseSettings):
     )
 
     timezone: str = "UTC"
-    opening_hours: WeeklyHours = Field(default_factory=lambda: WeeklyHours.model_validate(ALWAYS_OPEN))
+    opening_hours: Annotated[WeeklyHours, NoDecode] = Field(
+        default_factory=lambda: WeeklyHours.model_validate(ALWAYS_OPEN),
+    )
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     buffer: BufferLimits = Field(default_factory=BufferLimits)
     telemetry_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        parse_timezone(v)
+        return v
 
     @field_validator("opening_hours", mode="before")
     @classmethod
