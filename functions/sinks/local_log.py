@@ -97,15 +97,24 @@ class LocalEventLogSink:
             self._offsets[path.name] = start + end
 
     def _append(self, name: str, payload: bytes) -> None:
+        """Append and fsync; on any failure roll the file back so the retry starts clean."""
         path = self.directory / name
         created = not path.exists()
-        with open(path, "ab") as f:
-            f.write(payload)
-            f.flush()
-            os.fsync(f.fileno())
-        if created:
-            _fsync_dir(self.directory)
-        self._offsets[name] = self._offsets.get(name, 0) + len(payload)
+        before = self._offsets.get(name, 0)
+        try:
+            with open(path, "ab") as f:
+                f.write(payload)
+                f.flush()
+                os.fsync(f.fileno())
+            if created:
+                _fsync_dir(self.directory)
+        except OSError:
+            try:
+                os.truncate(path, before)
+            except OSError:
+                log.exception("local event log %s: could not roll back a failed append", name)
+            raise
+        self._offsets[name] = before + len(payload)
 
     def close(self) -> None:
         """Nothing stays open between sends."""
