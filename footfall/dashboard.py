@@ -1,0 +1,34 @@
+"""``footfall dashboard``: serve the reports API and web dashboard over the local report store."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import uvicorn
+
+from footfall.reports.server import dashboard_app
+from footfall.reports.store import default_store_path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``footfall dashboard``."""
+    parser = argparse.ArgumentParser(prog="footfall dashboard", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
+    parser.add_argument("--store", type=Path, default=None,
+                        help="report store file (default: <state_dir>/reports.duckdb)")
+    parser.add_argument("--k", type=int, default=None, help="k of k-anonymity (default: FOOTFALL_K or 5)")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    """Serve until Ctrl-C."""
+    args = build_parser().parse_args(argv)
+    if args.k is not None and args.k < 1:
+        build_parser().error("--k must be at least 1")
+    store = args.store or default_store_path()
+    app = dashboard_app(store, k=args.k)
+    print(f"footfall dashboard: http://{args.host}:{args.port}/  (report store {store})", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", lifespan="off")
+    return 0

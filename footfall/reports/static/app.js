@@ -1,0 +1,254 @@
+// Footfall dashboard: filters -> /api/report -> charts. Chart data is mirrored in the DOM
+// (data-values on each chart, the whole report in #report-data) for tests and for people.
+import { barChart, fmt, shareChart, suppressedPanel, timeChart } from "./charts.js";
+
+const $ = (id) => document.getElementById(id);
+const controls = {
+  region: $("filter-region"), city: $("filter-city"), store: $("filter-store"),
+  from: $("filter-from"), to: $("filter-to"),
+};
+const GENDER = [["female", "Female", "#c2528b"], ["male", "Male", "#3b74b8"], ["unknown", "Unknown", "#a7b0ba"]];
+const AGE = ["0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"];
+const EMOTIONS = [
+  ["happiness", "#f2b233"], ["neutral", "#8e9aa6"], ["surprise", "#5fb3a1"], ["sadness", "#5d7fc4"],
+  ["anger", "#d0553f"], ["contempt", "#9a6bb5"], ["disgust", "#7c9a3d"], ["fear", "#4f5d75"],
+];
+let tree = { regions: [], unassigned_stores: [], k: 5 };
+let requestSeq = 0;
+
+function option(value, label) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = label;
+  return o;
+}
+
+function fill(select, placeholder, items) {
+  const keep = select.value;
+  select.replaceChildren(option("", placeholder), ...items.map(([v, l]) => option(v, l)));
+  select.value = items.some(([v]) => v === keep) ? keep : "";
+}
+
+const regionsIn = () => tree.regions.filter((r) => !controls.region.value || r.region === controls.region.value);
+const citiesIn = () => regionsIn().flatMap((r) => r.cities.map((c) => ({ ...c, region: r.region })));
+const storesIn = () => {
+  const cities = citiesIn().filter((c) => !controls.city.value || c.city === controls.city.value);
+  const stores = cities.flatMap((c) => c.stores.map((s) => ({ ...s, city: c.city, region: c.region })));
+  if (!controls.region.value && !controls.city.value) {
+    stores.push(...tree.unassigned_stores.map((s) => ({ ...s, city: null, region: null })));
+  }
+  return stores;
+};
+
+function refreshOptions() {
+  fill(controls.region, "All regions", tree.regions.map((r) => [r.region, r.region]));
+  fill(controls.city, "All cities", citiesIn().map((c) => [c.city, c.country ? `${c.city} (${c.country})` : c.city]));
+  fill(controls.store, "All stores", storesIn().map((s) => [s.store_id, s.store_name ? `${s.store_name} · ${s.store_id}` : s.store_id]));
+}
+
+function selectStore(storeId) {
+  const store = tree.regions.flatMap((r) => r.cities.flatMap((c) => c.stores.map((s) => ({ ...s, city: c.city, region: r.region }))))
+    .find((s) => s.store_id === storeId);
+  if (store) {
+    controls.region.value = store.region;
+    refreshOptions();
+    controls.city.value = store.city;
+    refreshOptions();
+  }
+  controls.store.value = storeId;
+}
+
+function queryString() {
+  const q = new URLSearchParams();
+  if (controls.region.value) q.set("region", controls.region.value);
+  if (controls.city.value) q.set("city", controls.city.value);
+  if (controls.store.value) q.set("store_id", controls.store.value);
+  if (controls.from.value) q.set("start", `${controls.from.value}T00:00:00Z`);
+  if (controls.to.value) {
+    const end = new Date(`${controls.to.value}T00:00:00Z`);
+    end.setUTCDate(end.getUTCDate() + 1);
+    q.set("end", end.toISOString().replace(".000Z", "Z"));
+  }
+  return q.toString();
+}
+
+function pageParams() {
+  const q = new URLSearchParams();
+  for (const [key, c] of Object.entries({ region: controls.region, city: controls.city, store_id: controls.store, from: controls.from, to: controls.to })) {
+    if (c.value) q.set(key, c.value);
+  }
+  return q.toString();
+}
+
+function setChart(id, state, values) {
+  const fig = $(id);
+  fig.dataset.state = state;
+  if (values === null) delete fig.dataset.values;
+  else fig.dataset.values = JSON.stringify(values);
+  return fig.querySelector(".plot");
+}
+
+function render(report) {
+  $("report-data").textContent = JSON.stringify(report);
+  const k = report.k;
+  const where = report.store_id ? `${report.store_name || report.store_id}` :
+    report.city ? report.city : report.region ? report.region : "All regions";
+  $("selection-title").textContent = where;
+  const span = report.series.length
+    ? `${report.series[0].window_start.slice(0, 16).replace("T", " ")} – ${report.series.at(-1).window_end.slice(0, 16).replace("T", " ")} UTC`
+    : "no data in this range";
+  $("selection-detail").textContent = `${report.level} windows of ${report.window_minutes} min · ${report.windows} windows · ${span}`;
+  $("visitors-caption").textContent = `(${report.window_minutes}-minute windows, UTC)`;
+
+  $("tile-visitors").textContent = fmt.format(report.visitors);
+  $("tile-frames").textContent = fmt.format(report.frames);
+  for (const [tile, value] of [["tile-age", report.avg_age === null ? null : report.avg_age.toFixed(1)],
+    ["tile-happy", report.happiness_share === null ? null : `${Math.round(report.happiness_share * 100)}%`]]) {
+    $(tile).textContent = report.suppressed ? "suppressed" : value ?? "–";
+    $(tile).classList.toggle("is-suppressed", report.suppressed);
+  }
+  $("tile-coverage").textContent = report.visitors
+    ? `${Math.round((report.breakdown_visitors / report.visitors) * 100)}%` : "–";
+  $("tile-coverage").title = `${fmt.format(report.breakdown_visitors)} of ${fmt.format(report.visitors)} visitors are in published windows`;
+
+  const visitors = setChart("chart-visitors", report.series.length ? "ready" : "empty", {
+    windows: report.series.map((p) => p.window_start),
+    visitors: report.series.map((p) => p.visitors),
+    suppressed_visitors: report.series.map((p) => p.suppressed_visitors),
+    total: report.visitors,
+  });
+  timeChart(visitors, report.series, report.window_minutes);
+
+  if (report.suppressed) {
+    for (const id of ["chart-gender", "chart-age", "chart-emotions"]) suppressedPanel(setChart(id, "suppressed", null), k);
+  } else {
+    shareChart(setChart("chart-gender", "ready", report.gender),
+      GENDER.map(([key, label, color]) => ({ label, value: report.gender[key], color })));
+    barChart(setChart("chart-age", "ready", report.age_bands),
+      AGE.map((band) => ({ label: band, value: report.age_bands[band], color: band === "unknown" ? "#a7b0ba" : "#2a9d8f" })), { labelWidth: 70 });
+    barChart(setChart("chart-emotions", "ready", report.emotions),
+      EMOTIONS.map(([name, color]) => ({ label: name, value: report.emotions[name], color })));
+  }
+  renderGroups(report);
+  $("rule").textContent = `k-anonymity: ${report.rule}`;
+}
+
+function renderGroups(report) {
+  const section = $("groups");
+  section.hidden = !!report.store_id;
+  const child = report.city ? "Stores" : report.region ? "Cities" : "Regions";
+  $("groups-title").textContent = report.city || report.region ? `${child} in ${report.city || report.region}` : child;
+  section.dataset.state = "ready";
+  const rows = report.groups.map((g) => {
+    const tr = document.createElement("tr");
+    tr.dataset.key = g.key;
+    tr.dataset.suppressed = String(g.suppressed);
+    tr.dataset.visitors = String(g.visitors);
+    const cells = [g.label, fmt.format(g.visitors)];
+    if (g.suppressed) {
+      cells.push(null);
+    } else {
+      const known = g.gender.female + g.gender.male;
+      cells.push(known ? `${Math.round((g.gender.female / known) * 100)}%` : "–",
+        g.avg_age === null ? "–" : g.avg_age.toFixed(1),
+        g.happiness_share === null ? "–" : `${Math.round(g.happiness_share * 100)}%`);
+    }
+    cells.forEach((value, i) => {
+      const td = document.createElement("td");
+      if (value === null) {
+        td.colSpan = 3;
+        td.className = "num";
+        td.innerHTML = `<span class="badge">suppressed</span>`;
+      } else {
+        td.textContent = value;
+        if (i > 0) td.className = "num";
+      }
+      tr.append(td);
+    });
+    if (g.level === "store" || g.level === "city" || g.level === "region") {
+      tr.tabIndex = 0;
+      tr.addEventListener("click", () => drillDown(g));
+    }
+    return tr;
+  });
+  if (!rows.length) {
+    const tr = document.createElement("tr");
+    tr.innerHTML = `<td colspan="5" class="muted">No data in this range</td>`;
+    rows.push(tr);
+  }
+  section.querySelector("tbody").replaceChildren(...rows);
+}
+
+function drillDown(group) {
+  if (group.level === "region" && group.region) { controls.region.value = group.region; refreshOptions(); }
+  else if (group.level === "city" && group.city) { controls.city.value = group.city; refreshOptions(); }
+  else if (group.level === "store" && group.store_id) selectStore(group.store_id);
+  else return;
+  loadReport();
+}
+
+async function loadReport() {
+  const seq = ++requestSeq;
+  const qs = queryString();
+  document.body.dataset.status = "loading";
+  history.replaceState(null, "", `${location.pathname}${pageParams() ? `?${pageParams()}` : ""}`);
+  try {
+    const response = await fetch(`/api/report?${qs}`, { headers: { Accept: "application/json" } });
+    const body = await response.json();
+    if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+    if (seq !== requestSeq) return;
+    render(body);
+    $("error").hidden = true;
+    document.body.dataset.query = qs;
+    document.body.dataset.status = "ready";
+  } catch (err) {
+    if (seq !== requestSeq) return;
+    $("error").textContent = `Could not load the report: ${err.message}`;
+    $("error").hidden = false;
+    document.body.dataset.status = "error";
+  }
+}
+
+async function init() {
+  try {
+    const response = await fetch("/api/filters");
+    if (!response.ok) throw new Error(`HTTP ${response.status}`);
+    tree = await response.json();
+  } catch (err) {
+    $("error").textContent = `Could not load the filters: ${err.message}`;
+    $("error").hidden = false;
+    document.body.dataset.status = "error";
+    return;
+  }
+  document.querySelectorAll("[data-k]").forEach((node) => { node.textContent = tree.k; });
+  const params = new URLSearchParams(location.search);
+  const first = tree.first_window_start ? tree.first_window_start.slice(0, 10) : "";
+  const last = tree.last_window_end ? new Date(new Date(tree.last_window_end).getTime() - 1).toISOString().slice(0, 10) : "";
+  controls.from.value = params.get("from") || first;
+  controls.to.value = params.get("to") || last;
+  refreshOptions();
+  if (params.get("region")) { controls.region.value = params.get("region"); refreshOptions(); }
+  if (params.get("city")) { controls.city.value = params.get("city"); refreshOptions(); }
+  if (params.get("store_id")) selectStore(params.get("store_id"));
+
+  controls.region.addEventListener("change", () => { controls.city.value = ""; controls.store.value = ""; refreshOptions(); loadReport(); });
+  controls.city.addEventListener("change", () => {
+    const city = citiesIn().find((c) => c.city === controls.city.value);
+    if (city && !controls.region.value) controls.region.value = city.region;
+    controls.store.value = "";
+    refreshOptions();
+    loadReport();
+  });
+  controls.store.addEventListener("change", () => { if (controls.store.value) selectStore(controls.store.value); loadReport(); });
+  controls.from.addEventListener("change", loadReport);
+  controls.to.addEventListener("change", loadReport);
+  $("filter-reset").addEventListener("click", () => {
+    controls.region.value = ""; controls.city.value = ""; controls.store.value = "";
+    controls.from.value = first; controls.to.value = last;
+    refreshOptions();
+    loadReport();
+  });
+  await loadReport();
+}
+
+init();
