@@ -24,6 +24,8 @@ from face_service.schemas import API_VERSIONS, StatusResponse
 ANALYZER_HEADER = "x-footfall-analyzer"
 """Response header naming service and model versions (the value of ``FrameEvent.analyzer``)."""
 _BINARY_TYPES = ("application/octet-stream", "image/")
+_DRAIN_FACTOR = 4
+"""Oversized bodies up to this many times the limit are drained before the error is sent."""
 
 
 def _error_response(exc: errors.FaceApiError) -> Response:
@@ -39,6 +41,10 @@ async def _read_body(request: Request, limit: int) -> bytes:
         if not declared.isdigit():
             raise errors.bad_argument("Request body is invalid: bad Content-Length.")
         if int(declared) > limit:
+            if int(declared) <= _DRAIN_FACTOR * limit:
+                # Read and drop the body so the client sees the error instead of a reset connection.
+                async for _ in request.stream():
+                    pass
             raise errors.image_too_big(f"The body is {int(declared)} bytes; at most {limit} bytes are allowed.")
     chunks, size = [], 0
     async for chunk in request.stream():

