@@ -87,11 +87,12 @@ class Engine:
             if src.is_reference:
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY on reference data {tsby.input_name!r}")
             ts_sql = self._scalar(translator, tsby.expression, tsby.line)
-            create_stream(con, f"input__{tsby.input_name}", f"rel__{stream}", ts_sql, self.job)
+            try:
+                create_stream(con, f"input__{tsby.input_name}", f"rel__{stream}", ts_sql, self.job, tsby.alias)
+            except duckdb.Error as exc:
+                msg = str(exc).split("\n")[0]
+                raise AsaError(f"line {tsby.line}: TIMESTAMP BY {tsby.expression} failed: {msg}") from None
             catalog[stream] = Relation(stream, f"rel__{stream}", is_stream=True)
-        for name, rel in list(catalog.items()):
-            if name not in {a.lower() for a in inputs} and not name.startswith("__tsby"):
-                continue
         outputs: dict[str, list[tuple[datetime, int, Row]]] = {name: [] for name in self.script.outputs}
         order = 0
         for st in self.script.statements:

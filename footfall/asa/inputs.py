@@ -98,7 +98,16 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
         con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
         raise AsaError(f"input {src.alias!r}: cannot read {src.path}: {exc}") from None
-    columns = {r[0] for r in con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()}
+    described = con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()
+    columns = {r[0] for r in described}
+    # JSON has no datetime type: Stream Analytics keeps such values as strings, so undo
+    # DuckDB's date sniffing (ISO 8601 UTC, milliseconds).
+    fix = [f"strftime(CAST({q(name)} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') AS {q(name)}"
+           if typ.startswith("TIMESTAMP") else f"strftime({q(name)}, '%Y-%m-%d') AS {q(name)}"
+           for name, typ, *_ in described if src.format == "Json" and (typ.startswith("TIMESTAMP") or typ == "DATE")]
+    if fix:
+        con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
+                    f"SELECT * REPLACE ({', '.join(fix)}) FROM {q(table + '__raw')}")
     arrival = f"asa_datetime({q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns else "NULL::TIMESTAMP"
     con.execute(
         f"CREATE TABLE {q(table)} AS SELECT *, rowid AS __seq, {arrival} AS __arrival "

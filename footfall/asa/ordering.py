@@ -21,18 +21,21 @@ from footfall.asa.config import JobConfig
 from footfall.asa.translate import q
 
 
-def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql: str | None, job: JobConfig) -> None:
+def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql: str | None, job: JobConfig,
+                  alias: str | None = None) -> None:
     """Create stream table ``target`` (with ``__ts``) from raw input table ``raw``.
 
-    ``ts_sql`` is the translated ``TIMESTAMP BY`` expression, or None for arrival time.
+    ``ts_sql`` is the translated ``TIMESTAMP BY`` expression, or None for arrival time; it may
+    refer to the input by ``alias``.
     """
     if ts_sql is None:
-        con.execute(f"CREATE TABLE {q(target)} AS SELECT *, __arrival AS __ts FROM {q(raw)}")
+        con.execute(f"CREATE TABLE {q(target)} AS SELECT * EXCLUDE (__seq, __arrival), __arrival AS __ts FROM {q(raw)}")
         return
     drop = job.events_out_of_order_policy == "Drop"
     late = job.events_late_arrival_max_delay_s
     ooo = job.events_out_of_order_max_delay_s
-    steps = [f"t0 AS (SELECT *, asa_datetime({ts_sql}) AS __t0 FROM {q(raw)})"]
+    source = f"{q(raw)} AS {q(alias)}" if alias else q(raw)
+    steps = [f"t0 AS (SELECT *, asa_datetime({ts_sql}) AS __t0 FROM {source})"]
     if late >= 0:
         bound = f"__arrival - to_seconds({late})"
         is_late = f"(__arrival IS NOT NULL AND __t0 < {bound})"
@@ -49,8 +52,8 @@ def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql:
     bound = f"__maxprev - to_seconds({ooo})"
     out_of_order = f"(__maxprev IS NOT NULL AND __t1 < {bound})"
     if drop:
-        final = f"SELECT * EXCLUDE (__t0, __t1, __maxprev), __t1 AS __ts FROM t2 WHERE NOT {out_of_order}"
+        final = f"SELECT * EXCLUDE (__t0, __t1, __maxprev, __seq, __arrival), __t1 AS __ts FROM t2 WHERE NOT {out_of_order}"
     else:
-        final = (f"SELECT * EXCLUDE (__t0, __t1, __maxprev), "
+        final = (f"SELECT * EXCLUDE (__t0, __t1, __maxprev, __seq, __arrival), "
                  f"CASE WHEN {out_of_order} THEN {bound} ELSE __t1 END AS __ts FROM t2")
     con.execute(f"CREATE TABLE {q(target)} AS WITH {', '.join(steps)} {final}")

@@ -38,6 +38,8 @@ class TimestampBy:
     stream: str
     """The synthetic stream name the FROM item now refers to (``__tsby0__frames``)."""
     input_name: str
+    alias: str
+    """The name the query uses for the input in that FROM item (its alias, or its name)."""
     expression: str
     line: int
 
@@ -169,7 +171,8 @@ def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
         if alias and alias.upper() in _STOP_WORDS:
             alias = None
         stream = f"{TSBY_PREFIX}{n}__{name.lower()}"
-        found[stream] = TimestampBy(stream=stream, input_name=name.lower(), expression=expr, line=line)
+        found[stream] = TimestampBy(stream=stream, input_name=name.lower(), alias=alias or name,
+                                    expression=expr, line=line)
         replacement = stream if alias else f"{stream} AS {name}"
         renames.append((src.start(1), src.end(1), replacement))
         _blank(chars, m.start(), end)
@@ -223,8 +226,23 @@ def node_line(node: exp.Expression, text: str, needle: str | None = None) -> int
     return None
 
 
+_UNSUPPORTED_SYNTAX = [
+    (r"\bOVER\s*\(", "OVER (analytic functions: LAG, LAST, ISFIRST, ...)"),
+    (r"\bMATCH_RECOGNIZE\b", "MATCH_RECOGNIZE"),
+    (r"\bud[af]\.[A-Za-z_]", "user-defined function (udf./uda.)"),
+    (r"\bCREATE\s+TABLE\b", "CREATE TABLE"),
+    (r"\bLIMIT\s+DURATION\b", "LIMIT DURATION"),
+]
+"""Stream Analytics syntax that T-SQL parsing would only report as a confusing parse error."""
+
+
 def parse_script(text: str) -> Script:
     """Parse a Stream Analytics query into a :class:`Script`."""
+    masked = mask(text)
+    for pattern, construct in _UNSUPPORTED_SYNTAX:
+        m = re.search(pattern, masked, re.IGNORECASE)
+        if m:
+            raise UnsupportedConstruct(construct, line_of(text, m.start()))
     cleaned, tsby = preprocess(text)
     try:
         trees = sqlglot.parse(split_statements(cleaned), read="tsql")

@@ -1,0 +1,248 @@
+"""The engine runs each supported Stream Analytics construct the way Azure documents it."""
+
+from __future__ import annotations
+
+import pytest
+
+from footfall.asa import AsaError, JobConfig
+
+T = "2026-11-23T"
+
+
+def ev(ts: str, **fields: object) -> dict:
+    """An event at ``T + ts`` (UTC) with extra fields."""
+    return {"time": f"{T}{ts}Z", **fields}
+
+
+# -- steps, INTO, TIMESTAMP BY, System.Timestamp() ----------------------------------------------
+
+def test_with_steps_feed_later_steps_and_several_outputs_without_semicolons(run_query):
+    out = run_query(
+        """
+        WITH Big AS (SELECT id, v FROM input TIMESTAMP BY time WHERE v > 1),
+        Bigger AS (SELECT id, v * 10 AS v10 FROM Big)
+        SELECT id, v10 INTO first FROM Bigger
+        SELECT id INTO second FROM Big WHERE v = 3
+        """,
+        [ev("08:00:00", id="a", v=1), ev("08:00:01", id="b", v=2), ev("08:00:02", id="c", v=3)],
+    )
+    assert out["first"] == [{"id": "b", "v10": 20}, {"id": "c", "v10": 30}]
+    assert out["second"] == [{"id": "c"}]
+
+
+def test_system_timestamp_of_a_plain_select_is_the_timestamp_by_value(run_query):
+    out = run_query("SELECT id, System.Timestamp() AS t INTO out FROM input TIMESTAMP BY time",
+                    [ev("08:00:00.250", id="a")])
+    assert out["out"] == [{"id": "a", "t": f"{T}08:00:00.250Z"}]
+
+
+def test_timestamp_by_an_expression_with_an_alias(run_query):
+    out = run_query(
+        "SELECT i.id, System.Timestamp() AS t INTO out FROM input i TIMESTAMP BY DATEADD(hour, 1, i.time)",
+        [ev("08:00:00", id="a")])
+    assert out["out"] == [{"id": "a", "t": f"{T}09:00:00.000Z"}]
+
+
+def test_select_star_keeps_the_event_fields(run_query):
+    out = run_query("SELECT * INTO out FROM input TIMESTAMP BY time", [ev("08:00:00", id="a", n=1)])
+    assert out["out"] == [{"time": f"{T}08:00:00.000Z", "id": "a", "n": 1}]
+
+
+# -- windows ------------------------------------------------------------------------------------
+
+def test_tumbling_window_is_end_inclusive_and_timestamped_at_its_end(run_query):
+    out = run_query(
+        "SELECT System.Timestamp() AS window_end, COUNT(*) AS n INTO out FROM input TIMESTAMP BY time "
+        "GROUP BY TumblingWindow(minute, 5)",
+        [ev("08:00:00"), ev("08:00:00.001"), ev("08:05:00"), ev("08:05:00.001"), ev("08:20:00")])
+    assert out["out"] == [
+        {"window_end": f"{T}08:00:00.000Z", "n": 1},
+        {"window_end": f"{T}08:05:00.000Z", "n": 2},
+        {"window_end": f"{T}08:10:00.000Z", "n": 1},
+        {"window_end": f"{T}08:20:00.000Z", "n": 1},
+    ]
+
+
+def test_tumbling_window_with_offset_shifts_the_grid(run_query):
+    out = run_query(
+        "SELECT System.Timestamp() AS e, COUNT(*) AS n INTO out FROM input TIMESTAMP BY time "
+        "GROUP BY TumblingWindow(minute, 60, 30)",
+        [ev("08:29:00"), ev("08:31:00")])
+    assert [r["e"] for r in out["out"]] == [f"{T}08:30:00.000Z", f"{T}09:30:00.000Z"]
+
+
+def test_hopping_window_counts_an_event_in_every_window_that_holds_it(run_query):
+    out = run_query(
+        "SELECT System.Timestamp() AS e, COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a INTO out "
+        "FROM input TIMESTAMP BY time GROUP BY HoppingWindow(minute, 10, 5)",
+        [ev("08:01:00", v=1), ev("08:06:00", v=3)])
+    assert out["out"] == [
+        {"e": f"{T}08:05:00.000Z", "n": 1, "s": 1, "a": 1.0},
+        {"e": f"{T}08:10:00.000Z", "n": 2, "s": 4, "a": 2.0},
+        {"e": f"{T}08:15:00.000Z", "n": 1, "s": 3, "a": 3.0},
+    ]
+
+
+def test_hopping_window_duration_form(run_query):
+    out = run_query(
+        "SELECT System.Timestamp() AS e, COUNT(*) AS n INTO out FROM input TIMESTAMP BY time "
+        "GROUP BY HoppingWindow(Duration(minute, 10), Hop(minute, 5))",
+        [ev("08:05:00")])
+    assert [r["e"] for r in out["out"]] == [f"{T}08:05:00.000Z", f"{T}08:10:00.000Z"]
+
+
+def test_sliding_window_outputs_when_an_event_enters_or_leaves(run_query):
+    out = run_query(
+        "SELECT k, System.Timestamp() AS e, COUNT(*) AS n, SUM(v) AS s, AVG(v) AS a INTO out "
+        "FROM input TIMESTAMP BY time GROUP BY k, SlidingWindow(second, 10)",
+        [ev("08:00:00", k="x", v=2), ev("08:00:03", k="y", v=7), ev("08:00:05", k="x", v=4)])
+    # x: enters 00 and 05, 00 leaves at 10 (window (00,10] still holds 05), 05 leaves at 15 (empty).
+    assert out["out"] == [
+        {"k": "x", "e": f"{T}08:00:00.000Z", "n": 1, "s": 2, "a": 2.0},
+        {"k": "y", "e": f"{T}08:00:03.000Z", "n": 1, "s": 7, "a": 7.0},
+        {"k": "x", "e": f"{T}08:00:05.000Z", "n": 2, "s": 6, "a": 3.0},
+        {"k": "x", "e": f"{T}08:00:10.000Z", "n": 1, "s": 4, "a": 4.0},
+    ]
+
+
+def test_having_filters_windows(run_query):
+    out = run_query(
+        "SELECT k, COUNT(*) AS n INTO out FROM input TIMESTAMP BY time "
+        "GROUP BY k, TumblingWindow(minute, 15) HAVING COUNT(*) >= 2",
+        [ev("08:01:00", k="a"), ev("08:02:00", k="a"), ev("08:03:00", k="b")])
+    assert out["out"] == [{"k": "a", "n": 2}]
+
+
+def test_a_windowed_step_can_be_windowed_again(run_query):
+    out = run_query(
+        """
+        WITH Q AS (SELECT k, COUNT(*) AS n FROM input TIMESTAMP BY time GROUP BY k, TumblingWindow(minute, 15))
+        SELECT System.Timestamp() AS e, SUM(n) AS n INTO out FROM Q GROUP BY TumblingWindow(hour, 1)
+        """,
+        [ev("08:00:00", k="a"), ev("08:59:00", k="a"), ev("08:46:00", k="b"), ev("09:00:01", k="a")])
+    assert out["out"] == [{"e": f"{T}08:00:00.000Z", "n": 1}, {"e": f"{T}09:00:00.000Z", "n": 2},
+                          {"e": f"{T}10:00:00.000Z", "n": 1}]
+
+
+# -- APPLY, JOIN ----------------------------------------------------------------------------------
+
+ITEMS = [ev("08:00:00", id="a", xs=[{"v": 1}, {"v": 2}]), ev("08:00:01", id="b", xs=[])]
+
+
+def test_cross_apply_get_array_elements_gives_a_row_per_element(run_query):
+    out = run_query("SELECT e.id, x.ArrayIndex AS i, x.ArrayValue.v AS v INTO out FROM input e TIMESTAMP BY time "
+                    "CROSS APPLY GetArrayElements(e.xs) AS x", ITEMS)
+    assert out["out"] == [{"id": "a", "i": 0, "v": 1}, {"id": "a", "i": 1, "v": 2}]
+
+
+def test_outer_apply_keeps_events_with_an_empty_array(run_query):
+    out = run_query("SELECT e.id, x.ArrayIndex AS i, x.ArrayValue.v AS v INTO out FROM input e TIMESTAMP BY time "
+                    "OUTER APPLY GetArrayElements(e.xs) AS x", ITEMS)
+    assert out["out"] == [{"id": "a", "i": 0, "v": 1}, {"id": "a", "i": 1, "v": 2}, {"id": "b", "i": None, "v": None}]
+
+
+STORES = [{"store_id": "S1", "city": "Oslo"}, {"store_id": "S2", "city": "Bergen"}]
+
+
+def test_reference_data_join_and_left_outer_join(run_query):
+    events = [ev("08:00:00", store_id="S1"), ev("08:00:01", store_id="S9")]
+    inner = run_query("SELECT e.store_id, s.city INTO out FROM input e TIMESTAMP BY time "
+                      "JOIN stores s ON e.store_id = s.store_id", events, STORES)
+    left = run_query("SELECT e.store_id, s.city INTO out FROM input e TIMESTAMP BY time "
+                     "LEFT OUTER JOIN stores s ON e.store_id = s.store_id", events, STORES)
+    assert inner["out"] == [{"store_id": "S1", "city": "Oslo"}]
+    assert left["out"] == [{"store_id": "S1", "city": "Oslo"}, {"store_id": "S9", "city": None}]
+
+
+# -- scalar functions -----------------------------------------------------------------------------
+
+def test_case_cast_and_count_distinct(run_query):
+    out = run_query(
+        """SELECT COUNT(DISTINCT u) AS users, COUNT(*) AS n,
+                  SUM(CASE WHEN CAST(v AS bigint) > 2 THEN 1 ELSE 0 END) AS big,
+                  SUM(CAST(v AS float)) / COUNT(*) AS mean,
+                  CAST(CASE WHEN COUNT(*) > 2 THEN 1 ELSE 0 END AS bit) AS many
+           INTO out FROM input TIMESTAMP BY time GROUP BY TumblingWindow(hour, 1)""",
+        [ev("08:10:00", u="x", v="1"), ev("08:11:00", u="x", v="3"), ev("08:12:00", u="y", v="5")])
+    assert out["out"] == [{"users": 2, "n": 3, "big": 2, "mean": 3.0, "many": True}]
+
+
+def test_cast_datetime_to_string_is_iso_8601_utc(run_query):
+    out = run_query("SELECT CONCAT('k|', id, '|', CAST(System.Timestamp() AS nvarchar(max))) AS key, "
+                    "CAST(n AS nvarchar(max)) AS s INTO out FROM input TIMESTAMP BY time",
+                    [ev("08:00:00.5", id="a", n=7)])
+    assert out["out"] == [{"key": f"k|a|{T}08:00:00.500Z", "s": "7"}]
+
+
+def test_dateadd_and_datediff(run_query):
+    out = run_query(
+        """SELECT DATEADD(minute, -15, System.Timestamp()) AS start,
+                  DATEADD(day, 1, time) AS tomorrow,
+                  DATEDIFF(second, time, DATEADD(mi, 2, time)) AS secs,
+                  DATEDIFF(hour, '2026-11-23T07:59:59Z', time) AS hours
+           INTO out FROM input TIMESTAMP BY time""",
+        [ev("08:00:00")])
+    assert out["out"] == [{"start": f"{T}07:45:00.000Z", "tomorrow": "2026-11-24T08:00:00.000Z",
+                           "secs": 120, "hours": 1}]
+
+
+def test_string_and_null_functions(run_query):
+    out = run_query("SELECT UPPER(a) AS up, LEN(a) AS n, ISNULL(b, 'none') AS b, IIF(c > 1, 'y', 'n') AS c, "
+                    "SUBSTRING(a, 2, 2) AS mid INTO out FROM input TIMESTAMP BY time",
+                    [ev("08:00:00", a="oslo", b=None, c=2)])
+    assert out["out"] == [{"up": "OSLO", "n": 4, "b": "none", "c": "y", "mid": "sl"}]
+
+
+# -- clear errors -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("sql", "construct", "line"),
+    [
+        ("SELECT id,\n  LAG(id) OVER (LIMIT DURATION(minute, 1)) AS p\nINTO out FROM input TIMESTAMP BY time",
+         "OVER", 2),
+        ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY SessionWindow(minute, 5, 10)",
+         "SessionWindow", 2),
+        ("SELECT id INTO out FROM input TIMESTAMP BY time\nORDER BY id", "ORDER BY", 1),
+        ("SELECT id INTO out\nFROM input TIMESTAMP BY time\nWHERE Fancy(id) = 1", "Fancy()", 3),
+        ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY id", "GROUP BY without a window", 2),
+        ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time", "aggregate without a window", 1),
+        ("SELECT a.id INTO out FROM input a TIMESTAMP BY time\nJOIN other b TIMESTAMP BY time\n"
+         "ON a.id = b.id AND DATEDIFF(second, a, b) BETWEEN 0 AND 5", "JOIN between two streams", 2),
+        ("SELECT id INTO out FROM input TIMESTAMP BY time\nUNION\nSELECT id FROM input", "UNION", 1),
+        ("SELECT e.id INTO out FROM input e TIMESTAMP BY time\n"
+         "CROSS APPLY GetRecordProperties(e.rec) AS p", "GetRecordProperties", 2),
+        ("SELECT CAST(id AS record) AS r INTO out\nFROM input TIMESTAMP BY time", "CAST to", 1),
+    ],
+)
+def test_unsupported_constructs_are_named_with_their_line(run_query, sql, construct, line):
+    with pytest.raises(AsaError) as err:
+        run_query(sql, [ev("08:00:00", id="a")], other=[ev("08:00:00", id="a")])
+    message = str(err.value)
+    assert construct in message
+    assert f"line {line}" in message
+
+
+def test_a_syntax_error_names_its_line(run_query):
+    with pytest.raises(AsaError, match="line 2"):
+        run_query("SELECT id INTO out\nFROM input TIMESTAMP BY time WHERE (id = \n", [ev("08:00:00", id="a")])
+
+
+def test_an_unknown_input_is_named(run_query):
+    with pytest.raises(AsaError, match=r"line 2: 'nosuch' is neither an input nor a step"):
+        run_query("SELECT id INTO out\nFROM nosuch", [ev("08:00:00", id="a")])
+
+
+def test_a_select_without_into_is_refused(run_query):
+    with pytest.raises(AsaError, match="SELECT without INTO"):
+        run_query("SELECT id FROM input TIMESTAMP BY time", [ev("08:00:00", id="a")])
+
+
+def test_arrival_time_is_the_timestamp_without_timestamp_by(run_query):
+    out = run_query("SELECT id, System.Timestamp() AS t INTO out FROM input",
+                    [{"id": "a", "EventEnqueuedUtcTime": f"{T}08:00:03Z"}])
+    assert out["out"] == [{"id": "a", "t": f"{T}08:00:03.000Z"}]
+
+
+def test_without_timestamp_by_or_arrival_time_the_engine_says_so(run_query):
+    with pytest.raises(AsaError, match="no arrival time"):
+        run_query("SELECT id INTO out FROM input", [{"id": "a"}], job=JobConfig())
