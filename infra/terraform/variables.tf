@@ -320,9 +320,9 @@ variable "iothub_sku" {
 }
 
 variable "iothub_capacity" {
-  description = "IoT Hub units. One S1 unit allows 400,000 messages/day; 1,000 edge devices mostly send module twin updates and heartbeats."
+  description = "IoT Hub units. One S1 unit allows 400,000 messages/day; 1,000 edge devices sending telemetry every 60 s make 1.44 million, so 4 S1 units (or S2 with 1)."
   type        = number
-  default     = 1
+  default     = 4
 
   validation {
     condition     = var.iothub_capacity >= 1 && var.iothub_capacity <= 200
