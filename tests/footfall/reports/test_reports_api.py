@@ -1,0 +1,97 @@
+"""The reports API (FastAPI) over the DuckDB store: filters, reports, suppression, errors."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from footfall.reports.api import create_app
+from footfall.reports.store import ReportStore
+from functions.reports.models import WindowSelection
+from functions.reports.reader import ReaderUnavailable
+
+
+@pytest.fixture
+def client(filled_store: ReportStore) -> TestClient:
+    return TestClient(create_app(filled_store, k=5))
+
+
+def test_filters_list_regions_cities_and_stores(client: TestClient) -> None:
+    body = client.get("/api/filters").json()
+    assert [r["region"] for r in body["regions"]] == ["Benelux", "Iberia", "Nordics"]
+    nordics = body["regions"][2]
+    assert [(c["city"], c["country"]) for c in nordics["cities"]] == [("Oslo", "NO"), ("Stockholm", "SE")]
+    assert [s["store_id"] for s in nordics["cities"][0]["stores"]] == ["S0003", "S0004"]
+    assert body["unassigned_stores"] == [{"store_id": "S0999", "store_name": None}]
+    assert (body["first_window_start"], body["last_window_end"]) == ("2026-11-23T07:00:00.000Z", "2026-11-23T19:00:00.000Z")
+    assert body["k"] == 5
+
+
+def test_report_of_a_region_counts_every_face_and_breaks_down_published_windows(client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={"region": "Iberia"}).json()
+    faces = fleet.faces_where(region="Iberia")
+    assert body["visitors"] == len(faces) and body["level"] == "region"
+    assert [p["visitors"] for p in body["series"]] == [
+        sum(1 for f in faces if f.at.hour == hour) for hour in range(7, 19)]
+    published_hours = {int(r["window_start"][11:13]) for r in fleet.rows_where(level="region", region="Iberia")
+                       if not r["suppressed"]}
+    covered = [f for f in faces if f.at.hour in published_hours]
+    assert body["suppressed"] is False and body["breakdown_visitors"] == len(covered)
+    assert body["gender"] == {"female": sum(f.gender == "female" for f in covered),
+                              "male": sum(f.gender == "male" for f in covered),
+                              "unknown": sum(f.gender is None for f in covered)}
+    assert body["emotions"]["happiness"] == sum(f.emotion == "happiness" for f in covered)
+    assert sum(body["age_bands"].values()) == len(covered)
+
+
+def test_a_store_below_k_is_flagged_suppressed_never_zero(client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={"store_id": "S0004"}).json()
+    assert body["suppressed"] is True
+    assert body["visitors"] == len(fleet.faces_where(store_id="S0004")) > 5  # more than k over the day ...
+    assert body["breakdown_visitors"] == 0  # ... but every window had fewer than k, so nothing is shown
+    assert body["gender"] is None and body["age_bands"] is None and body["emotions"] is None
+    assert body["avg_age"] is None and body["happiness_share"] is None
+    assert all(p["suppressed_visitors"] == p["visitors"] for p in body["series"])
+
+
+def test_date_range_limits_the_windows(client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={
+        "store_id": "S0001", "start": "2026-11-23T17:00:00Z", "end": "2026-11-23T18:00:00Z"}).json()
+    assert [p["window_start"] for p in body["series"]] == [
+        "2026-11-23T17:00:00.000Z", "2026-11-23T17:15:00.000Z", "2026-11-23T17:30:00.000Z", "2026-11-23T17:45:00.000Z"]
+    assert body["visitors"] == sum(1 for f in fleet.faces_where(store_id="S0001") if f.at.hour == 17)
+    assert (body["start"], body["end"]) == ("2026-11-23T17:00:00.000Z", "2026-11-23T18:00:00.000Z")
+
+
+@pytest.mark.parametrize("params", [
+    {"level": "region", "store_id": "S0001"}, {"store_id": "bad id!"}, {"start": "yesterday"},
+    {"start": "2026-11-24T00:00:00Z", "end": "2026-11-23T00:00:00Z"}, {"unknown": "1"},
+])
+def test_bad_parameters_are_422(client: TestClient, params: dict) -> None:
+    response = client.get("/api/report", params=params)
+    assert response.status_code == 422, response.text
+
+
+def test_a_busy_store_is_503_not_a_crash() -> None:
+    class Busy:
+        def windows(self, selection: WindowSelection):
+            raise ReaderUnavailable("locked")
+
+        def stores(self):
+            raise ReaderUnavailable("locked")
+
+        def time_range(self):
+            raise ReaderUnavailable("locked")
+
+    client = TestClient(create_app(Busy()))
+    assert client.get("/api/report").status_code == 503
+    assert client.get("/api/filters").status_code == 503
+
+
+def test_dashboard_page_and_its_files_are_served_locally(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="report-data"' in page.text
+    for asset in ("/static/app.js", "/static/charts.js", "/static/style.css"):
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 500
+    assert "http" not in page.text.replace("http://www.w3.org", ""), "no CDN or remote asset"

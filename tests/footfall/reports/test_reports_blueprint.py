@@ -1,0 +1,65 @@
+"""The reports API as an HTTP-triggered Functions blueprint over Cosmos DB."""
+
+from __future__ import annotations
+
+import json
+
+import azure.functions as func
+import pytest
+from azure.core.exceptions import ServiceResponseError
+from fastapi.testclient import TestClient
+
+import functions.blueprints.reports as blueprint
+from footfall.reports.api import create_app
+from footfall.reports.store import ReportStore
+from functions.reports.cosmos import CosmosReportStore
+from functions.reports.service import ReportService
+
+
+@pytest.fixture
+def cosmos_service(cosmos_container, monkeypatch: pytest.MonkeyPatch) -> ReportService:
+    service = ReportService(CosmosReportStore(cosmos_container), k=5)
+    monkeypatch.setattr(blueprint, "get_service", lambda: service)
+    return service
+
+
+def call(function: func.FunctionBuilder, params: dict[str, str] | None = None) -> func.HttpResponse:
+    """Invoke a registered function the way the Functions host does: with an HttpRequest."""
+    query = "&".join(f"{k}={v}" for k, v in (params or {}).items())
+    request = func.HttpRequest(method="GET", url=f"http://localhost/api/x?{query}", params=params or {}, body=b"")
+    return function.build().get_user_function()(request)
+
+
+def test_routes_are_get_only_behind_a_function_key() -> None:
+    for function, route in ((blueprint.reports_filters, "filters"), (blueprint.reports_report, "report")):
+        trigger = function.build().get_bindings_dict()["bindings"][0]
+        assert trigger["type"] == "httpTrigger" and trigger["route"] == route
+        assert [str(m.value) for m in trigger["methods"]] == ["GET"]
+        assert trigger["authLevel"] == func.AuthLevel.FUNCTION
+
+
+def test_function_answers_exactly_like_the_local_api(cosmos_service, filled_store: ReportStore) -> None:
+    local = TestClient(create_app(filled_store, k=5))
+    for params in ({"region": "Nordics"}, {"store_id": "S0004"}, {"city": "Madrid", "start": "2026-11-23T12:00:00Z"}):
+        response = call(blueprint.reports_report, params)
+        assert response.status_code == 200 and response.mimetype == "application/json"
+        assert json.loads(response.get_body()) == local.get("/api/report", params=params).json()
+    filters = call(blueprint.reports_filters)
+    assert json.loads(filters.get_body()) == local.get("/api/filters").json()
+
+
+def test_function_flags_suppressed_groups(cosmos_service) -> None:
+    body = json.loads(call(blueprint.reports_report, {"store_id": "S0004"}).get_body())
+    assert body["suppressed"] is True and body["gender"] is None and body["visitors"] > 0
+
+
+def test_function_refuses_bad_parameters_with_422(cosmos_service) -> None:
+    response = call(blueprint.reports_report, {"level": "region", "store_id": "S0001"})
+    assert response.status_code == 422
+    assert "coarser" in json.loads(response.get_body())["detail"][0]["msg"]
+
+
+def test_function_reports_503_when_cosmos_fails(cosmos_service, cosmos_container) -> None:
+    cosmos_container.fail_with = ServiceResponseError("timed out")
+    assert call(blueprint.reports_report, {"region": "Nordics"}).status_code == 503
+    assert call(blueprint.reports_filters).status_code == 503
