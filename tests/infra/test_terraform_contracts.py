@@ -206,3 +206,34 @@ def test_every_checkov_skip_gives_a_reason() -> None:
                 assert len(match.group(2).strip()) >= 40, f"{path.name}: {match.group(1)} needs a real reason"
                 skips.append(match.group(1))
     assert skips, "expected the documented skips"
+
+
+# Azure naming rules, checked for the longest names the validated variables allow.
+_NAME_RULES = {
+    "storage_account": r"[a-z0-9]{3,24}",
+    "key_vault": r"[a-zA-Z][a-zA-Z0-9-]{1,22}[a-zA-Z0-9]",
+    "container_registry": r"[a-zA-Z0-9]{5,50}",
+    "function_app": r"[a-z0-9][a-z0-9-]{0,30}[a-z0-9]",  # 32: longer names risk host id collisions
+    "face_service": r"[a-z][a-z0-9-]{0,30}[a-z0-9]",
+    "cosmos_account": r"[a-z0-9][a-z0-9-]{1,42}[a-z0-9]",
+    "eventhub_namespace": r"[a-zA-Z][a-zA-Z0-9-]{4,48}[a-zA-Z0-9]",
+    "iothub": r"[a-zA-Z0-9][a-zA-Z0-9-]{1,48}[a-zA-Z0-9]",
+}
+
+
+@pytest.mark.parametrize("environment", ["dev", "test", "prod"])
+def test_generated_names_obey_azure_naming_rules_for_the_longest_prefix(tf: TerraformModule, environment: str) -> None:
+    assert "1,9" in tf.variables["prefix"]["validation"][0]["condition"], "prefix is at most 10 characters"
+    assert tf.resource("random_string", "suffix")["length"] == 5
+    values = {
+        "${local.base}": f"abcdefghij-{environment}",
+        "${local.suffix}": "12345",
+        "${var.prefix}": "abcdefghij",
+        "${var.environment}": environment,
+    }
+    names = tf.locals["names"]
+    for key, rule in _NAME_RULES.items():
+        name = names[key]
+        for placeholder, value in values.items():
+            name = name.replace(placeholder, value)
+        assert re.fullmatch(rule, name), f"{key}: {name!r} breaks {rule}"
