@@ -40,9 +40,9 @@ class BlobUploader:
     def from_settings(cls, settings: ModuleSettings) -> "BlobUploader":
         """From a connection string (Azure, Azurite, Blob Storage on IoT Edge) or an account URL + SAS.
 
-        The SDK's own retries are kept short: the forwarder's backoff is what rides out an outage.
+        The SDK does not retry (its storage default waits 15 s and more): the forwarder's backoff rides out outages.
         """
-        kwargs = dict(retry_total=1, connection_timeout=settings.upload_timeout_s, read_timeout=settings.upload_timeout_s)
+        kwargs = dict(retry_total=0, connection_timeout=settings.upload_timeout_s, read_timeout=settings.upload_timeout_s)
         if settings.storage_connection_string is not None:
             service = BlobServiceClient.from_connection_string(
                 settings.storage_connection_string.get_secret_value(), **kwargs,
