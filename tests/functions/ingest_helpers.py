@@ -142,7 +142,7 @@ class Containers:
 
     def upload(self, name: str, data: bytes, metadata: dict[str, str] | None = None) -> str:
         """Upload a blob; return its etag."""
-        return self.uploads.upload_blob(name, data, overwrite=True, metadata=metadata)["etag"]
+        return self.uploads.get_blob_client(name).upload_blob(data, overwrite=True, metadata=metadata)["etag"]
 
     def upload_names(self) -> list[str]:
         return [b.name for b in self.uploads.list_blobs()]
@@ -162,3 +162,17 @@ def jpeg_bytes(size: tuple[int, int] = (640, 480), color: tuple[int, int, int] =
 
 
 UPLOAD_NAME = "S0001/C01/2026/11/23/080000123-7.jpg"
+
+
+def ingest_settings(connection_string: str, containers: Containers, face_url: str, event_log: Any, **values: Any) -> Settings:
+    """Settings for an UploadProcessor on Azurite, a face endpoint and a local event log."""
+    return make_settings(**{
+        "AzureWebJobsStorage": connection_string,
+        "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
+        "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
+        "FOOTFALL_FACE_ENDPOINT": face_url,
+        "FOOTFALL_FACE_RETRY_TOTAL": 0,
+        "FOOTFALL_EVENT_SINK": "local",
+        "FOOTFALL_LOCAL_EVENT_LOG": str(event_log),
+        **values,
+    })

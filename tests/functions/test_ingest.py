@@ -1,0 +1,204 @@
+"""UploadProcessor end to end on Azurite, the Face-API stub over HTTP and the local event log."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from functions.contracts import event_id_for
+from functions.errors import TransientError
+from functions.face_client import FaceAnalyzer
+from functions.ingest import ProcessOutcome, UploadProcessor, blob_name_in_container, etag_from_properties
+from functions.sinks import create_sink
+from functions.sinks.local_log import read_events
+from functions.upload_store import UploadStore
+from ingest_helpers import (
+    UPLOAD_NAME, Containers, FaceApiStub, StubReply, face_error, face_json, ingest_settings, jpeg_bytes,
+)
+
+PHOTO = jpeg_bytes((640, 480))
+
+
+@pytest.fixture()
+def make_processor(azurite: Any, blob_service: BlobServiceClient, containers: Containers,
+                   face_stub: FaceApiStub, tmp_path: Path):
+    def build(**values: Any) -> UploadProcessor:
+        settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events", **values)
+        return UploadProcessor(settings, UploadStore.from_settings(settings, blob_service),
+                               FaceAnalyzer(settings), create_sink(settings))
+    return build
+
+
+def events_in(tmp_path: Path) -> list:
+    return list(read_events(tmp_path / "events")) if (tmp_path / "events").exists() else []
+
+
+def test_a_good_photo_becomes_one_event_and_is_then_deleted(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    face_stub.default = StubReply(200, [face_json(age=33.2, gender="female"), face_json(age=8, gender="male")])
+    etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C05"})
+
+    outcome = make_processor().process(f"{containers.uploads.container_name}/{UPLOAD_NAME}", PHOTO, {"cameraid": "C05"}, etag)
+
+    assert outcome.status == "sent" and outcome.face_count == 2
+    (event,) = events_in(tmp_path)
+    assert event.event_id == outcome.event_id == event_id_for(containers.uploads.container_name, UPLOAD_NAME, etag)
+    assert (event.store_id, event.camera_id, event.analyzer) == ("S0001", "C05", "face-service/9.9-stub")
+    assert [(f.age, f.age_band, f.gender) for f in event.faces] == [(33, "25-34", "female"), (8, "0-17", "male")]
+    assert containers.upload_names() == []
+    assert face_stub.detects[0].body != PHOTO  # the service got the re-encoded JPEG, not the upload
+
+
+def test_with_after_success_tag_the_photo_stays_tagged(
+    make_processor: Any, containers: Containers, tmp_path: Path
+) -> None:
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    assert make_processor(FOOTFALL_AFTER_SUCCESS="tag").process(UPLOAD_NAME, PHOTO, {}, etag).status == "sent"
+    assert containers.uploads.get_blob_client(UPLOAD_NAME).get_blob_tags() == {"footfall": "processed"}
+    assert len(events_in(tmp_path)) == 1
+
+
+@pytest.mark.parametrize(("name", "data", "reason"), [
+    ("S0001/C01/2026/11/23/not-a-time.jpg", PHOTO, "bad_path"),
+    ("S9999/C01/2026/11/23/080000123-7.jpg", PHOTO, "unknown_store"),
+    (UPLOAD_NAME, b"this is a text file named .jpg\n", "unsupported_format"),
+    (UPLOAD_NAME, b"", "empty"),
+    (UPLOAD_NAME, PHOTO[:2000], "corrupt_image"),
+])
+def test_permanent_problems_move_the_photo_to_quarantine_with_a_reason(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path,
+    caplog: pytest.LogCaptureFixture, name: str, data: bytes, reason: str,
+) -> None:
+    etag = containers.upload(name, data, {"cameraid": "C01"})
+    processor = make_processor(FOOTFALL_KNOWN_STORES="S0001,S0002")
+
+    outcome = processor.process(name, data, {"cameraid": "C01"}, etag)
+
+    assert (outcome.status, outcome.reason) == ("quarantined", reason)
+    assert containers.upload_names() == []
+    quarantined = containers.quarantine.get_blob_client(name)
+    assert quarantined.download_blob().readall() == data
+    assert quarantined.get_blob_properties().metadata["reason"] == reason
+    assert events_in(tmp_path) == [] and face_stub.detects == []
+    (line,) = [r.getMessage() for r in caplog.records if "QUARANTINED" in r.getMessage()]
+    assert name in line and f"reason={reason}" in line
+
+
+def test_an_image_the_face_service_rejects_is_quarantined(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub
+) -> None:
+    face_stub.default = StubReply(400, face_error("InvalidImage", "Decoding error."))
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    outcome = make_processor().process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert (outcome.status, outcome.reason) == ("quarantined", "face_rejected")
+    assert containers.quarantine_names() == [UPLOAD_NAME]
+
+
+@pytest.mark.parametrize("status", [429, 500, 503])
+def test_a_busy_or_failing_face_service_raises_for_a_retry_and_keeps_the_photo(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path, status: int
+) -> None:
+    face_stub.replies = [StubReply(status, face_error(str(status), "busy"), {"Retry-After": "0"})]
+    face_stub.default = StubReply(200, [face_json()])
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    processor = make_processor()
+
+    with pytest.raises(TransientError):
+        processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert containers.upload_names() == [UPLOAD_NAME] and events_in(tmp_path) == []
+
+    retried = processor.process(UPLOAD_NAME, PHOTO, {}, etag)  # the host's retry
+    assert retried.status == "sent" and containers.upload_names() == []
+    assert [e.event_id for e in events_in(tmp_path)] == [retried.event_id]
+
+
+def test_the_photo_is_not_deleted_when_the_event_could_not_be_sent(
+    make_processor: Any, containers: Containers, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    processor = make_processor()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(TransientError, match="local event log"):
+        processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    monkeypatch.undo()
+
+    assert containers.upload_names() == [UPLOAD_NAME]
+    assert processor.counters.snapshot().transient_errors == 1
+
+
+def test_a_redelivered_photo_yields_the_same_event_id_and_no_second_line(
+    make_processor: Any, containers: Containers, tmp_path: Path
+) -> None:
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    processor = make_processor(FOOTFALL_AFTER_SUCCESS="tag")  # the photo stays, so it can come again
+    first = processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    again = processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert again.event_id == first.event_id and again.duplicate and not first.duplicate
+    assert len(events_in(tmp_path)) == 1
+
+
+def test_a_re_upload_under_the_same_name_is_a_new_event(
+    make_processor: Any, containers: Containers, tmp_path: Path
+) -> None:
+    processor = make_processor()
+    first = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+    second = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+    assert first.event_id != second.event_id and len(events_in(tmp_path)) == 2
+
+
+def test_etag_and_metadata_are_read_from_the_blob_when_the_trigger_lacks_them(
+    make_processor: Any, containers: Containers, tmp_path: Path
+) -> None:
+    etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C42", "capturedat": "2026-11-23T10:11:12.131Z"})
+    outcome = make_processor().process(UPLOAD_NAME, PHOTO, None, None)
+    (event,) = events_in(tmp_path)
+    assert outcome.event_id == event_id_for(containers.uploads.container_name, UPLOAD_NAME, etag)
+    assert event.camera_id == "C42" and event.to_json().count("2026-11-23T10:11:12.131Z") == 1
+
+
+def test_a_trigger_for_a_blob_already_gone_is_skipped(make_processor: Any, tmp_path: Path) -> None:
+    outcome = make_processor().process(UPLOAD_NAME, PHOTO, None, None)
+    assert outcome == ProcessOutcome(status="skipped", reason="already_processed", elapsed_ms=outcome.elapsed_ms)
+    assert events_in(tmp_path) == []
+
+
+def test_counters_add_up_uploads_equal_events_plus_quarantined_plus_pending(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    names = [f"S0001/C01/2026/11/23/0800001{i:02d}-{i}.jpg" for i in range(4)]
+    etags = {n: containers.upload(n, PHOTO if i != 2 else b"not a photo") for i, n in enumerate(names)}
+    face_stub.replies = [StubReply(200, [face_json()]), StubReply(200, []), StubReply(503, face_error("503", "down"))]
+    processor = make_processor()
+    for name in names:
+        try:
+            processor.process(name, PHOTO if name != names[2] else b"not a photo", {}, etags[name])
+        except TransientError:
+            pass
+
+    counts = processor.counters.snapshot()
+    pending = len(containers.upload_names())
+    assert (counts.sent, counts.quarantined, counts.transient_errors, pending) == (2, 1, 1, 1)
+    assert len(names) == len(events_in(tmp_path)) + len(containers.quarantine_names()) + pending
+    assert counts.invocations == 4 and counts.in_flight == 0 and counts.faces == 1
+    assert counts.quarantine_reasons == {"unsupported_format": 1}
+
+
+def test_etag_is_found_whatever_the_host_calls_it() -> None:
+    assert etag_from_properties({"ETag": '"0x1"', "ContentLength": 5}) == '"0x1"'  # Functions host
+    assert etag_from_properties({"Etag": '"0x2"'}) == '"0x2"'  # footfall host
+    assert etag_from_properties({"etag": ""}) is None
+    assert etag_from_properties(None) is None
+
+
+def test_the_container_prefix_of_the_trigger_name_is_removed() -> None:
+    assert blob_name_in_container("uploads/S1/C1/x.jpg", "uploads") == "S1/C1/x.jpg"
+    assert blob_name_in_container("S1/C1/x.jpg", "uploads") == "S1/C1/x.jpg"

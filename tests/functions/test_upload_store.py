@@ -1,0 +1,78 @@
+"""Blob operations against Azurite: properties, quarantine, conditional delete, processed tag."""
+
+from __future__ import annotations
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from functions.errors import TransientError
+from functions.upload_store import PROCESSED_TAG, UploadStore
+from ingest_helpers import UPLOAD_NAME, Containers, jpeg_bytes
+
+
+def store_for(blob_service: BlobServiceClient, containers: Containers) -> UploadStore:
+    return UploadStore(blob_service, containers.uploads.container_name, containers.quarantine.container_name)
+
+
+def test_state_reads_etag_and_metadata_and_none_when_gone(blob_service: BlobServiceClient, containers: Containers) -> None:
+    etag = containers.upload(UPLOAD_NAME, b"x", {"cameraid": "C02"})
+    store = store_for(blob_service, containers)
+    state = store.state(UPLOAD_NAME)
+    assert state is not None and (state.etag, state.metadata) == (etag, {"cameraid": "C02"})
+    assert store.state("S0001/C01/2026/11/23/080000123-99.jpg") is None
+
+
+def test_quarantine_copies_bytes_and_metadata_with_a_reason_then_deletes(
+    blob_service: BlobServiceClient, containers: Containers
+) -> None:
+    data = jpeg_bytes()
+    etag = containers.upload(UPLOAD_NAME, data, {"cameraid": "C02"})
+    store = store_for(blob_service, containers)
+
+    store.quarantine(UPLOAD_NAME, data, {"cameraid": "C02"}, "corrupt_image", etag)
+
+    assert containers.upload_names() == []
+    copy = containers.quarantine.get_blob_client(UPLOAD_NAME)
+    assert copy.download_blob().readall() == data
+    assert copy.get_blob_properties().metadata == {"cameraid": "C02", "reason": "corrupt_image"}
+
+
+def test_quarantine_twice_is_harmless(blob_service: BlobServiceClient, containers: Containers) -> None:
+    etag = containers.upload(UPLOAD_NAME, b"junk")
+    store = store_for(blob_service, containers)
+    store.quarantine(UPLOAD_NAME, b"junk", {}, "unsupported_format", etag)
+    store.quarantine(UPLOAD_NAME, b"junk", {}, "unsupported_format", etag)  # a retried invocation
+    assert containers.quarantine_names() == [UPLOAD_NAME]
+
+
+def test_delete_spares_a_photo_replaced_since_it_was_read(blob_service: BlobServiceClient, containers: Containers) -> None:
+    old_etag = containers.upload(UPLOAD_NAME, b"first")
+    containers.upload(UPLOAD_NAME, b"second")  # the camera re-uploaded under the same name
+    store = store_for(blob_service, containers)
+    assert store.delete(UPLOAD_NAME, old_etag) is False
+    assert containers.uploads.get_blob_client(UPLOAD_NAME).download_blob().readall() == b"second"
+
+
+def test_delete_with_the_current_etag_deletes(blob_service: BlobServiceClient, containers: Containers) -> None:
+    etag = containers.upload(UPLOAD_NAME, b"x")
+    store = store_for(blob_service, containers)
+    assert store.delete(UPLOAD_NAME, etag) is True
+    assert store.delete(UPLOAD_NAME, etag) is False  # already gone: fine
+    assert containers.upload_names() == []
+
+
+def test_mark_processed_tags_without_changing_the_etag(blob_service: BlobServiceClient, containers: Containers) -> None:
+    etag = containers.upload(UPLOAD_NAME, b"x")
+    store_for(blob_service, containers).mark_processed(UPLOAD_NAME)
+    blob = containers.uploads.get_blob_client(UPLOAD_NAME)
+    assert blob.get_blob_tags() == PROCESSED_TAG
+    assert blob.get_blob_properties().etag == etag
+
+
+def test_storage_that_is_down_is_transient(containers: Containers) -> None:
+    down = BlobServiceClient.from_connection_string(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=a2V5;"
+        "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;", retry_total=0,
+    )
+    with pytest.raises(TransientError, match="blob storage"):
+        UploadStore(down).state(UPLOAD_NAME)
