@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from conftest import REPO
+from tf_model import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
 

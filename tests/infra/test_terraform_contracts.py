@@ -4,6 +4,7 @@ Stream Analytics project it deploys, and its own variables, examples and outputs
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -11,8 +12,8 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from conftest import REPO, TERRAFORM_DIR, TerraformModule
 from functions.settings import Settings
+from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
 ASA_QUERY = REPO / "stream_analytics" / "footfall.asaql"
 STORES_CSV = REPO / "stream_analytics" / "stores.csv"
@@ -64,7 +65,7 @@ def test_app_settings_carry_everything_the_cloud_function_needs(tf: TerraformMod
 
 def test_app_settings_as_deployed_load_into_the_function_settings(tf: TerraformModule, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
-    for name in [n for n in __import__("os").environ if n.startswith("FOOTFALL_") or n.startswith("AzureWebJobs")]:
+    for name in [n for n in os.environ if n.startswith(("FOOTFALL_", "AzureWebJobs"))]:
         monkeypatch.delenv(name)
     for name, value in settings.items():
         monkeypatch.setenv(name, _render(tf, value))

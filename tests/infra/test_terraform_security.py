@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from conftest import TERRAFORM_DIR, TerraformModule
+from tf_model import TERRAFORM_DIR, TerraformModule
 
 FUNCTION = "azurerm_function_app_flex_consumption.main.identity[0].principal_id"
 STREAM_ANALYTICS = "azurerm_stream_analytics_job.main.identity[0].principal_id"

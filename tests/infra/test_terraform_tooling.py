@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, TERRAFORM_DIR
+from tf_model import REPO, TERRAFORM_DIR
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
 
