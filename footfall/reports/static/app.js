@@ -240,8 +240,14 @@ async function init() {
     loadReport();
   });
   controls.store.addEventListener("change", () => { if (controls.store.value) selectStore(controls.store.value); loadReport(); });
-  controls.from.addEventListener("change", loadReport);
-  controls.to.addEventListener("change", loadReport);
+  controls.from.addEventListener("change", () => {
+    if (controls.from.value && controls.to.value < controls.from.value) controls.to.value = controls.from.value;
+    loadReport();
+  });
+  controls.to.addEventListener("change", () => {
+    if (controls.to.value && controls.from.value > controls.to.value) controls.from.value = controls.to.value;
+    loadReport();
+  });
   $("filter-reset").addEventListener("click", () => {
     controls.region.value = ""; controls.city.value = ""; controls.store.value = "";
     controls.from.value = first; controls.to.value = last;

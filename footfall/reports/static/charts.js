@@ -27,7 +27,7 @@ export function niceTicks(max, count = 4) {
   if (!(max > 0)) return [0, 1];
   const raw = max / count;
   const pow = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw);
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * pow).find((s) => s >= raw)); // counts: whole steps
   const ticks = [];
   for (let v = 0; v <= max + step * 0.999; v += step) ticks.push(Math.round(v * 1e6) / 1e6);
   return ticks;
@@ -93,7 +93,11 @@ export function timeChart(host, points, windowMinutes) {
     svg.append(text(x(t), H - B + 16, timeLabel(new Date(t), spanHours), { class: "axis", "text-anchor": "middle" }));
   }
   svg.append(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis-line" }));
-  host.replaceChildren(svg);
+  const legend = document.createElement("div");
+  legend.className = "legend";
+  legend.innerHTML = `<span><i class="swatch published"></i>visitors in published windows</span>` +
+    `<span><i class="swatch suppressed"></i>visitors in suppressed windows (counted, no demographics)</span>`;
+  host.replaceChildren(svg, legend);
 }
 
 /** Horizontal bars with labels, values and shares. entries: [{label, value, color}] */
@@ -116,23 +120,24 @@ export function barChart(host, entries, { labelWidth = 92 } = {}) {
   host.replaceChildren(svg);
 }
 
-/** A 100% stacked bar with a legend. entries: [{label, value, color}] */
+/** A 100% stacked bar with a legend of counts and shares. entries: [{label, value, color}] */
 export function shareChart(host, entries) {
-  const W = 420, H = 120;
+  const W = 420, row = 28, top = 66;
+  const H = top + row * entries.length;
   const total = entries.reduce((s, e) => s + e.value, 0);
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart-svg share" });
   let x0 = 0;
   for (const e of entries) {
     const w = total ? (e.value / total) * W : 0;
-    if (w > 0) svg.append(titled(el("rect", { x: x0, y: 8, width: w, height: 34, fill: e.color }), `${e.label}: ${fmt.format(e.value)}`));
-    if (w > 44) svg.append(text(x0 + w / 2, 30, pct(e.value / total), { class: "inbar", "text-anchor": "middle" }));
+    if (w > 0) svg.append(titled(el("rect", { x: x0, y: 6, width: w, height: 40, fill: e.color }), `${e.label}: ${fmt.format(e.value)}`));
+    if (w > 44) svg.append(text(x0 + w / 2, 31, pct(e.value / total), { class: "inbar", "text-anchor": "middle" }));
     x0 += w;
   }
   entries.forEach((e, i) => {
-    const lx = (i % 3) * 140;
-    const ly = 66 + Math.floor(i / 3) * 24;
-    svg.append(el("rect", { x: lx, y: ly, width: 12, height: 12, rx: 2, fill: e.color }));
-    svg.append(text(lx + 18, ly + 11, `${e.label} ${fmt.format(e.value)}`, { class: "label" }));
+    const ly = top + i * row;
+    svg.append(el("rect", { x: 0, y: ly, width: 14, height: 14, rx: 3, fill: e.color }));
+    svg.append(text(22, ly + 12, e.label, { class: "label" }));
+    svg.append(text(W, ly + 12, `${fmt.format(e.value)} · ${total ? pct(e.value / total) : "–"}`, { class: "value", "text-anchor": "end" }));
   });
   host.replaceChildren(svg);
 }

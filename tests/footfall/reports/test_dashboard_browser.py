@@ -1,0 +1,149 @@
+"""The web dashboard in headless Debian Chromium, driven by Playwright, over a filled report store.
+
+Expectations are computed from the faces behind the fleet fixture, not from the report code.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from footfall.azurite import free_port
+from footfall.reports.server import DashboardServer, serve_dashboard
+from footfall.reports.store import ReportStore
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet) -> Iterator[tuple[DashboardServer, Any]]:
+    """The dashboard on a free loopback port over a store the fleet day was written to."""
+    path = tmp_path_factory.mktemp("dashboard") / "reports.duckdb"
+    ReportStore(path).write_output("cosmos", fleet.rows)
+    server = serve_dashboard(path, "127.0.0.1", free_port(), k=5)
+    try:
+        yield server, fleet
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, dashboard) -> Iterator[Page]:
+    server, _ = dashboard
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("requestfailed", lambda request: errors.append(f"request failed: {request.url}"))
+    page.goto(server.url)
+    page.wait_for_selector("body[data-status=ready]", timeout=15_000)
+    yield page
+    page.close()
+    assert errors == [], errors
+
+
+def shown(page: Page, chart: str) -> tuple[str, Any]:
+    """The state and the data a chart shows (``data-state``, ``data-values``)."""
+    figure = page.locator(f'[data-chart="{chart}"]')
+    values = figure.get_attribute("data-values")
+    return figure.get_attribute("data-state"), json.loads(values) if values else None
+
+
+def choose(page: Page, control: str, value: str, expect_in_query: str) -> None:
+    """Pick a filter value and wait until the report for it is drawn."""
+    page.select_option(f"#filter-{control}", value)
+    page.wait_for_function(
+        "q => document.body.dataset.status === 'ready' && (document.body.dataset.query || '').includes(q)",
+        arg=expect_in_query, timeout=15_000,
+    )
+
+
+def per_hour(faces) -> list[int]:
+    hours = Counter(f.at.hour for f in faces)
+    return [hours[h] for h in range(7, 19)]
+
+
+def gender_of(faces) -> dict[str, int]:
+    return {"female": sum(f.gender == "female" for f in faces), "male": sum(f.gender == "male" for f in faces),
+            "unknown": sum(f.gender is None for f in faces)}
+
+
+def test_switching_region_and_store_filters_redraws_the_charts(page: Page, dashboard, artifacts_dir: Path) -> None:
+    _, fleet = dashboard
+
+    # The whole fleet: one bar per hour, every face counted.
+    state, visitors = shown(page, "visitors")
+    assert state == "ready"
+    assert visitors["visitors"] == per_hour(fleet.faces) and visitors["total"] == len(fleet.faces)
+    assert page.locator("#tile-visitors").inner_text() == f"{len(fleet.faces):,}"
+
+    # Region Nordics: its hours, its cities, and the gender split of its published hours.
+    choose(page, "region", "Nordics", "region=Nordics")
+    nordics = fleet.faces_where(region="Nordics")
+    assert shown(page, "visitors")[1]["visitors"] == per_hour(nordics)
+    published_hours = {int(r["window_start"][11:13]) for r in fleet.rows_where(level="region", region="Nordics")
+                       if not r["suppressed"]}
+    assert shown(page, "gender") == ("ready", gender_of([f for f in nordics if f.at.hour in published_hours]))
+    state, ages = shown(page, "age")
+    assert state == "ready" and sum(ages.values()) == sum(1 for f in nordics if f.at.hour in published_hours)
+    cities = page.locator("#groups tbody tr")
+    assert cities.evaluate_all("rows => rows.map(r => [r.dataset.key, Number(r.dataset.visitors)])") == [
+        ["Oslo", len(fleet.faces_where(city="Oslo"))], ["Stockholm", len(fleet.faces_where(city="Stockholm"))]]
+    assert page.locator("#filter-city option").all_inner_texts() == ["All cities", "Oslo (NO)", "Stockholm (SE)"]
+    page.screenshot(path=str(artifacts_dir / "dashboard.png"), full_page=True)
+
+    # A store with fewer than k faces in every window: shown as suppressed, never as zero.
+    choose(page, "store", "S0004", "store_id=S0004")
+    kiosk = fleet.faces_where(store_id="S0004")
+    assert page.locator("#filter-city").input_value() == "Oslo"
+    state, visitors = shown(page, "visitors")
+    assert visitors["total"] == len(kiosk) and visitors["suppressed_visitors"] == visitors["visitors"]
+    for chart in ("gender", "age", "emotions"):
+        assert shown(page, chart) == ("suppressed", None)
+        assert "Suppressed" in page.locator(f'[data-chart="{chart}"]').text_content()
+    assert page.locator("#tile-age").inner_text() == "suppressed"
+    report = json.loads(page.locator("#report-data").inner_text())
+    assert report["suppressed"] is True and report["gender"] is None
+    page.screenshot(path=str(artifacts_dir / "dashboard-suppressed.png"), full_page=True)
+
+    # A busy store in another region: its published 15-minute windows only.
+    choose(page, "region", "Iberia", "region=Iberia")
+    choose(page, "store", "S0101", "store_id=S0101")
+    published = [r for r in fleet.rows_where(level="store", store_id="S0101") if not r["suppressed"]]
+    state, gender = shown(page, "gender")
+    assert state == "ready"
+    assert gender == {"female": sum(r["female"] for r in published), "male": sum(r["male"] for r in published),
+                      "unknown": sum(r["gender_unknown"] for r in published)}
+    assert len(shown(page, "visitors")[1]["visitors"]) == 48
+
+
+def test_date_range_outside_the_data_shows_no_windows(page: Page) -> None:
+    page.fill("#filter-from", "2026-11-24")
+    page.fill("#filter-to", "2026-11-24")
+    page.wait_for_function("document.body.dataset.status === 'ready' && document.body.dataset.query.includes('2026-11-24')")
+    state, visitors = shown(page, "visitors")
+    assert state == "empty" and visitors["total"] == 0
+    assert shown(page, "gender")[0] == "suppressed"  # no faces at all: nothing may be shown
+    page.click("#filter-reset")
+    page.wait_for_function("document.body.dataset.status === 'ready' && document.body.dataset.query.includes('2026-11-23')")
+    assert shown(page, "visitors")[1]["total"] > 0
