@@ -1,0 +1,154 @@
+"""Find a blob-triggered function in a Python v2 Functions app and call it like the host does.
+
+The worker indexes ``app.get_functions()``; each :class:`azure.functions.decorators.Function`
+carries its trigger (``BlobTrigger`` with ``path`` such as ``uploads/{name}`` and ``connection``,
+the *name of an app setting*) and the user's Python function. The worker converts the blob into
+the parameter's annotated type: ``func.InputStream`` (name ``uploads/<blob>``, uri, length,
+metadata, blob properties), ``bytes`` or ``str``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import inspect
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+import azure.functions as func
+from azure.storage.blob import BlobProperties, BlobServiceClient
+
+
+_INDEXED: dict[int, list[Any]] = {}
+"""``app.get_functions()`` may run once per app (it rejects a second indexing), like the worker's."""
+
+
+def _index(app: Any) -> list[Any]:
+    if id(app) not in _INDEXED:
+        _INDEXED[id(app)] = app.get_functions()
+    return _INDEXED[id(app)]
+
+
+class FunctionNotFound(LookupError):
+    """The app has no blob-triggered function of that name."""
+
+
+@dataclass(frozen=True)
+class BlobTriggeredFunction:
+    """A user function and its blob trigger binding."""
+
+    name: str
+    user_function: Callable[..., Any]
+    arg_name: str
+    path: str
+    connection: str
+
+    @property
+    def container(self) -> str:
+        """The container the trigger watches (``uploads`` for ``uploads/{name}``)."""
+        return self.path.split("/", 1)[0]
+
+    @property
+    def blob_prefix(self) -> str:
+        """The literal start of the blob path pattern, for listing (``""`` for ``{name}``)."""
+        pattern = self.path.split("/", 1)[1] if "/" in self.path else "{name}"
+        return pattern.split("{", 1)[0]
+
+    def matches(self, blob_name: str) -> bool:
+        """Whether a blob name fits the trigger's path pattern (``{x}`` matches anything)."""
+        pattern = self.path.split("/", 1)[1] if "/" in self.path else "{name}"
+        parts = re.split(r"\{[^}]+\}", pattern)
+        regex = "(.+)".join(re.escape(p) for p in parts)
+        return re.fullmatch(regex, blob_name, flags=re.DOTALL) is not None
+
+    def invoke(self, stream: func.InputStream) -> Any:
+        """Call the user function the way the Python worker does (sync, or async on an event loop)."""
+        param = inspect.signature(self.user_function).parameters.get(self.arg_name)
+        annotation = param.annotation if param is not None else inspect.Parameter.empty
+        value: Any = stream
+        if annotation is bytes:
+            value = stream.read()
+        elif annotation is str:
+            value = stream.read().decode("utf-8")
+        result = self.user_function(**{self.arg_name: value})
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return result
+
+
+def load_local_settings(app_dir: Path) -> dict[str, str]:
+    """Put ``local.settings.json`` ``Values`` into the environment as ``func start`` does.
+
+    Variables already set in the environment win. Returns the values applied.
+    """
+    path = app_dir / "local.settings.json"
+    if not path.is_file():
+        return {}
+    values = json.loads(path.read_text(encoding="utf-8")).get("Values") or {}
+    applied = {k: str(v) for k, v in values.items() if k not in os.environ}
+    os.environ.update(applied)
+    return applied
+
+
+def find_blob_function(app_dir: Path, module: str = "function_app", function_name: str = "analyze_upload") -> BlobTriggeredFunction:
+    """Import ``module`` from ``app_dir`` and return its blob-triggered function ``function_name``."""
+    app_dir = app_dir.resolve()
+    if str(app_dir) not in sys.path:
+        sys.path.insert(0, str(app_dir))
+    mod = importlib.import_module(module)
+    app = getattr(mod, "app", None)
+    if app is None or not hasattr(app, "get_functions"):
+        raise FunctionNotFound(f"{module} in {app_dir} defines no `app = func.FunctionApp()`")
+    found = []
+    for fn in _index(app):
+        trigger = fn.get_trigger()
+        if trigger is None or trigger.type != "blobTrigger":
+            continue
+        found.append(fn.get_function_name())
+        if fn.get_function_name() == function_name:
+            return BlobTriggeredFunction(
+                name=function_name, user_function=fn.get_user_function(), arg_name=trigger.name,
+                path=trigger.path, connection=trigger.connection or "AzureWebJobsStorage",
+            )
+    raise FunctionNotFound(f"no blob-triggered function {function_name!r} in {module} (found: {found or 'none'})")
+
+
+def service_client(connection: str, env: Mapping[str, str] | None = None) -> BlobServiceClient:
+    """Resolve a binding's ``connection`` setting the way the host does.
+
+    ``<connection>`` holds a connection string; otherwise ``<connection>__blobServiceUri``
+    (identity-based connection) is used with ``DefaultAzureCredential``.
+    """
+    env = os.environ if env is None else env
+    if env.get(connection):
+        return BlobServiceClient.from_connection_string(env[connection])
+    uri = env.get(f"{connection}__blobServiceUri") or env.get(f"{connection}__serviceUri")
+    if uri:
+        from azure.identity import DefaultAzureCredential
+
+        return BlobServiceClient(uri, credential=DefaultAzureCredential())
+    raise KeyError(f"app setting {connection!r} (or {connection}__blobServiceUri) is not set")
+
+
+def input_stream(container: str, blob_url: str, props: BlobProperties, data: bytes) -> func.InputStream:
+    """The ``func.InputStream`` the Python worker builds from the host's blob trigger payload."""
+    settings = props.content_settings
+    properties = {
+        "ContentLength": props.size,
+        "Length": props.size,
+        "ContentType": settings.content_type if settings else None,
+        "ContentMD5": settings.content_md5.hex() if settings and settings.content_md5 else None,
+        "ETag": props.etag,
+        "LastModified": props.last_modified.isoformat() if props.last_modified else None,
+        "CreatedOn": props.creation_time.isoformat() if props.creation_time else None,
+        "BlobType": str(props.blob_type.value if hasattr(props.blob_type, "value") else props.blob_type),
+    }
+    return func.blob.InputStream(
+        data=data, name=f"{container}/{props.name}", uri=blob_url, length=len(data),
+        metadata=dict(props.metadata or {}), blob_properties=properties,
+    )

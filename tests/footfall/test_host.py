@@ -1,0 +1,240 @@
+"""The local trigger host against real Azurite, with a small Functions app written per test.
+
+The app is a real Python v2 ``func.FunctionApp`` with a blob trigger; the host must find it through
+``app.get_functions()`` and call it as the Functions host does. What the function does depends
+on the blob name, so one app covers success, quarantine, transient failures and poison.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from footfall.azurite import Azurite
+from footfall.host import HostJson, RetryPolicy, Status, TriggerHost, open_host
+from footfall.host.config import parse_timespan
+
+_counter = itertools.count()
+
+APP_SOURCE = '''
+import json, os, threading, time
+from pathlib import Path
+import azure.functions as func
+from azure.storage.blob import BlobServiceClient
+
+app = func.FunctionApp()
+OUT = Path(os.environ["HOSTTEST_OUT_{n}"])
+_lock = threading.RLock()
+_active = [0]
+
+def _record(kind, **fields):
+    with _lock, open(OUT / f"{{kind}}.jsonl", "a") as f:
+        f.write(json.dumps(fields) + "\\n")
+
+@app.blob_trigger(arg_name="photo", path="{container}/{{name}}", connection="AzureWebJobsStorage")
+def analyze_upload(photo: func.InputStream) -> None:
+    name = photo.name.split("/", 1)[1]
+    data = photo.read()
+    with _lock:
+        _active[0] += 1
+        _record("active", n=_active[0])
+    try:
+        _record("calls", name=photo.name, uri=photo.uri, length=photo.length, size=len(data),
+                metadata=photo.metadata, etag=photo.blob_properties["ETag"])
+        if "slow" in name:
+            time.sleep(0.4)
+        if "flaky" in name:
+            tries = sum(1 for line in open(OUT / "calls.jsonl") if name in line)
+            if tries <= 2:
+                raise ConnectionError(f"face service busy (try {{tries}})")
+        if "poison" in name:
+            raise RuntimeError("always fails")
+        service = BlobServiceClient.from_connection_string(os.environ["AzureWebJobsStorage"])
+        if "bad" in name:
+            service.get_blob_client("{quarantine}", name).upload_blob(data, overwrite=True, metadata={{"reason": "bad"}})
+            service.get_blob_client("{container}", name).delete_blob()
+            return
+        _record("events", name=name, etag=photo.blob_properties["ETag"])
+        if os.environ.get("HOSTTEST_KEEP") != "1":
+            service.get_blob_client("{container}", name).delete_blob()
+    finally:
+        with _lock:
+            _active[0] -= 1
+'''
+
+
+class App:
+    """A generated app: its folder, module, containers and what the function recorded."""
+
+    def __init__(self, root: Path, azurite: Azurite, monkeypatch: pytest.MonkeyPatch, retry: dict) -> None:
+        n = next(_counter)
+        self.module = f"hosttest_app_{n}_{int(time.time() * 1000)}"
+        self.container, self.quarantine = f"hosttest{n}-uploads", f"hosttest{n}-quarantine"
+        self.dir, self.out = root / "app", root / "out"
+        self.dir.mkdir()
+        self.out.mkdir()
+        (self.dir / f"{self.module}.py").write_text(
+            APP_SOURCE.format(n=n, container=self.container, quarantine=self.quarantine)
+        )
+        (self.dir / "host.json").write_text(json.dumps({"version": "2.0", "retry": retry}))
+        monkeypatch.setenv(f"HOSTTEST_OUT_{n}", str(self.out))
+        monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
+        self.service = BlobServiceClient.from_connection_string(azurite.connection_string)
+        for c in (self.container, self.quarantine):
+            self.service.create_container(c)
+        self.receipts = root / "receipts.sqlite"
+
+    def host(self, workers: int = 4) -> TriggerHost:
+        return open_host(self.dir, module=self.module, receipts_path=self.receipts, workers=workers,
+                         poll_interval_s=0.05, quarantine_container=self.quarantine)
+
+    def run(self, workers: int = 4) -> TriggerHost:
+        host = self.host(workers)
+        host.run(until_idle=True)
+        host.close()
+        return host
+
+    def upload(self, name: str, data: bytes = b"\xff\xd8photo", metadata: dict | None = None) -> str:
+        return self.service.get_blob_client(self.container, name).upload_blob(
+            data, overwrite=True, metadata=metadata)["etag"]
+
+    def recorded(self, kind: str) -> list[dict]:
+        path = self.out / f"{kind}.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
+
+    def names(self, container: str) -> set[str]:
+        return {b.name for b in self.service.get_container_client(container).list_blobs()}
+
+
+FAST_RETRY = {"strategy": "fixedDelay", "maxRetryCount": 3, "delayInterval": "00:00:00.1"}
+
+
+@pytest.fixture
+def app(tmp_path: Path, azurite: Azurite, monkeypatch: pytest.MonkeyPatch) -> App:
+    return App(tmp_path, azurite, monkeypatch, FAST_RETRY)
+
+
+def test_host_invokes_the_registered_function_with_the_input_stream_the_functions_host_builds(app: App) -> None:
+    etag = app.upload("S0001/C01/2026/11/23/080000000-1.jpg", b"\xff\xd8abc", {"capturedat": "2026-11-23T08:00:00Z"})
+
+    host = app.run()
+
+    (call,) = app.recorded("calls")
+    assert call["name"] == f"{app.container}/S0001/C01/2026/11/23/080000000-1.jpg"
+    assert call["uri"].endswith(f"/{app.container}/S0001/C01/2026/11/23/080000000-1.jpg")
+    assert call["length"] == call["size"] == 5
+    assert call["metadata"] == {"capturedat": "2026-11-23T08:00:00Z"}
+    assert call["etag"] == etag
+    assert host.counters.seen == host.counters.succeeded == 1
+    assert host.counters.pending == 0
+    assert app.names(app.container) == set()
+
+
+def test_receipts_keep_a_restarted_host_from_processing_a_blob_version_twice(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOSTTEST_KEEP", "1")  # the function leaves the blob in place ("tag" mode)
+    app.upload("a.jpg")
+    app.upload("b.jpg")
+    assert app.run().counters.succeeded == 2
+
+    restarted = app.run()
+    assert restarted.counters.seen == 0
+    assert len(app.recorded("events")) == 2
+
+    new_etag = app.upload("a.jpg", b"\xff\xd8a second photo under the same name")
+    third = app.run()
+    assert third.counters.succeeded == 1
+    assert [e["etag"] for e in app.recorded("events")][-1] == new_etag
+
+
+def test_a_transient_error_is_retried_under_the_host_json_policy_until_it_succeeds(app: App) -> None:
+    app.upload("flaky.jpg")
+
+    host = app.run()
+
+    assert len(app.recorded("calls")) == 3
+    assert len(app.recorded("events")) == 1
+    assert (host.counters.retried, host.counters.succeeded, host.counters.poisoned) == (2, 1, 0)
+
+
+def test_a_blob_that_fails_every_attempt_goes_to_poison_with_its_reason(app: App) -> None:
+    app.upload("poison.jpg", b"\xff\xd8never works", {"cameraid": "C01"})
+
+    host = app.run()
+
+    assert len(app.recorded("calls")) == FAST_RETRY["maxRetryCount"] + 1
+    assert host.counters.poisoned == 1 and host.counters.retried == FAST_RETRY["maxRetryCount"]
+    assert app.names(app.container) == set()
+    poisoned = app.service.get_blob_client(app.quarantine, "poison.jpg")
+    meta = poisoned.get_blob_properties().metadata
+    assert meta["reason"] == "poison"
+    assert meta["attempts"] == "4"
+    assert "RuntimeError" in meta["error"]
+    assert meta["cameraid"] == "C01"
+    assert poisoned.download_blob().readall() == b"\xff\xd8never works"
+
+
+def test_photos_the_function_quarantines_are_counted_as_quarantined(app: App) -> None:
+    app.upload("bad.jpg")
+    app.upload("good.jpg")
+
+    host = app.run()
+
+    assert (host.counters.succeeded, host.counters.quarantined) == (1, 1)
+    assert app.names(app.quarantine) == {"bad.jpg"}
+
+
+def test_several_photos_are_in_flight_at_once(app: App) -> None:
+    for i in range(8):
+        app.upload(f"slow-{i}.jpg")
+
+    started = time.monotonic()
+    host = app.run(workers=4)
+    elapsed = time.monotonic() - started
+
+    assert host.counters.succeeded == 8
+    assert max(r["n"] for r in app.recorded("active")) == 4
+    assert elapsed < 8 * 0.4 * 0.75  # well under one-at-a-time
+
+
+def test_receipts_record_every_outcome_durably(app: App) -> None:
+    app.upload("good.jpg")
+    app.upload("bad.jpg")
+    app.upload("poison.jpg")
+    app.run()
+
+    from footfall.host import ReceiptStore
+
+    store = ReceiptStore(app.receipts)
+    by_name = {r.blob_name: r for r in store.all()}
+    store.close()
+    assert {n: r.status for n, r in by_name.items()} == {
+        "good.jpg": Status.SUCCEEDED, "bad.jpg": Status.QUARANTINED, "poison.jpg": Status.POISONED,
+    }
+    assert by_name["poison.jpg"].attempts == 4
+
+
+def test_host_json_retry_policies_are_read_as_the_functions_host_reads_them(tmp_path: Path) -> None:
+    assert parse_timespan("00:00:05") == 5.0
+    assert parse_timespan("00:01:00.5") == 60.5
+    assert parse_timespan("1.00:00:00") == 86400.0
+
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "retry": {
+        "strategy": "exponentialBackoff", "maxRetryCount": 5,
+        "minimumInterval": "00:00:01", "maximumInterval": "00:00:05"}}))
+    policy = HostJson.load(tmp_path / "host.json").retry
+    assert policy.max_attempts == 6
+    assert [policy.delay_before_retry(i) for i in range(1, 6)] == [1, 2, 4, 5, 5]
+
+    (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {
+        "blobs": {"maxDegreeOfParallelism": 8, "poisonBlobThreshold": 3}}}))
+    spec = HostJson.load(tmp_path / "host.json")
+    assert spec.retry == RetryPolicy(maxRetryCount=2)
+    assert spec.max_degree_of_parallelism == 8
