@@ -46,14 +46,18 @@ resource "azurerm_function_app_flex_consumption" "main" {
 
   # Names match functions/settings.py; values are endpoints and identities, never keys.
   app_settings = {
-    # Identity-based host storage. "AzureWebJobsStorage" is set empty on purpose: the provider
-    # otherwise injects a key-less connection string that the host prefers over the identity
-    # settings (hashicorp/terraform-provider-azurerm#29149, #29693); the empty value is dropped.
-    "AzureWebJobsStorage"                  = ""
-    "AzureWebJobsStorage__accountName"     = azurerm_storage_account.main.name
-    "AzureWebJobsStorage__credential"      = "managedidentity"
-    "AzureWebJobsStorage__blobServiceUri"  = trimsuffix(azurerm_storage_account.main.primary_blob_endpoint, "/")
-    "AzureWebJobsStorage__queueServiceUri" = trimsuffix(azurerm_storage_account.main.primary_queue_endpoint, "/")
+    # Identity-based host storage (also the blob trigger's connection). "AzureWebJobsStorage" is
+    # set empty on purpose: the provider otherwise injects a key-less connection string that the
+    # host prefers over the identity settings (hashicorp/terraform-provider-azurerm#29149, #29693);
+    # the empty value is dropped. Only __accountName, no per-service URIs: the host has had
+    # intermittent 401s with __blobServiceUri on Flex Consumption (Azure/azure-functions-host#11787).
+    "AzureWebJobsStorage"              = ""
+    "AzureWebJobsStorage__accountName" = azurerm_storage_account.main.name
+    "AzureWebJobsStorage__credential"  = "managedidentity"
+
+    # The function's own blob client (functions/settings.py: storage_account_url), with
+    # DefaultAzureCredential, i.e. the same managed identity.
+    "FOOTFALL_STORAGE_ACCOUNT_URL" = trimsuffix(azurerm_storage_account.main.primary_blob_endpoint, "/")
 
     # Telemetry with Entra ID (Application Insights has local auth disabled).
     "APPLICATIONINSIGHTS_AUTHENTICATION_STRING" = "Authorization=AAD"

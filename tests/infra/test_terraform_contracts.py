@@ -54,13 +54,15 @@ def test_every_footfall_app_setting_is_read_by_the_function(tf: TerraformModule)
 def test_app_settings_carry_everything_the_cloud_function_needs(tf: TerraformModule) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
     assert {
-        "AzureWebJobsStorage__blobServiceUri", "AzureWebJobsStorage__accountName",
+        "AzureWebJobsStorage__accountName", "FOOTFALL_STORAGE_ACCOUNT_URL",
         "FOOTFALL_FACE_ENDPOINT", "FOOTFALL_FACE_KEY", "FOOTFALL_EVENT_SINK", "FOOTFALL_EVENTHUB_NAMESPACE",
         "FOOTFALL_EVENTHUB_NAME", "FOOTFALL_AFTER_SUCCESS", "FOOTFALL_QUARANTINE_CONTAINER", "FOOTFALL_K",
         "FOOTFALL_BLOB_TRIGGER_SOURCE",
     } <= set(settings)
     assert settings["FOOTFALL_BLOB_TRIGGER_SOURCE"] == "EventGrid"
     assert not any(k in settings for k in ("FOOTFALL_EVENTHUB_CONNECTION", "FOOTFALL_STORAGE_CONNECTION"))
+    # Host storage by account name only (per-service URIs caused host 401s on Flex Consumption).
+    assert not [k for k in settings if k.startswith("AzureWebJobsStorage__") and k.endswith("ServiceUri")]
 
 
 def test_app_settings_as_deployed_load_into_the_function_settings(tf: TerraformModule, monkeypatch: pytest.MonkeyPatch) -> None:
