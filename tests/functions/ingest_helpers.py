@@ -176,3 +176,17 @@ def ingest_settings(connection_string: str, containers: Containers, face_url: st
         "FOOTFALL_LOCAL_EVENT_LOG": str(event_log),
         **values,
     })
+
+
+def registered_functions() -> dict[str, Any]:
+    """``function_app.app.get_functions()`` by name, from a freshly imported ``function_app``.
+
+    azure-functions 1.x lets ``get_functions()`` run once per app (a second call fails its
+    unique-name check), so each test indexes a fresh app, as the worker does at start-up.
+    """
+    import importlib
+
+    import function_app
+
+    app = importlib.reload(function_app).app
+    return {f.get_function_name(): f for f in app.get_functions()}

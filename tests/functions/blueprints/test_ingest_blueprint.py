@@ -1,0 +1,82 @@
+"""The blueprint is thin: the registered user function hands the trigger's InputStream to UploadProcessor."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+import pytest
+from azure.functions.blob import InputStream
+
+from functions import ingest
+from functions.errors import TransientError
+from functions.sinks.local_log import read_events
+from ingest_helpers import (
+    UPLOAD_NAME, Containers, FaceApiStub, StubReply, face_error, face_json, jpeg_bytes, registered_functions,
+)
+
+PHOTO = jpeg_bytes((640, 480))
+
+
+@pytest.fixture()
+def configured(monkeypatch: pytest.MonkeyPatch, azurite: Any, containers: Containers, face_stub: FaceApiStub,
+               tmp_path: Path) -> Iterator[Path]:
+    """The environment a Functions host (or footfall host) would give the app."""
+    for key, value in {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
+        "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
+        "FOOTFALL_FACE_ENDPOINT": face_stub.url,
+        "FOOTFALL_FACE_RETRY_TOTAL": "0",
+        "FOOTFALL_LOCAL_EVENT_LOG": str(tmp_path / "events"),
+    }.items():
+        monkeypatch.setenv(key, value)
+    ingest.reset_processor()
+    yield tmp_path / "events"
+    ingest.reset_processor()
+
+
+def user_function() -> Any:
+    return registered_functions()["analyze_upload"].get_user_function()
+
+
+def trigger_stream(containers: Containers, name: str, data: bytes, etag: str, etag_key: str) -> func.InputStream:
+    path = f"{containers.uploads.container_name}/{name}"
+    return InputStream(name=path, uri=f"{containers.uploads.url}/{name}", length=len(data), data=data,
+                       metadata={}, blob_properties={etag_key: etag, "ContentLength": len(data)})
+
+
+@pytest.mark.parametrize("etag_key", ["ETag", "Etag"])
+def test_invoking_the_registered_function_sends_the_event_and_deletes_the_photo(
+    configured: Path, containers: Containers, face_stub: FaceApiStub, etag_key: str
+) -> None:
+    face_stub.default = StubReply(200, [face_json()])
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+
+    assert user_function()(trigger_stream(containers, UPLOAD_NAME, PHOTO, etag, etag_key)) is None
+
+    (event,) = read_events(configured)
+    assert event.face_count == 1 and containers.upload_names() == []
+    counters = ingest.counters()
+    assert counters is not None and counters.snapshot().sent == 1
+
+
+def test_a_transient_failure_propagates_so_the_host_retries(
+    configured: Path, containers: Containers, face_stub: FaceApiStub
+) -> None:
+    face_stub.default = StubReply(503, face_error("503", "down"))
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+    with pytest.raises(TransientError):
+        user_function()(trigger_stream(containers, UPLOAD_NAME, PHOTO, etag, "ETag"))
+    assert containers.upload_names() == [UPLOAD_NAME]
+
+
+def test_clients_are_created_once_and_reused(configured: Path, containers: Containers) -> None:
+    for n in range(3):
+        name = f"S0001/C01/2026/11/23/08000012{n}-{n}.jpg"
+        user_function()(trigger_stream(containers, name, PHOTO, containers.upload(name, PHOTO), "ETag"))
+    processor = ingest.get_processor()
+    assert processor is ingest.get_processor()
+    assert processor.counters.snapshot().sent == 3
