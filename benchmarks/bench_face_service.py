@@ -79,8 +79,8 @@ def build_photos(n: int = 70, seed: int = 7) -> list[tuple[bytes, int]]:
     return photos
 
 
-def rss_mb(pid: int) -> float:
-    """Resident memory of ``pid`` and all its descendants (the model workers), in MB."""
+def _tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants (the model workers)."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -89,10 +89,30 @@ def rss_mb(pid: int) -> float:
             except (OSError, IndexError, ValueError):
                 continue
             children.setdefault(ppid, []).append(int(entry.name))
-    total, todo = 0, [pid]
+    found, todo = [], [pid]
     while todo:
         p = todo.pop()
+        found.append(p)
         todo += children.get(p, [])
+    return found
+
+
+def cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants."""
+    ticks = 0
+    for p in _tree(pid):
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of ``pid`` and all its descendants (the model workers), in MB."""
+    total = 0
+    for p in _tree(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -141,6 +161,37 @@ async def run_level(url: str, photos: list[tuple[bytes, int]], concurrency: int,
     }
 
 
+def stage_profile(photos: list[tuple[bytes, int]]) -> dict[str, float]:
+    """CPU milliseconds per photo for each stage, measured in this process on one thread."""
+    from face_service.config import ServiceSettings
+    from face_service.imaging import decode_image
+    from face_service.pipeline import Analyzer
+
+    os.environ.update({"OMP_NUM_THREADS": "1"})
+    import cv2
+
+    cv2.setNumThreads(1)
+    analyzer = Analyzer(ServiceSettings())
+    stages = dict.fromkeys(["decode", "detect", "age_gender", "emotion", "head_pose"], 0.0)
+    for rep in range(2):  # the first pass warms up
+        for data, _ in photos:
+            t0 = time.process_time()
+            image = decode_image(data)
+            t1 = time.process_time()
+            faces = analyzer.find_faces(image)
+            t2 = time.process_time()
+            analyzer.age_gender.estimate(image, faces)
+            t3 = time.process_time()
+            analyzer.emotion.classify(image, faces)
+            t4 = time.process_time()
+            analyzer.head_pose.estimate(image, faces)
+            t5 = time.process_time()
+            if rep:
+                for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                    stages[key] += dt
+    return {k: v / len(photos) * 1000 for k, v in stages.items()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=600, help="photos per concurrency level at 16 (default 600)")
@@ -151,6 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     faces = sum(c for _, c in photos)
     print(f"photos: {len(photos)} distinct 640x480 JPEGs, {faces / len(photos):.1f} faces on average (0-6), "
           f"{sum(len(d) for d, _ in photos) / len(photos) / 1024:.0f} KB average")
+    stages = stage_profile(photos)
+    print("where the time goes (CPU ms per photo, one thread): "
+          + ", ".join(f"{k} {v:.1f}" for k, v in stages.items()) + f"; total {sum(stages.values()):.1f}")
     proc = None
     url = args.url
     if url is None:
@@ -175,15 +229,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"service ready in {time.perf_counter() - t0:.1f} s; RSS idle {rss_mb(proc.pid):.0f} MB")
     status = httpx.get(f"{url}/status").json()
     print(f"analyzer: {status['analyzer']}; workers: {status['queue']['workers']}; cores: {os.cpu_count()}")
+    load = os.getloadavg()[0]
+    print(f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine skews photos/s)")
     try:
         asyncio.run(run_level(url, photos, 4, 40))  # warm-up
         for concurrency in (1, 4, 16):
             n = max(60, args.requests * concurrency // 16) if concurrency < 16 else args.requests
+            cpu0 = cpu_s(proc.pid) if proc else 0.0
             res = asyncio.run(run_level(url, photos, concurrency, n))
-            mem = f", RSS {rss_mb(proc.pid):.0f} MB" if proc else ""
+            mem = cpu = ""
+            if proc:
+                mem = f", RSS {rss_mb(proc.pid):.0f} MB"
+                cpu = f", service CPU {(cpu_s(proc.pid) - cpu0) / n * 1000:.1f} ms/photo"
             print(f"concurrency {concurrency:>2}: {res['photos_s']:6.1f} photos/s  p50 {res['p50_ms']:6.1f} ms  "
                   f"p95 {res['p95_ms']:6.1f} ms  ({n} photos, face recall {res['recall']:.2f}, "
-                  f"429s {res['rejected']}{mem})")
+                  f"429s {res['rejected']}{cpu}{mem})")
     finally:
         if proc is not None:
             proc.terminate()

