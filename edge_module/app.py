@@ -80,19 +80,18 @@ class EdgeModule:
     # -- configuration ---------------------------------------------------------------------------
 
     def _reconfigure(self, live: LiveConfig) -> None:
-        """Apply a new live config (called from the twin patch thread)."""
-        old = self.live
+        """Apply a new live config (called from the twin patch thread).
+
+        A detector that cannot be built (a missing ONNX file, say) raises before anything
+        changes, so the twin manager reports the patch as rejected and the old config stays.
+        """
+        detector = build_detector(live.detector) if live.detector != self.live.detector else None
         self.live = live
         self.policy.update(live)
         self.buffer.set_limits(live.buffer)
-        if live.detector != old.detector:
-            try:
-                detector = build_detector(live.detector)
-            except (OSError, ValueError, RuntimeError) as exc:
-                log.error("new detector settings unusable, keeping the old detector: %s", exc)
-            else:
-                with self._detector_lock:
-                    self.detector = detector
+        if detector is not None:
+            with self._detector_lock:
+                self.detector = detector
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -108,6 +107,7 @@ class EdgeModule:
         while self.buffer.count and time.monotonic() < deadline:
             time.sleep(0.1)
         self.forwarder.stop()
+        self.forwarder.uploader.close()
         self.send_telemetry()
 
     # -- per frame ---------------------------------------------------------------------------------

@@ -131,11 +131,13 @@ class LiveConfig(BaseModel):
 
     def patched(self, patch: Mapping[str, Any]) -> "LiveConfig":
         """A new config with a (nested) patch merged in; validation errors raise ``ValueError``."""
-        merged = deep_merge(self.model_dump(mode="json"), patch)
+        merged = deep_merge(self.model_dump(mode="json"), patch, atomic=ATOMIC_KEYS)
         return LiveConfig.model_validate(merged)
 
 
 LIVE_KEYS: frozenset[str] = frozenset(LiveConfig.model_fields)
+ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours"})
+"""Replaced as a whole by a patch, never merged: a new week of hours replaces the old week."""
 
 
 class ModuleSettings(BaseSettings):
@@ -203,10 +205,13 @@ class ModuleSettings(BaseSettings):
         return LiveConfig.model_validate({k: getattr(self, k) for k in LIVE_KEYS})
 
 
-def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, Any]:
+def deep_merge(
+    base: Mapping[str, Any], patch: Mapping[str, Any], atomic: frozenset[str] = frozenset(),
+) -> dict[str, Any]:
     """Merge ``patch`` into a copy of ``base``; nested mappings merge, a ``None`` value removes the key.
 
-    Keys starting with ``$`` (twin metadata such as ``$version``) are ignored.
+    Top-level keys in ``atomic`` are replaced rather than merged. Keys starting with ``$`` (twin
+    metadata such as ``$version``) are ignored.
     """
     out: dict[str, Any] = copy.deepcopy(dict(base))
     for key, value in patch.items():
@@ -214,7 +219,7 @@ def deep_merge(base: Mapping[str, Any], patch: Mapping[str, Any]) -> dict[str, A
             continue
         if value is None:
             out.pop(key, None)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+        elif isinstance(value, Mapping) and isinstance(out.get(key), Mapping) and key not in atomic:
             out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)

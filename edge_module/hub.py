@@ -126,24 +126,25 @@ class LiveConfigManager:
     def apply(self, patch: Mapping[str, Any], full: bool = False) -> bool:
         """Apply a desired-properties patch (or the full desired set); report the outcome.
 
-        Returns whether it was applied.
+        ``on_change`` runs first and may refuse the config by raising; returns whether it was applied.
         """
         version = patch.get("$version")
         with self._lock:
+            # IoT Hub merges desired patches the same way, so this mirrors the twin's full desired set.
             desired = deep_merge({} if full else self._desired, patch)
             unknown = sorted(set(desired) - LIVE_KEYS)
             try:
                 if unknown:
                     raise ValueError(f"unknown desired properties {unknown}; allowed: {sorted(LIVE_KEYS)}")
                 new = self.base.patched(desired)
-            except ValueError as exc:
+                self.on_change(new)
+            except (ValueError, OSError, RuntimeError) as exc:
                 log.warning("twin patch rejected, configuration unchanged: %s", exc)
                 self.hub.report({"config_status": {"status": "rejected", "desired_version": version,
                                                    "error": str(exc)[:1000]}})
                 return False
             self._desired = desired
             self.current = new
-        self.on_change(new)
         log.info("configuration applied from the twin (desired $version %s)", version)
         self.hub.report({"config": new.model_dump(mode="json"),
                          "config_status": {"status": "applied", "desired_version": version, "error": None}})

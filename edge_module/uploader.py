@@ -57,6 +57,10 @@ class BlobUploader:
             )
         return cls(service.get_container_client(settings.container), settings.upload_timeout_s)
 
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.container.close()
+
     def _ensure_container(self) -> None:
         try:
             self.container.create_container()
