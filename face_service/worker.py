@@ -8,6 +8,8 @@ the other workers use.
 from __future__ import annotations
 
 import os
+import signal
+import sys
 import time
 from dataclasses import dataclass
 
@@ -30,8 +32,21 @@ class WorkResult:
     error_headers: tuple[tuple[str, str], ...] = ()
 
 
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this worker when the server process dies, even by SIGKILL."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # noqa: PLC0415
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(0)
+
+
 def init_worker(settings_json: str) -> None:
     """Process initializer: pin native thread pools to one thread, load the models, warm them up."""
+    _die_with_parent()
     os.environ.update(THREAD_ENV)
     import cv2  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
