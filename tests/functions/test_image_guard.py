@@ -116,10 +116,10 @@ def test_a_png_with_transparency_becomes_an_rgb_jpeg() -> None:
 
 
 def test_a_very_large_photo_is_downscaled_to_the_face_api_limit() -> None:
-    prepared = prepare_image(jpeg_bytes((6000, 3000)), GuardLimits(max_side=4096))
+    prepared = prepare_image(jpeg_bytes((4400, 2200)), GuardLimits(max_side=4096))
     assert prepared.downscaled
     assert (prepared.width, prepared.height) == (4096, 2048)
-    assert (prepared.source_width, prepared.source_height) == (6000, 3000)
+    assert (prepared.source_width, prepared.source_height) == (4400, 2200)
     assert len(prepared.jpeg) <= GuardLimits().max_bytes
 
 
