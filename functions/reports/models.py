@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timezone
 from typing import Any, Literal
 
@@ -84,6 +85,14 @@ class WindowRow(BaseModel):
     happiness_share: float | None = Field(default=None, ge=0, le=1)
     suppressed: bool
 
+    @model_validator(mode="before")
+    @classmethod
+    def _nan_is_null(cls, data: Any) -> Any:
+        """Writers built on pandas hand over NaN for SQL NULL."""
+        if isinstance(data, dict):
+            return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in data.items()}
+        return data
+
     @field_validator("window_start", "window_end")
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
@@ -107,12 +116,17 @@ class WindowRow(BaseModel):
         value = {"store": self.store_id, "city": self.city, "region": self.region}[self.level]
         return value or ""
 
+    def ids(self) -> tuple[str, str]:
+        """``(id, pk)``: the row's own, or derived from the contract when missing."""
+        pk = self.pk or f"{self.level}|{self.key}"
+        return self.id or f"{pk}|{utc_iso(self.window_end)}", pk
+
     def with_ids(self) -> "WindowRow":
         """The row with ``id`` and ``pk`` filled in from the contract when they are missing."""
         if self.id and self.pk:
             return self
-        pk = self.pk or f"{self.level}|{self.key}"
-        return self.model_copy(update={"pk": pk, "id": self.id or f"{pk}|{utc_iso(self.window_end)}"})
+        row_id, pk = self.ids()
+        return self.model_copy(update={"id": row_id, "pk": pk})
 
     def document(self) -> dict[str, Any]:
         """The row as a JSON-ready document (ISO 8601 strings), as stored in Cosmos DB."""

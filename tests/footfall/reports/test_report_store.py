@@ -177,3 +177,17 @@ def test_threads_in_one_process_share_the_file(tmp_path: Path, fleet) -> None:
     thread.join()
     assert errors == []
     assert reader.count() == len(fleet.rows)
+
+
+def test_rows_from_a_pandas_frame_are_accepted(tmp_path: Path, fleet) -> None:
+    """A writer built on pandas hands over NaN for NULL and numpy scalars: both store as the contract says."""
+    import pandas as pd
+
+    frame = pd.DataFrame(fleet.rows_where(level="store", store_id="S0004")[:3] + fleet.rows_where(level="region")[:2])
+    store = ReportStore(tmp_path / "r.duckdb")
+    assert store.write_output("cosmos", frame.to_dict("records")) == 5
+    kiosk = store.windows(WindowSelection(level="store", store_id="S0004"))
+    assert [r.faces for r in kiosk] == [r["faces"] for r in fleet.rows_where(level="store", store_id="S0004")[:3]]
+    assert all(r.female is None and r.avg_age is None for r in kiosk)
+    regions = store.windows(WindowSelection(level="region"))
+    assert [r.female for r in regions] == [r["female"] for r in fleet.rows_where(level="region")[:2]]
