@@ -10,6 +10,7 @@ can drop repeats.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -71,6 +72,7 @@ class EventHubSink:
         """``max_batch_bytes`` caps each batch below the hub's own limit (``None``: the hub's limit)."""
         self._producer = producer
         self._max_batch_bytes = max_batch_bytes
+        self._lock = threading.Lock()  # the SDK does not promise a thread-safe producer
         self.batches_sent = 0
 
     @classmethod
@@ -84,8 +86,9 @@ class EventHubSink:
         for event in events:
             by_store.setdefault(event.store_id, []).append(event)
         try:
-            for store_id, store_events in by_store.items():
-                self._send_store(store_id, store_events)
+            with self._lock:
+                for store_id, store_events in by_store.items():
+                    self._send_store(store_id, store_events)
         except EventHubError as exc:
             raise TransientError("event hub", f"{type(exc).__name__}: {exc}") from exc
         return len(events)

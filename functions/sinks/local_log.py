@@ -17,6 +17,7 @@ import fcntl
 import json
 import logging
 import os
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -47,10 +48,12 @@ class LocalEventLogSink:
         self._offsets: dict[str, int] = {}  # file name -> bytes already indexed
         self._seen: set[bytes] = set()  # event ids (as raw bytes, to keep the index small)
         self.duplicates_skipped = 0
+        self._thread_lock = threading.Lock()
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
-        with open(self.directory / LOCK_NAME, "a+b") as lock:
+        """This process's threads one at a time, then other processes through ``flock``."""
+        with self._thread_lock, open(self.directory / LOCK_NAME, "a+b") as lock:
             fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
             try:
                 yield

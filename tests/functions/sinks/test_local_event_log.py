@@ -133,3 +133,18 @@ def test_two_processes_appending_at_once_write_every_id_exactly_once(tmp_path: P
     ids = [json.loads(line)["event_id"] for line in lines(tmp_path)]
     assert len(ids) == len(set(ids)) == 450
     assert set(ids) == {f"{n:032x}" for n in range(450)}
+
+
+def test_threads_sharing_one_sink_write_every_id_exactly_once(tmp_path: Path) -> None:
+    import threading
+
+    sink = LocalEventLogSink(tmp_path)
+    threads = [threading.Thread(target=lambda s=start: [sink.send([event(n)]) for n in range(s, s + 100)])
+               for start in (0, 50, 100, 150)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    ids = [json.loads(line)["event_id"] for line in lines(tmp_path)]
+    assert len(ids) == len(set(ids)) == 250
+    assert sink.duplicates_skipped == 150
