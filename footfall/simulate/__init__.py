@@ -51,18 +51,23 @@ def simulate(
     workers: int = 4,
     rate: float | None = None,
     on_upload: Callable[[PlannedUpload], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> Manifest:
     """Plan the day, render every photo and upload it; returns the manifest.
 
     ``rate`` paces uploads at that many photos per second (in capture order); ``None`` uploads
-    as fast as ``workers`` threads can.
+    as fast as ``workers`` threads can. Setting ``stop`` skips the uploads not yet sent.
     """
     manifest = plan_day(config, pick_stores(load_stores(stores_csv), config.stores))
     started = time.monotonic()
     gate = threading.Lock()
     next_slot = [0]
 
+    cancelled = threading.Event()
+
     def send(upload: PlannedUpload) -> None:
+        if cancelled.is_set() or (stop is not None and stop.is_set()):
+            return
         data = render_upload(upload)
         if rate:
             with gate:
@@ -75,9 +80,15 @@ def simulate(
         if on_upload is not None:
             on_upload(upload)
 
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="footfall-camera") as pool:
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="footfall-camera")
+    try:
         for future in [pool.submit(send, u) for u in manifest.uploads]:
             future.result()
+    except BaseException:  # Ctrl-C or a failed upload: drop what is queued, finish what runs
+        cancelled.set()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return manifest
 
 

@@ -1,0 +1,306 @@
+"""``footfall demo``: the whole pipeline on one machine.
+
+1. Azurite (data in ``<state>/azurite``) and the face service start on loopback ports.
+2. The camera simulator uploads a day for several stores while the local trigger host runs
+   ``analyze_upload`` on each photo (two progress bars: uploads and processing).
+3. Once every upload is processed, the Stream Analytics job runs on the local engine over the
+   event log and writes the report store (``<state>/reports.duckdb``).
+4. A summary is printed (photos, faces, events, quarantined, windows written; the counts must
+   add up: uploads = events + quarantined) and the dashboard is served until Ctrl-C
+   (``--no-serve`` exits after the summary).
+
+Each run starts from clean local state (Azurite data, event log, receipts, report store) so
+its counts stand on their own; ``--keep-state`` keeps what a previous run left.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import ExitStack
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from footfall.azurite import Azurite, free_port
+from footfall.paths import REPO_ROOT, state_dir
+
+PROJECT_DIR = REPO_ROOT / "stream_analytics"
+
+
+class DemoPaths(BaseModel):
+    """Where a demo run keeps its state."""
+
+    root: Path
+    azurite: Path
+    events: Path
+    receipts: Path
+    reports: Path
+    asa_output: Path
+    log: Path
+    summary: Path
+
+    @classmethod
+    def under(cls, root: Path) -> "DemoPaths":
+        """The layout under a state folder."""
+        return cls(root=root, azurite=root / "azurite", events=root / "events",
+                   receipts=root / "host" / "receipts.sqlite", reports=root / "reports.duckdb",
+                   asa_output=root / "asa", log=root / "demo.log", summary=root / "demo-summary.json")
+
+    def reset(self) -> None:
+        """Forget what an earlier run left (only the demo's own state)."""
+        for path in (self.azurite, self.events, self.receipts.parent, self.asa_output):
+            shutil.rmtree(path, ignore_errors=True)
+        for path in (self.reports, self.reports.with_suffix(".duckdb.wal")):
+            path.unlink(missing_ok=True)
+
+
+class DemoSummary(BaseModel):
+    """What a demo run did; ``counts_add_up`` is the acceptance check."""
+
+    uploads: int
+    photos: int
+    broken_uploads: int
+    stores: int
+    events: int
+    faces: int
+    quarantined: int
+    poisoned: int
+    retried: int
+    windows_written: dict[str, int]
+    seconds: float
+    dashboard_url: str | None = None
+
+    @property
+    def counts_add_up(self) -> bool:
+        """Every upload became exactly one event or one quarantined blob."""
+        return self.uploads == self.events + self.quarantined
+
+    def text(self) -> str:
+        """The summary for people."""
+        verdict = "yes" if self.counts_add_up else "NO"
+        windows = ", ".join(f"{k} {v}" for k, v in sorted(self.windows_written.items())) or "none"
+        lines = [
+            f"photos uploaded   {self.uploads} ({self.photos} photos + {self.broken_uploads} broken on purpose) "
+            f"from {self.stores} stores",
+            f"faces analysed    {self.faces}",
+            f"events            {self.events}",
+            f"quarantined       {self.quarantined} (poisoned after retries: {self.poisoned}; retries: {self.retried})",
+            f"counts add up     {verdict}: {self.uploads} = {self.events} events + {self.quarantined} quarantined",
+            f"windows written   {windows}",
+            f"took              {self.seconds:.1f} s",
+        ]
+        if self.dashboard_url:
+            lines.append(f"dashboard         {self.dashboard_url}")
+        return "\n".join(lines)
+
+
+class FaceService:
+    """``python -m face_service`` on a free loopback port, as a child process."""
+
+    def __init__(self, log_path: Path, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._log = open(log_path, "ab")
+        self._proc = subprocess.Popen(
+            [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(self.port)],
+            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout_s: float = 180.0) -> None:
+        """Block until ``GET /status`` answers 200."""
+        import httpx
+
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self._proc.poll() is not None:
+                raise RuntimeError(f"face service exited with code {self._proc.returncode}; see {self._log.name}")
+            try:
+                if httpx.get(f"{self.url}/status", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.25)
+        raise TimeoutError(f"face service not ready in {timeout_s:.0f} s; see {self._log.name}")
+
+    def stop(self) -> None:
+        """Terminate it (and wait)."""
+        if self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._log.close()
+
+
+def count_events(events_dir: Path) -> tuple[int, int]:
+    """Distinct events and their faces in the local event log."""
+    from functions.contracts import FrameEvent
+
+    seen: dict[str, int] = {}
+    for path in sorted(events_dir.glob("frames-*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                event = FrameEvent.from_json(line)
+                seen[event.event_id] = event.face_count
+    return len(seen), sum(seen.values())
+
+
+def configure_function_env(paths: DemoPaths, connection_string: str, face_url: str) -> None:
+    """The app settings the Functions app reads, pointed at the local stack."""
+    os.environ.update({
+        "AzureWebJobsStorage": connection_string,
+        "FOOTFALL_FACE_ENDPOINT": face_url,
+        "FOOTFALL_EVENT_SINK": "local",
+        "FOOTFALL_LOCAL_EVENT_LOG": str(paths.events),
+        "FOOTFALL_KNOWN_STORES": str(PROJECT_DIR / "stores.csv"),
+        "FOOTFALL_AFTER_SUCCESS": "delete",
+        "FOOTFALL_UPLOADS_CONTAINER": "uploads",
+        "FOOTFALL_QUARANTINE_CONTAINER": "quarantine",
+    })
+    from functions.ingest import reset_processor
+
+    reset_processor()  # settings are read once per process: re-read them now
+
+
+def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
+    """Run the pipeline; serve the dashboard unless ``--no-serve``; returns the summary."""
+    from tqdm import tqdm
+
+    from footfall.host import Outcome, Status, open_host
+    from footfall.simulate import BlobTarget, SimConfig, simulate
+
+    started = time.monotonic()
+    paths = DemoPaths.under(state_dir())
+    if not args.keep_state:
+        paths.reset()
+    paths.root.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(filename=paths.log, level=logging.INFO, force=True,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    config = SimConfig(photos=args.photos, stores=args.stores, broken=args.broken, seed=args.seed,
+                       **({"day": args.date} if args.date else {}))
+    with ExitStack() as stack:
+        print(f"footfall demo: state in {paths.root}, log in {paths.log}")
+        print("starting Azurite and the face service on loopback ...", flush=True)
+        azurite = stack.enter_context(Azurite(location=paths.azurite))
+        face = FaceService(paths.root / "face-service.log")
+        stack.callback(face.stop)
+        face.wait_ready()
+        configure_function_env(paths, azurite.connection_string, face.url)
+
+        total = config.photos + config.broken
+        uploads_bar = stack.enter_context(tqdm(total=total, desc="uploads   ", unit="photo", position=0))
+        done_bar = stack.enter_context(tqdm(total=total, desc="processing", unit="photo", position=1))
+        outcomes: dict[Status, int] = {}
+        finished = threading.Event()
+        lock = threading.Lock()
+
+        def on_outcome(outcome: Outcome) -> None:
+            with lock:
+                outcomes[outcome.status] = outcomes.get(outcome.status, 0) + 1
+                done_bar.update()
+                if sum(outcomes.values()) >= total:
+                    finished.set()
+
+        host = open_host(REPO_ROOT, receipts_path=paths.receipts, workers=args.workers, on_outcome=on_outcome)
+        host_stop = threading.Event()
+        host_thread = threading.Thread(target=host.run, args=(host_stop,), name="footfall-host", daemon=True)
+        host_thread.start()
+
+        def stop_host() -> None:
+            if not host_stop.is_set():
+                host_stop.set()
+                host_thread.join()
+                host.close()
+
+        stack.callback(stop_host)
+        manifest = simulate(config, BlobTarget(azurite.connection_string), PROJECT_DIR / "stores.csv",
+                            on_upload=lambda _: uploads_bar.update(), stop=stop)
+        while not finished.wait(0.2):
+            if not host_thread.is_alive():
+                raise RuntimeError(f"the trigger host stopped early; see {paths.log}")
+        stop_host()
+        uploads_bar.close()
+        done_bar.close()
+
+        from azure.storage.blob import BlobServiceClient
+
+        service = BlobServiceClient.from_connection_string(azurite.connection_string)
+        quarantined = sum(1 for _ in service.get_container_client("quarantine").list_blobs())
+        events, faces = count_events(paths.events)
+        print("running the Stream Analytics job on the local engine ...", flush=True)
+        from footfall.asa import run_job
+
+        windows = run_job(PROJECT_DIR, output_dir=paths.asa_output, report_store=paths.reports)
+    summary = DemoSummary(
+        uploads=len(manifest.uploads), photos=len(manifest.photos), broken_uploads=len(manifest.broken),
+        stores=len(manifest.stores), events=events, faces=faces, quarantined=quarantined,
+        poisoned=outcomes.get(Status.POISONED, 0), retried=host.counters.retried,
+        windows_written=windows, seconds=time.monotonic() - started,
+    )
+    if not args.no_serve:
+        from footfall.reports.server import serve_dashboard
+
+        server = serve_dashboard(paths.reports, "127.0.0.1", _port(args.port))
+        summary.dashboard_url = server.url
+        _report(summary, paths)
+        print("Ctrl-C to stop.", flush=True)
+        try:
+            stop.wait()
+        finally:
+            server.stop()
+    else:
+        _report(summary, paths)
+    return summary
+
+
+def _port(wanted: int) -> int:
+    """``wanted`` if it is free on loopback, else any free port."""
+    import socket
+
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", wanted))
+            return wanted
+        except OSError:
+            return free_port()
+
+
+def _report(summary: DemoSummary, paths: DemoPaths) -> None:
+    paths.summary.write_text(summary.model_dump_json(indent=1))
+    print("\n" + summary.text(), flush=True)
+
+
+def main(argv: list[str]) -> int:
+    """``footfall demo``: exit 0 when the counts add up, 1 when they do not, 130 on Ctrl-C."""
+    parser = argparse.ArgumentParser(prog="footfall demo", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--photos", type=int, default=300, help="valid photos in the simulated day")
+    parser.add_argument("--stores", type=int, default=8, help="stores, spread over regions")
+    parser.add_argument("--broken", type=int, default=6, help="deliberately broken uploads")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--date", type=date.fromisoformat, default=None, help="simulated day (default today, UTC)")
+    parser.add_argument("--workers", type=int, default=None, help="photos in flight in the trigger host")
+    parser.add_argument("--port", type=int, default=8080, help="dashboard port (another free one if taken)")
+    parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    parser.add_argument("--keep-state", action="store_true", help="do not clear the previous run's local state")
+    args = parser.parse_args(argv)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, signal.default_int_handler)  # SIGTERM shuts down like Ctrl-C
+    try:
+        summary = run_demo(args, stop)
+    except KeyboardInterrupt:
+        stop.set()
+        print("\nfootfall demo: stopped.", file=sys.stderr)
+        return 130
+    return 0 if summary.counts_add_up else 1
