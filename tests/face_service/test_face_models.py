@@ -42,6 +42,16 @@ def test_detection_on_a_downscaled_copy_reports_boxes_in_the_original(analyzer: 
     assert np.all(faces[0].landmarks > 100)  # landmarks scaled too
 
 
+def test_faces_of_the_face_api_minimum_size_are_all_found(analyzer: Analyzer) -> None:
+    head = Image.fromarray(data.astronaut()).crop((140, 20, 310, 220))  # the face is 89 px wide in it
+    small = head.resize((int(170 * 36 / 89), int(200 * 36 / 89)))  # a 36 px face
+    canvas = Image.fromarray(data.coffee()).resize((640, 480))
+    for i in range(6):
+        canvas.paste(small, (40 + i * 95, 200))
+
+    assert len(analyzer.find_faces(np.asarray(canvas))) == 6
+
+
 def test_emotion_scores_cover_the_eight_names(analyzer: Analyzer) -> None:
     image = data.astronaut()
     faces = analyzer.find_faces(image)
