@@ -226,6 +226,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         stack.callback(stop_host)
         manifest = simulate(config, BlobTarget(azurite.connection_string), PROJECT_DIR / "stores.csv",
                             on_upload=lambda _: uploads_bar.update(), stop=stop)
+        (paths.root / "simulate-manifest.json").write_text(manifest.model_dump_json(indent=1))
         while not finished.wait(0.2):
             if not host_thread.is_alive():
                 raise RuntimeError(f"the trigger host stopped early; see {paths.log}")
