@@ -7,8 +7,11 @@ The Functions host reads its retry policy from the ``retry`` section of ``host.j
                "minimumInterval": "00:00:01", "maximumInterval": "00:00:30"}}
 
 and its blob-trigger options from ``extensions.blobs`` (``maxDegreeOfParallelism``,
-``poisonBlobThreshold``). When ``host.json`` has no ``retry`` section the host falls back to the
-blob trigger's own behaviour: ``poisonBlobThreshold`` attempts (default 5) before the poison path.
+``poisonBlobThreshold``). In Azure the blob trigger ignores the ``retry`` section and uses its own
+behaviour: ``poisonBlobThreshold`` attempts (default 5), then the poison queue. Without a
+``retry`` section this host does the same, spacing the attempts with an exponential backoff
+(1 s doubling up to 15 s) so a briefly overloaded face service is not poisoned within
+milliseconds.
 """
 
 from __future__ import annotations
@@ -83,7 +86,10 @@ class HostJson(BaseModel):
             retry = RetryPolicy.model_validate(doc["retry"])
         else:
             threshold = int(blobs.get("poisonBlobThreshold", 5))
-            retry = RetryPolicy(maxRetryCount=max(threshold - 1, 0))
+            retry = RetryPolicy(
+                strategy="exponentialBackoff", maxRetryCount=max(threshold - 1, 0),
+                minimumInterval=1.0, maximumInterval=15.0,
+            )
         return cls(retry=retry, max_degree_of_parallelism=blobs.get("maxDegreeOfParallelism"), source=str(path))
 
 

@@ -17,7 +17,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 
 from footfall.azurite import Azurite
-from footfall.host import HostJson, RetryPolicy, Status, TriggerHost, open_host
+from footfall.host import HostJson, Status, TriggerHost, open_host
 from footfall.host.config import parse_timespan
 
 _counter = itertools.count()
@@ -236,5 +236,6 @@ def test_host_json_retry_policies_are_read_as_the_functions_host_reads_them(tmp_
     (tmp_path / "host.json").write_text(json.dumps({"version": "2.0", "extensions": {
         "blobs": {"maxDegreeOfParallelism": 8, "poisonBlobThreshold": 3}}}))
     spec = HostJson.load(tmp_path / "host.json")
-    assert spec.retry == RetryPolicy(maxRetryCount=2)
+    assert spec.retry.max_attempts == 3  # the blob trigger's poisonBlobThreshold
+    assert [spec.retry.delay_before_retry(i) for i in (1, 2)] == [1, 2]
     assert spec.max_degree_of_parallelism == 8
