@@ -8,7 +8,7 @@ STATE := .state
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
-.PHONY: setup setup-python setup-node setup-browser setup-checkov test demo bench lint clean
+.PHONY: setup setup-python setup-node setup-apt setup-checkov test demo bench lint clean
 
 setup: setup-python setup-node
 
@@ -27,9 +27,15 @@ node_modules/.stamp: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Debian's Chromium for the dashboard browser test (Playwright drives it with executablePath).
-setup-browser:
-	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the tests use: Chromium for the dashboard browser test (Playwright drives it
+# with executablePath), opencv-doc for real pedestrian footage (vtest.avi) in the edge tests.
+APT_PACKAGES := chromium opencv-doc
+setup-apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 # checkov pins many libraries of its own, so it lives in its own venv.
 setup-checkov: $(VENV)-checkov/.stamp
@@ -39,7 +45,7 @@ $(VENV)-checkov/.stamp:
 	$(VENV)-checkov/bin/pip install -q "checkov>=3.2,<4"
 	touch $@
 
-test: setup setup-browser setup-checkov
+test: setup setup-apt setup-checkov
 	$(VENV)/bin/pytest -q
 
 demo: setup
