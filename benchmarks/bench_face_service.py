@@ -233,17 +233,25 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine skews photos/s)")
     try:
         asyncio.run(run_level(url, photos, 4, 40))  # warm-up
+        service_ms = 0.0
         for concurrency in (1, 4, 16):
             n = max(60, args.requests * concurrency // 16) if concurrency < 16 else args.requests
-            cpu0 = cpu_s(proc.pid) if proc else 0.0
+            cpu0, client0 = (cpu_s(proc.pid) if proc else 0.0), time.process_time()
             res = asyncio.run(run_level(url, photos, concurrency, n))
-            mem = cpu = ""
+            client_ms = (time.process_time() - client0) / n * 1000
+            mem, cpu = "", f", client CPU {client_ms:.1f} ms/photo"
             if proc:
                 mem = f", RSS {rss_mb(proc.pid):.0f} MB"
-                cpu = f", service CPU {(cpu_s(proc.pid) - cpu0) / n * 1000:.1f} ms/photo"
+                service_ms = (cpu_s(proc.pid) - cpu0) / n * 1000
+                cpu = f", service CPU {service_ms:.1f} ms/photo{cpu}"
             print(f"concurrency {concurrency:>2}: {res['photos_s']:6.1f} photos/s  p50 {res['p50_ms']:6.1f} ms  "
                   f"p95 {res['p95_ms']:6.1f} ms  ({n} photos, face recall {res['recall']:.2f}, "
                   f"429s {res['rejected']}{cpu}{mem})")
+        if service_ms:
+            cores = len(os.sched_getaffinity(0))
+            print(f"capacity if the service had all {cores} cores to itself: ~{cores * 1000 / service_ms:.0f} photos/s "
+                  f"(service CPU {service_ms:.1f} ms/photo at concurrency 16, of which models "
+                  f"{sum(stages.values()):.1f})")
     finally:
         if proc is not None:
             proc.terminate()
