@@ -15,6 +15,8 @@ import pytest
 # pytest's configuration, ``tests/`` on sys.path makes ``import functions`` find this folder as a
 # namespace package (the editable install's finder comes last). Put the repo root first and
 # forget any such namespace import, so ``functions`` and ``function_app`` are the real ones.
+# Keep this folder flat: a subfolder named like a subpackage (``sinks/``, ``blueprints/``) would
+# hide that subpackage from other folders' tests collected before this conftest loads.
 _REPO_ROOT = str(Path(__file__).resolve().parents[2])
 if _REPO_ROOT not in sys.path:
     sys.path.insert(0, _REPO_ROOT)

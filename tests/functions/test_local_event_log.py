@@ -18,7 +18,7 @@ from functions.sinks import EventSink, create_sink
 from functions.sinks.local_log import LocalEventLogSink, read_events
 from ingest_helpers import make_settings
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def event(n: int, store: str = "S0001") -> FrameEvent:
