@@ -31,8 +31,11 @@ UploadOutcome = Literal["uploaded", "already-there"]
 class BlobUploader:
     """Puts one buffered photo into the ``uploads`` container."""
 
-    def __init__(self, container: ContainerClient, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, container: ContainerClient, timeout_s: float = 10.0, service: BlobServiceClient | None = None,
+    ) -> None:
         self.container = container
+        self._service = service
         self.timeout_s = timeout_s
         self._container_checked = False
 
@@ -55,11 +58,13 @@ class BlobUploader:
                 "no Blob Storage configured: set FOOTFALL_STORAGE_CONNECTION_STRING "
                 "or FOOTFALL_STORAGE_ACCOUNT_URL (+ FOOTFALL_STORAGE_SAS_TOKEN)"
             )
-        return cls(service.get_container_client(settings.container), settings.upload_timeout_s)
+        return cls(service.get_container_client(settings.container), settings.upload_timeout_s, service)
 
     def close(self) -> None:
-        """Close the HTTP connections."""
+        """Close the HTTP connections (a container client from a service client shares its transport)."""
         self.container.close()
+        if self._service is not None:
+            self._service.close()
 
     def _ensure_container(self) -> None:
         try:
