@@ -55,6 +55,7 @@ class WorkerPool:
                     seen.add(int(info["pid"]))  # type: ignore[call-overload]
             self.models = [ModelInfo.model_validate(m) for m in info["models"]]  # type: ignore[union-attr]
             self.analyzer = str(info["analyzer"])
+            self.error = None
             self.ready = True
             log.info("face service ready: %d workers, %s", len(seen), self.analyzer)
         except Exception as exc:  # a broken model install must show in /status, not hang it
@@ -70,6 +71,8 @@ class WorkerPool:
 
     async def detect(self, data: bytes, attributes: tuple[str, ...], landmarks: bool) -> worker.WorkResult:
         """Run one photo on a worker, or refuse it with 429 when the queue is full."""
+        if self.error is not None and not self.ready:
+            raise errors.FaceApiError(503, "ServiceUnavailable", f"The models failed to load: {self.error}")
         if not self.ready or self._executor is None:
             raise errors.FaceApiError(
                 503, "ServiceUnavailable", "The models are still loading. Try again shortly.",

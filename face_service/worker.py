@@ -18,6 +18,7 @@ THREAD_ENV = {
     "OMP_WAIT_POLICY": "PASSIVE", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
 }
 _analyzer = None  # the process's Analyzer, set by init_worker
+_init_error: str | None = None  # why init_worker failed, reported by describe()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +46,22 @@ def _die_with_parent() -> None:
 
 
 def init_worker(settings_json: str) -> None:
-    """Process initializer: pin native thread pools to one thread, load the models, warm them up."""
+    """Process initializer: pin native thread pools to one thread, load the models, warm them up.
+
+    A failure is kept and reported by :func:`describe` (an initializer that raises would only
+    leave an anonymous ``BrokenProcessPool`` behind).
+    """
+    global _init_error
     _die_with_parent()
     os.environ.update(THREAD_ENV)
+    try:
+        _load(settings_json)
+    except Exception as exc:  # noqa: BLE001 - reported to the server through describe()
+        _init_error = f"{type(exc).__name__}: {exc}"
+
+
+def _load(settings_json: str) -> None:
+    """Build the process's Analyzer from the settings and run every model once."""
     import cv2  # noqa: PLC0415
     import numpy as np  # noqa: PLC0415
 
@@ -71,6 +85,8 @@ def init_worker(settings_json: str) -> None:
 
 def describe() -> dict[str, object]:
     """The worker's pid, models and analyzer id (also proves the initializer finished)."""
+    if _init_error is not None:
+        raise RuntimeError(f"model worker failed to load: {_init_error}")
     assert _analyzer is not None, "init_worker has not run"
     time.sleep(0.05)  # lets concurrently submitted describe() calls land on different workers
     return {
@@ -86,7 +102,9 @@ def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkRes
     from face_service.pipeline import render  # noqa: PLC0415
     from face_service.schemas import DetectOptions  # noqa: PLC0415
 
-    assert _analyzer is not None, "init_worker has not run"
+    if _analyzer is None:
+        return WorkResult(status=503, body=b"", error_code="ServiceUnavailable",
+                          error_message=f"The models failed to load: {_init_error}")
     try:
         faces = _analyzer.detect(data, DetectOptions(attributes=attributes, landmarks=landmarks))
     except FaceApiError as exc:

@@ -62,3 +62,21 @@ def test_not_ready_means_503_with_retry_after() -> None:
 def test_capacity_is_workers_times_one_plus_the_waiting_room() -> None:
     assert ServiceSettings(workers=3, queue_per_worker=4).queue_capacity == 15
     assert WorkerPool(ServiceSettings(workers=2, queue_per_worker=0)).status().capacity == 2
+
+
+def test_a_model_that_cannot_load_shows_in_status_and_in_503s() -> None:
+    async def scenario() -> tuple[WorkerPool, FaceApiError]:
+        pool = WorkerPool(ServiceSettings(workers=1, emotion="no-such-model"))
+        try:
+            await pool.start()
+            with pytest.raises(FaceApiError) as info:
+                await pool.detect(b"x", (), False)
+            return pool, info.value
+        finally:
+            pool.close()
+
+    pool, error = asyncio.run(scenario())
+
+    assert not pool.ready and "no-such-model" in (pool.error or "")
+    assert (error.status, error.code) == (503, "ServiceUnavailable")
+    assert "failed to load" in error.message
