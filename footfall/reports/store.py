@@ -9,7 +9,8 @@ never both at once. So the store holds no connection: every call opens one, does
 transaction and closes it, and retries with back-off while another process holds a conflicting
 lock (``footfall asa run`` writing while ``footfall dashboard`` reads). Within one process a
 lock per file serializes calls, because DuckDB refuses read-only and read-write connections to
-the same file side by side in one process.
+the same file side by side in one process. Writers take precedence over readers across processes
+(see :meth:`ReportStore._connect`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,11 @@ from typing import Any, Iterable, Iterator
 
 import duckdb
 import pandas as pd
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows
+    fcntl = None  # type: ignore[assignment]
 
 from footfall.paths import state_dir
 from functions.reports.models import DEMOGRAPHIC_COLUMNS, GROUP_COLUMNS, StoreRef, WindowRow, WindowSelection
@@ -96,6 +102,34 @@ class StoreBusy(ReaderUnavailable):
     """Another process kept the report store locked for longer than the store waits."""
 
 
+@contextmanager
+def _file_lock(path: Path, *, exclusive: bool, hold: bool, deadline: float, what: str) -> Iterator[None]:
+    """Take a shared or exclusive ``flock`` on ``path`` before ``deadline``; keep it only if ``hold``.
+
+    Where ``fcntl`` is missing (Windows) this is a no-op and DuckDB's own lock is the only guard.
+    """
+    if fcntl is None:
+        yield
+        return
+    with open(path, "a+b") as handle:
+        mode = (fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH) | fcntl.LOCK_NB
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), mode)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise StoreBusy(f"{what}: a writer kept it busy past the deadline") from None
+                time.sleep(0.005)
+        try:
+            if not hold:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+            yield
+        finally:
+            if hold:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
 class ReportStore:
     """The embedded report store (``ReportReader`` and output writer) in one DuckDB file."""
 
@@ -114,10 +148,16 @@ class ReportStore:
 
     @contextmanager
     def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A short-lived connection, waiting (with back-off) while another process holds the file."""
+        """A short-lived connection, waiting (with back-off) while another process holds the file.
+
+        Writers go first: a writer announces itself with an exclusive lock on ``<file>.writer``
+        and holds it while it waits and writes; readers pass that gate before opening the file.
+        So a busy dashboard cannot starve ``footfall asa run``.
+        """
         deadline = time.monotonic() + self.lock_timeout_s
-        delay = 0.01
-        with self._lock:
+        with self._lock, _file_lock(self._gate_path, exclusive=not read_only, hold=not read_only,
+                                    deadline=deadline, what=str(self.path)):
+            delay = 0.005
             while True:
                 try:
                     con = duckdb.connect(str(self.path), read_only=read_only)
@@ -128,11 +168,15 @@ class ReportStore:
                     if time.monotonic() >= deadline:
                         raise StoreBusy(f"{self.path} stayed locked for {self.lock_timeout_s:.0f} s: {exc}") from exc
                     time.sleep(delay)
-                    delay = min(delay * 2, 0.25)
+                    delay = min(delay * 2, 0.05)
             try:
                 yield con
             finally:
                 con.close()
+
+    @property
+    def _gate_path(self) -> Path:
+        return self.path.with_name(self.path.name + ".writer")
 
     # -- writing ---------------------------------------------------------------------------
 

@@ -5,20 +5,23 @@ its single partition (``partition_key="store|S0001"``); city and region reports 
 ``city``/``region`` fields across partitions, because their keys are the job's business and a
 cross-partition query over hourly rows is cheap.
 
-Timestamps are compared as strings, which is exact because every timestamp the job writes and
-every parameter sent here is ISO 8601 UTC in one format: ``2026-11-23T08:15:00.000Z``.
+Timestamps are ISO 8601 UTC strings in the documents, compared as strings by Cosmos DB. Writers
+differ in the fraction they print (``08:15:00.000Z`` from footfall, ``08:15:00.0000000Z`` from
+Stream Analytics), so the bounds sent are whole seconds that order correctly against every
+fraction (``>= "…T08:15:00"``, ``<= "…T09:00:00Z"``), and the exact range is re-checked on the
+parsed rows.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Iterable, Protocol
 
 from azure.core.exceptions import AzureError
 from pydantic import ValidationError
 
-from functions.contracts import parse_iso, utc_iso
+from functions.contracts import parse_iso
 from functions.reports.models import StoreRef, WindowRow, WindowSelection
 from functions.reports.reader import ReaderUnavailable
 from functions.reports.settings import ReportSettings
@@ -40,6 +43,19 @@ class ContainerLike(Protocol):
         ...
 
 
+def lower_bound(ts: datetime) -> str:
+    """A string no greater than any ISO rendering of a time at or after ``ts`` (floored to the second)."""
+    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def upper_bound(ts: datetime) -> str:
+    """A string no smaller than any ISO rendering of a time at or before ``ts`` (ceiled to the second)."""
+    ts = ts.astimezone(timezone.utc)
+    if ts.microsecond:
+        ts = ts.replace(microsecond=0) + timedelta(seconds=1)
+    return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
     clauses = ["c.level = @level"]
@@ -51,10 +67,10 @@ def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str,
             params.append({"name": f"@{field}", "value": value})
     if selection.start is not None:
         clauses.append("c.window_start >= @start")
-        params.append({"name": "@start", "value": utc_iso(selection.start)})
+        params.append({"name": "@start", "value": lower_bound(selection.start)})
     if selection.end is not None:
         clauses.append("c.window_end <= @end")
-        params.append({"name": "@end", "value": utc_iso(selection.end)})
+        params.append({"name": "@end", "value": upper_bound(selection.end)})
     partition_key = f"store|{selection.store_id}" if selection.level == "store" and selection.store_id else None
     return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, partition_key
 
@@ -105,9 +121,13 @@ class CosmosReportStore:
         rows = []
         for item in self._query(query, params, partition_key):
             try:
-                rows.append(WindowRow.model_validate(item))
+                row = WindowRow.model_validate(item)
             except ValidationError as exc:
                 log.warning("skipping invalid report document %s: %s", item.get("id"), exc)
+                continue
+            if (selection.start is None or row.window_start >= selection.start) and (
+                    selection.end is None or row.window_end <= selection.end):
+                rows.append(row)
         return rows
 
     def _newest(self) -> datetime | None:
@@ -125,7 +145,7 @@ class CosmosReportStore:
         newest = self._newest()
         if newest is None:
             return []
-        since = utc_iso(newest - timedelta(days=self.directory_days))
+        since = lower_bound(newest - timedelta(days=self.directory_days))
         items = self._query(
             f"SELECT DISTINCT {_STORE_FIELDS} FROM c WHERE c.level = @level AND c.window_end >= @since",
             [{"name": "@level", "value": "store"}, {"name": "@since", "value": since}],

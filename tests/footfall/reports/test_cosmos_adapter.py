@@ -30,7 +30,7 @@ def test_store_report_reads_one_partition_with_parameters(cosmos_container, flee
     assert call.kwargs["partition_key"] == "store|S0001"
     assert call.kwargs["enable_cross_partition_query"] is None
     assert call.parameters == {"@level": "store", "@store_id": "S0001",
-                               "@start": "2026-11-23T12:00:00.000Z", "@end": "2026-11-23T13:00:00.000Z"}
+                               "@start": "2026-11-23T12:00:00", "@end": "2026-11-23T13:00:00Z"}
     assert "S0001" not in call.query, "values travel as parameters, never inside the SQL"
     expected = [r["id"] for r in fleet.rows_where(level="store", store_id="S0001")
                 if "2026-11-23T12" <= r["window_start"] < "2026-11-23T13"]
@@ -47,13 +47,28 @@ def test_region_report_queries_across_partitions_and_walks_every_page(cosmos_con
     assert all(r.level == "city" and r.region == "Nordics" for r in rows)
 
 
+@pytest.mark.parametrize("fraction", [".000Z", ".0000000Z", "Z"])
+def test_range_bounds_hold_whatever_fraction_the_writer_printed(fleet, make_container, fraction: str) -> None:
+    """Stream Analytics writes ``…:00.0000000Z``, footfall ``…:00.000Z``: both must select the same windows."""
+    docs = [{**r, "window_start": r["window_start"].replace(".000Z", fraction),
+             "window_end": r["window_end"].replace(".000Z", fraction)} for r in fleet.rows_where(store_id="S0001")]
+    store = CosmosReportStore(make_container(docs))
+    rows = store.windows(WindowSelection(level="store", store_id="S0001", start=T0.replace(hour=12),
+                                         end=T0.replace(hour=13)))
+    assert [r.window_start.strftime("%H:%M") for r in sorted(rows, key=lambda r: r.window_start)] == [
+        "12:00", "12:15", "12:30", "12:45"]
+    odd = store.windows(WindowSelection(level="store", store_id="S0001", start=T0.replace(hour=12, microsecond=500),
+                                        end=T0.replace(hour=13, microsecond=500)))
+    assert len(odd) == 3, "a start just after 12:00 excludes the 12:00 window, exactly"
+
+
 def test_time_range_and_store_directory(cosmos_container) -> None:
     store = CosmosReportStore(cosmos_container, directory_days=31)
     assert store.time_range() == (T0.replace(hour=7), T0.replace(hour=19))
     stores = {s.store_id: s for s in store.stores()}
     assert len(stores) == 8 and stores["S0102"].city == "Lisbon" and stores["S0999"].region is None
     distinct = [c for c in cosmos_container.calls if c.query and c.query.startswith("SELECT DISTINCT")]
-    assert distinct[0].parameters == {"@level": "store", "@since": "2026-10-23T19:00:00.000Z"}
+    assert distinct[0].parameters == {"@level": "store", "@since": "2026-10-23T19:00:00"}
 
 
 def test_empty_container_reads_as_empty(make_container) -> None:
