@@ -12,7 +12,7 @@ import duckdb
 
 from footfall.asa.config import JobConfig
 from footfall.asa.errors import AsaError, UnsupportedConstruct
-from footfall.asa.inputs import InputSource, load_input
+from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, parse_script
 from footfall.asa.translate import Relation, Translator, _Ctx, q
@@ -68,13 +68,17 @@ class Engine:
         con = con or connect()
         catalog: dict[str, Relation] = {}
         text = self.script.text
+        from sqlglot import exp
+
+        referenced = {t.name.lower() for st in self.script.statements for t in st.select.find_all(exp.Table)}
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
             load_input(con, src, raw)
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
-            else:
-                has_arrival = con.execute(f"SELECT count(__arrival) FROM {q(raw)}").fetchone()[0] > 0
+            elif alias.lower() in referenced:
+                arrival = arrival_sql(con, raw)
+                has_arrival = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
                 if has_arrival:
                     create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
                     catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True)
@@ -95,12 +99,19 @@ class Engine:
             catalog[stream] = Relation(stream, f"rel__{stream}", is_stream=True)
         outputs: dict[str, list[tuple[int, int, Row]]] = {name: [] for name in self.script.outputs}
         order = 0
+        uses: dict[str, int] = {}
+        for st in self.script.statements:
+            for name in {t.name.lower() for t in st.select.find_all(exp.Table)}:
+                uses[name] = uses.get(name, 0) + 1
         for st in self.script.statements:
             self._check_names(st, catalog, inputs)
             sql = translator.translate(st)
             try:
                 if st.kind == "step":
-                    con.execute(f"CREATE TABLE {q('rel__' + st.name)} AS {sql}")
+                    # A step read once is a view (DuckDB pipelines it into its reader); a step
+                    # read by several statements is computed once.
+                    kind = "TABLE" if uses.get(st.name, 0) > 1 else "VIEW"
+                    con.execute(f"CREATE {kind} {q('rel__' + st.name)} AS {sql}")
                     catalog[st.name] = Relation(st.name, f"rel__{st.name}", is_stream=True)
                 else:
                     cols, records = self._fetch(con, sql)

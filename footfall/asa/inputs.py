@@ -1,8 +1,8 @@
 """Load input files (JSON lines/arrays, CSV, Parquet) into DuckDB tables.
 
-Each raw input table gets two hidden columns: ``__seq`` (the arrival order: files in name
-order, lines in file order) and ``__arrival`` (the arrival time, ``EventEnqueuedUtcTime`` as
-Event Hubs stamps it, or NULL when the data has none: then events count as arriving on time).
+A raw input table keeps the rows in file order (files in name order, lines in file order), so
+its ``rowid`` is the arrival order; the arrival time is ``EventEnqueuedUtcTime`` as Event Hubs
+stamps it, when the data has it (see :func:`arrival_sql`).
 """
 
 from __future__ import annotations
@@ -72,6 +72,12 @@ def _is_frame_v1(files: list[Path]) -> bool:
     return True
 
 
+def arrival_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") -> str:
+    """SQL for the arrival time of a raw input table's rows (NULL when it has none)."""
+    columns = {r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()}
+    return f"asa_datetime({prefix}{q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns else "NULL::TIMESTAMP"
+
+
 def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> int:
     """Create ``table`` from the input's files; returns the number of events/rows."""
     files = _files(src)
@@ -99,7 +105,6 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
     except duckdb.Error as exc:
         raise AsaError(f"input {src.alias!r}: cannot read {src.path}: {exc}") from None
     described = con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()
-    columns = {r[0] for r in described}
     # JSON has no datetime type: Stream Analytics keeps such values as strings, so undo
     # DuckDB's date sniffing (ISO 8601 UTC, milliseconds).
     fix = [f"strftime(CAST({q(name)} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') AS {q(name)}"
@@ -108,10 +113,5 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
     if fix:
         con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
                     f"SELECT * REPLACE ({', '.join(fix)}) FROM {q(table + '__raw')}")
-    arrival = f"asa_datetime({q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns else "NULL::TIMESTAMP"
-    con.execute(
-        f"CREATE TABLE {q(table)} AS SELECT *, rowid AS __seq, {arrival} AS __arrival "
-        f"FROM {q(table + '__raw')} ORDER BY rowid"
-    )
-    con.execute(f"DROP TABLE {q(table + '__raw')}")
+    con.execute(f"ALTER TABLE {q(table + '__raw')} RENAME TO {q(table)}")
     return int(con.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])

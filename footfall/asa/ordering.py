@@ -18,6 +18,7 @@ from __future__ import annotations
 import duckdb
 
 from footfall.asa.config import JobConfig
+from footfall.asa.inputs import arrival_sql
 from footfall.asa.translate import q
 
 
@@ -29,13 +30,17 @@ def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql:
     refer to the input by ``alias``.
     """
     if ts_sql is None:
-        con.execute(f"CREATE TABLE {q(target)} AS SELECT * EXCLUDE (__seq, __arrival), __arrival AS __ts FROM {q(raw)}")
+        con.execute(f"CREATE VIEW {q(target)} AS SELECT *, {arrival_sql(con, raw)} AS __ts FROM {q(raw)}")
         return
     drop = job.events_out_of_order_policy == "Drop"
     late = job.events_late_arrival_max_delay_s
     ooo = job.events_out_of_order_max_delay_s
     source = f"{q(raw)} AS {q(alias)}" if alias else q(raw)
-    steps = [f"t0 AS (SELECT *, asa_datetime({ts_sql}) AS __t0 FROM {source})"]
+    # Timestamps are computed on a narrow (__seq, times) relation and joined back, so the
+    # arrival-order sort never moves the events' payload.
+    prefix = f"{q(alias or raw)}."
+    steps = [f"t0 AS (SELECT {prefix}rowid AS __seq, {arrival_sql(con, raw, prefix)} AS __arrival, "
+             f"asa_datetime({ts_sql}) AS __t0 FROM {source})"]
     if late >= 0:
         bound = f"__arrival - to_seconds({late})"
         is_late = f"(__arrival IS NOT NULL AND __t0 < {bound})"
@@ -52,8 +57,11 @@ def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql:
     bound = f"__maxprev - to_seconds({ooo})"
     out_of_order = f"(__maxprev IS NOT NULL AND __t1 < {bound})"
     if drop:
-        final = f"SELECT * EXCLUDE (__t0, __t1, __maxprev, __seq, __arrival), __t1 AS __ts FROM t2 WHERE NOT {out_of_order}"
+        final = f"SELECT __seq, __t1 AS __ts FROM t2 WHERE NOT {out_of_order}"
     else:
-        final = (f"SELECT * EXCLUDE (__t0, __t1, __maxprev, __seq, __arrival), "
-                 f"CASE WHEN {out_of_order} THEN {bound} ELSE __t1 END AS __ts FROM t2")
-    con.execute(f"CREATE TABLE {q(target)} AS WITH {', '.join(steps)} {final}")
+        final = f"SELECT __seq, CASE WHEN {out_of_order} THEN {bound} ELSE __t1 END AS __ts FROM t2"
+    con.execute(f"CREATE TABLE {q(target + '__ts')} AS WITH {', '.join(steps)} {final}")
+    con.execute(
+        f"CREATE VIEW {q(target)} AS SELECT r.*, t.__ts "
+        f"FROM {q(raw)} AS r JOIN {q(target + '__ts')} AS t ON r.rowid = t.__seq"
+    )
