@@ -1,8 +1,14 @@
-"""The footfall Functions app (Python v2 programming model): blueprints registered here."""
+"""The footfall Functions app (Python v2 programming model): every blueprint in ``functions/blueprints``.
+
+* ``analyze_upload`` (blob trigger): upload → face service → anonymized FrameEvent → sink.
+* ``reports_filters`` / ``reports_report`` (HTTP): the reports API over Cosmos DB.
+"""
 
 import azure.functions as func
 
 from functions.blueprints.ingest import bp as ingest_bp
+from functions.blueprints.reports import bp as reports_bp
 
 app = func.FunctionApp()
 app.register_functions(ingest_bp)
+app.register_functions(reports_bp)

@@ -18,9 +18,21 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def analyze_upload() -> Any:
-    functions = registered_functions()
-    assert list(functions) == ["analyze_upload"]
-    return functions["analyze_upload"]
+    return registered_functions()["analyze_upload"]
+
+
+def test_every_blueprint_module_is_registered_and_names_are_unique() -> None:
+    import importlib
+
+    names = set(registered_functions())
+    for path in sorted((REPO / "functions" / "blueprints").glob("*.py")):
+        if path.stem == "__init__":
+            continue
+        module = importlib.import_module(f"functions.blueprints.{path.stem}")
+        app = func.FunctionApp()
+        app.register_functions(module.bp)
+        assert {f.get_function_name() for f in app.get_functions()} <= names, path.name
+    assert "analyze_upload" in names
 
 
 def test_function_app_registers_analyze_upload_as_a_blob_trigger_on_uploads() -> None:
