@@ -1,9 +1,9 @@
 """Cosmos DB adapter of the reports: reads (and can write) the Stream Analytics ``cosmos`` output.
 
-The container is partitioned on ``/pk`` (``"{level}|{key}"``). A store report is answered from
-its single partition (``partition_key="store|S0001"``); city and region reports filter on the
-``city``/``region`` fields across partitions, because their keys are the job's business and a
-cross-partition query over hourly rows is cheap.
+The container is partitioned on ``/pk`` (``"{level}|{key}"``, the key being the store id, city
+or region, as ``stream_analytics/footfall.asaql`` builds it). A report on one store, city or
+region at its own level reads that single partition (``partition_key="store|S0001"``); a
+report that sums finer groups (the cities of a region, the fleet) queries across partitions.
 
 Timestamps are ISO 8601 UTC strings in the documents, compared as strings by Cosmos DB. Writers
 differ in the fraction they print (``08:15:00.000Z`` from footfall, ``08:15:00.0000000Z`` from
@@ -71,7 +71,8 @@ def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str,
     if selection.end is not None:
         clauses.append("c.window_end <= @end")
         params.append({"name": "@end", "value": upper_bound(selection.end)})
-    partition_key = f"store|{selection.store_id}" if selection.level == "store" and selection.store_id else None
+    own_key = {"store": selection.store_id, "city": selection.city, "region": selection.region}[selection.level]
+    partition_key = f"{selection.level}|{own_key}" if own_key is not None else None
     return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, partition_key
 
 

@@ -62,6 +62,22 @@ def test_range_bounds_hold_whatever_fraction_the_writer_printed(fleet, make_cont
     assert len(odd) == 3, "a start just after 12:00 excludes the 12:00 window, exactly"
 
 
+@pytest.mark.parametrize("selection, partition_key", [
+    (WindowSelection(level="region", region="Nordics"), "region|Nordics"),
+    (WindowSelection(level="city", region="Nordics", city="Oslo"), "city|Oslo"),
+    (WindowSelection(level="store", city="Oslo"), None),
+    (WindowSelection(level="region"), None),
+])
+def test_a_group_at_its_own_level_is_read_from_its_partition(cosmos_container, fleet, selection, partition_key) -> None:
+    rows = CosmosReportStore(cosmos_container).windows(selection)
+    [call] = cosmos_container.calls
+    assert call.kwargs["partition_key"] == partition_key
+    assert call.kwargs["enable_cross_partition_query"] is (None if partition_key else True)
+    expected = fleet.rows_where(level=selection.level, **{f: getattr(selection, f) for f in ("region", "city")
+                                                          if getattr(selection, f)})
+    assert sorted(r.id for r in rows) == sorted(r["id"] for r in expected) and rows
+
+
 def test_time_range_and_store_directory(cosmos_container) -> None:
     store = CosmosReportStore(cosmos_container, directory_days=31)
     assert store.time_range() == (T0.replace(hour=7), T0.replace(hour=19))
