@@ -57,10 +57,11 @@ def blob_name_in_container(name: str, container: str) -> str:
 
 def etag_from_properties(properties: Mapping[str, object] | None) -> str | None:
     """The etag from trigger blob properties: the Functions host sends ``ETag``, the local host
-    ``Etag``; any spelling is accepted."""
+    ``Etag``; any spelling is accepted. Only a non-empty string counts: the host serializes .NET's
+    ``BlobProperties``, and anything else (``{}``, ``None``) makes the caller read the blob's own."""
     for key, value in (properties or {}).items():
-        if key.lower() == "etag" and value:
-            return str(value)
+        if key.lower() == "etag" and isinstance(value, str) and value.strip():
+            return value.strip()
     return None
 
 

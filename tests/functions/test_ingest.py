@@ -196,6 +196,7 @@ def test_etag_is_found_whatever_the_host_calls_it() -> None:
     assert etag_from_properties({"ETag": '"0x1"', "ContentLength": 5}) == '"0x1"'  # Functions host
     assert etag_from_properties({"Etag": '"0x2"'}) == '"0x2"'  # footfall host
     assert etag_from_properties({"etag": ""}) is None
+    assert etag_from_properties({"ETag": {}}) is None  # an unserializable .NET struct: read the blob's
     assert etag_from_properties(None) is None
 
 
