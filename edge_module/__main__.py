@@ -29,6 +29,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("edge_module")
+    logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs every HTTP request at INFO
 
     settings = load_settings(args.config)
     if args.source is not None:
@@ -43,14 +44,15 @@ def main(argv: list[str]) -> int:
         stop.set()
         source.close()
 
-    signal.signal(signal.SIGTERM, _terminate)
-    signal.signal(signal.SIGINT, _terminate)
+    previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     module.start()
     try:
         summary = module.run(source, max_frames=args.max_frames, stop=stop)
     finally:
         module.stop(drain_timeout_s=args.drain_timeout)
         hub.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     log.info("done: %s", summary.model_dump())
     return 0
 

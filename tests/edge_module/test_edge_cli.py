@@ -1,0 +1,37 @@
+"""``footfall edge``: the command the container runs, end to end on a folder of frames and Azurite."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from footfall.azurite import Azurite
+from footfall.cli import main as footfall
+
+
+def test_footfall_edge_uploads_the_frames_with_people(
+    azurite: Azurite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vtest_frames: list[np.ndarray],
+    empty_scene: np.ndarray,
+) -> None:
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    cv2.imwrite(str(frames / "0-people.jpg"), vtest_frames[0])
+    cv2.imwrite(str(frames / "1-empty.jpg"), empty_scene)
+    cv2.imwrite(str(frames / "2-people.jpg"), vtest_frames[1])
+    config = tmp_path / "edge.json"
+    config.write_text('{"store_id": "S0777", "camera_id": "DOOR", "capture": {"min_interval_s": 0}}')
+    monkeypatch.setenv("FOOTFALL_STORAGE_CONNECTION_STRING", azurite.connection_string)
+    monkeypatch.setenv("FOOTFALL_CONTAINER", "cli-test")
+    monkeypatch.setenv("FOOTFALL_BUFFER_DIR", str(tmp_path / "buffer"))
+    monkeypatch.setenv("FOOTFALL_USE_HUB", "no")
+
+    assert footfall(["edge", "--config", str(config), "--source", str(frames)]) == 0
+
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as svc:
+        names = [b.name for b in svc.get_container_client("cli-test").list_blobs()]
+    assert len(names) == 2 and all(n.startswith("S0777/DOOR/") for n in names)
+    assert list((tmp_path / "buffer").glob("*.jpg")) == []
