@@ -203,3 +203,28 @@ def test_etag_is_found_whatever_the_host_calls_it() -> None:
 def test_the_container_prefix_of_the_trigger_name_is_removed() -> None:
     assert blob_name_in_container("uploads/S1/C1/x.jpg", "uploads") == "S1/C1/x.jpg"
     assert blob_name_in_container("S1/C1/x.jpg", "uploads") == "S1/C1/x.jpg"
+
+
+def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
+    azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    from azure.eventhub.exceptions import ConnectError
+
+    from functions.sinks.eventhub import EventHubSink
+    from test_eventhub_sink import RecordingProducer
+
+    settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
+    producer = RecordingProducer(fail_with=ConnectError("amqp connection refused"))
+    processor = UploadProcessor(settings, UploadStore.from_settings(settings, blob_service), FaceAnalyzer(settings),
+                                EventHubSink(producer))  # type: ignore[arg-type]
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+
+    with pytest.raises(TransientError, match="event hub"):
+        processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert containers.upload_names() == [UPLOAD_NAME] and producer.sent == []
+
+    producer.fail_with = None  # the hub is back; the host retries
+    outcome = processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    (batch,) = producer.sent
+    assert batch._partition_key == "S0001" and len(batch) == 1
+    assert containers.upload_names() == [] and outcome.status == "sent"
