@@ -65,7 +65,12 @@ class Engine:
 
     def run(self, inputs: Mapping[str, InputSource], con: duckdb.DuckDBPyConnection | None = None) -> dict[str, list[Row]]:
         """Run the query; returns the rows of every output alias, in timestamp order."""
-        con = con or connect()
+        if con is None:
+            con = connect()
+            try:
+                return self.run(inputs, con)
+            finally:
+                con.close()
         catalog: dict[str, Relation] = {}
         text = self.script.text
         from sqlglot import exp

@@ -47,6 +47,7 @@ def resolve_inputs(project: AsaProject, overrides: Mapping[str, Path] | None = N
             path = Path(mock.file_path)
         elif not conf.is_reference:
             path = local_event_log()
+            path.mkdir(parents=True, exist_ok=True)  # no log yet: no events, empty outputs
         else:
             raise AsaError(f"reference input {alias!r} has no local file: give --input {alias}=PATH")
         fmt = "Parquet" if path.is_dir() and any(path.glob("*.parquet")) and not any(path.glob("*.json*")) \

@@ -246,3 +246,18 @@ def test_arrival_time_is_the_timestamp_without_timestamp_by(run_query):
 def test_without_timestamp_by_or_arrival_time_the_engine_says_so(run_query):
     with pytest.raises(AsaError, match="no arrival time"):
         run_query("SELECT id INTO out FROM input", [{"id": "a"}], job=JobConfig())
+
+
+def test_select_star_with_apply_shows_the_element_as_a_record(run_query):
+    out = run_query("SELECT * INTO out FROM input e TIMESTAMP BY time CROSS APPLY GetArrayElements(e.xs) AS x",
+                    [ev("08:00:00", id="a", xs=[{"v": 1}])])
+    assert out["out"] == [{"time": f"{T}08:00:00.000Z", "id": "a", "xs": [{"v": 1}],
+                           "x": {"ArrayIndex": 0, "ArrayValue": {"v": 1}}}]
+
+
+def test_nested_apply_over_an_element_array(run_query):
+    out = run_query(
+        "SELECT e.id, y.ArrayValue AS w INTO out FROM input e TIMESTAMP BY time "
+        "CROSS APPLY GetArrayElements(e.xs) AS x CROSS APPLY GetArrayElements(x.ArrayValue.ws) AS y",
+        [ev("08:00:00", id="a", xs=[{"ws": [1, 2]}, {"ws": [3]}])])
+    assert out["out"] == [{"id": "a", "w": 1}, {"id": "a", "w": 2}, {"id": "a", "w": 3}]

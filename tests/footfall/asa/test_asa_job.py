@@ -118,3 +118,8 @@ def test_cli_test_fails_on_a_wrong_expectation(capsys, tmp_path: Path):
 def test_cli_reports_engine_errors_with_exit_code_2(capsys, tmp_path: Path):
     assert main(["run", "--input", f"frames={tmp_path / 'nope'}", "--output-dir", str(tmp_path)]) == 2
     assert "does not exist" in capsys.readouterr().err
+
+
+def test_a_missing_default_event_log_means_no_events(monkeypatch, tmp_path: Path):
+    monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(tmp_path / "not-yet"))
+    assert run_job(DEFAULT_PROJECT, output_dir=tmp_path / "out") == {"cosmos": 0, "powerbi": 0}
