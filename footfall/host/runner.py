@@ -78,6 +78,7 @@ class TriggerHost:
         self._in_flight: dict[tuple[str, str], Future[None]] = {}
         self._retry_at: dict[tuple[str, str], float] = {}
         self._seen: set[tuple[str, str]] = set()
+        self._reconciled = False
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="footfall-host")
 
     # -- the loop -------------------------------------------------------------------------
@@ -86,9 +87,11 @@ class TriggerHost:
         """List the container once and start every eligible blob version; returns how many started."""
         started = 0
         now = time.monotonic()
-        for item in self.container.list_blobs(name_starts_with=self.function.blob_prefix or None):
-            if not self.function.matches(item.name):
-                continue
+        items = [item for item in self.container.list_blobs(name_starts_with=self.function.blob_prefix or None)
+                 if self.function.matches(item.name)]
+        if not self._reconciled:
+            self._reconcile({(item.name, item.etag) for item in items})
+        for item in items:
             key = (item.name, item.etag)
             with self._lock:
                 if key in self._in_flight or self._retry_at.get(key, 0.0) > now:
@@ -105,6 +108,18 @@ class TriggerHost:
                 self._update_pending()
             started += 1
         return started
+
+    def _reconcile(self, listed: set[tuple[str, str]]) -> None:
+        """At start-up, close the receipts of blob versions that vanished while no host ran.
+
+        A host killed after the function finished (event sent, blob deleted) but before the
+        receipt was written leaves a ``running`` receipt for a blob that no longer exists.
+        """
+        for receipt in self.receipts.all():
+            if not receipt.status.terminal and (receipt.blob_name, receipt.etag) not in listed:
+                self.receipts.finish(receipt.blob_name, receipt.etag, Status.GONE,
+                                     "no longer in the container at start-up: finished before the restart, or deleted")
+        self._reconciled = True
 
     @property
     def busy(self) -> bool:

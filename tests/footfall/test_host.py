@@ -239,3 +239,20 @@ def test_host_json_retry_policies_are_read_as_the_functions_host_reads_them(tmp_
     assert spec.retry.max_attempts == 3  # the blob trigger's poisonBlobThreshold
     assert [spec.retry.delay_before_retry(i) for i in (1, 2)] == [1, 2]
     assert spec.max_degree_of_parallelism == 8
+
+
+def test_a_receipt_left_running_by_a_killed_host_is_closed_when_its_blob_has_gone(app: App) -> None:
+    from footfall.host import ReceiptStore
+
+    store = ReceiptStore(app.receipts)
+    store.start_attempt("finished-before-the-kill.jpg", '"0x1"')  # the kill came before finish()
+    store.close()
+    app.upload("new.jpg")
+
+    host = app.run()
+
+    store = ReceiptStore(app.receipts)
+    statuses = {r.blob_name: r.status for r in store.all()}
+    store.close()
+    assert statuses == {"finished-before-the-kill.jpg": Status.GONE, "new.jpg": Status.SUCCEEDED}
+    assert host.counters.succeeded == 1

@@ -1,0 +1,79 @@
+"""End to end: simulated cameras -> Azurite -> trigger host -> analyze_upload (real face service)
+-> local event log -> Stream Analytics job on the local engine -> report store -> reports API."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import httpx
+import pytest
+from azure.storage.blob import BlobServiceClient
+
+from footfall.asa import run_job
+from footfall.host import open_host
+from footfall.paths import REPO_ROOT
+from footfall.reports.server import serve_dashboard
+from footfall.simulate import BlobTarget, SimConfig, simulate
+
+from e2e_support import STORES_CSV, dump, expected_faces, photo_key, read_event_lines
+
+pytestmark = pytest.mark.e2e
+
+DAY = date(2026, 11, 23)
+
+
+def test_photos_become_events_then_window_aggregates_then_reports(
+    tmp_path: Path, function_env: dict[str, str], artifacts_dir: Path
+) -> None:
+    conn = function_env["AzureWebJobsStorage"]
+    manifest = simulate(SimConfig(photos=24, stores=4, broken=3, day=DAY, seed=21), BlobTarget(conn), STORES_CSV)
+
+    host = open_host(REPO_ROOT, receipts_path=tmp_path / "receipts.sqlite", poll_interval_s=0.1)
+    try:
+        counters = host.run(until_idle=True)
+    finally:
+        host.close()
+
+    # The host: every photo processed once; the broken uploads quarantined by the function.
+    assert (counters.seen, counters.succeeded, counters.quarantined) == (27, 24, 3)
+    assert (counters.poisoned, counters.pending) == (0, 0)
+    service = BlobServiceClient.from_connection_string(conn)
+    assert list(service.get_container_client("uploads").list_blobs()) == []
+    quarantine = {b.name: b.metadata for b in service.get_container_client("quarantine").list_blobs(include=["metadata"])}
+    assert set(quarantine) == {u.blob_name for u in manifest.broken}
+    by_kind = {u.kind: quarantine[u.blob_name]["reason"] for u in manifest.broken}
+    assert by_kind["bad_path"] == "bad_path" and by_kind["unknown_store"] == "unknown_store"
+    assert by_kind["corrupt"] not in {"", "poison"}
+
+    # The events: one per photo, with the faces the photo shows facing the camera.
+    events = read_event_lines(Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"]))
+    assert len(events) == len({e.event_id for e in events}) == 24
+    detected = {photo_key(e.store_id, e.camera_id, e.captured_at): e.face_count for e in events}
+    assert detected == expected_faces(manifest)
+    raw = "".join(p.read_text() for p in Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"]).glob("frames-*.jsonl"))
+    assert not any(u.blob_name in raw for u in manifest.uploads)  # no blob name leaks into events
+
+    # The Stream Analytics job: windows into the report store.
+    store_path = tmp_path / "reports.duckdb"
+    written = run_job(REPO_ROOT / "stream_analytics", output_dir=tmp_path / "asa", report_store=store_path)
+    assert written["cosmos"] > 0
+
+    # The reports API over that store: totals match the events, per store and for the fleet.
+    faces_by_store: dict[str, int] = {}
+    for e in events:
+        faces_by_store[e.store_id] = faces_by_store.get(e.store_id, 0) + e.face_count
+    server = serve_dashboard(store_path, "127.0.0.1", 0)
+    try:
+        fleet = httpx.get(f"{server.url}/api/report", timeout=10).json()
+        assert fleet["visitors"] == sum(faces_by_store.values())
+        assert fleet["frames"] == 24
+        for store_id, faces in faces_by_store.items():
+            report = httpx.get(f"{server.url}/api/report", params={"store_id": store_id}, timeout=10).json()
+            assert report["visitors"] == faces, store_id
+        filters = httpx.get(f"{server.url}/api/filters", timeout=10).json()
+        assert {r["region"] for r in filters["regions"]} >= {
+            s.region for s in manifest.stores}
+    finally:
+        server.stop()
+    dump(artifacts_dir / "e2e-fleet-report.json", fleet)
