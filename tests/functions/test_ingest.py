@@ -228,3 +228,21 @@ def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
     (batch,) = producer.sent
     assert batch._partition_key == "S0001" and len(batch) == 1
     assert containers.upload_names() == [] and outcome.status == "sent"
+
+
+def test_azure_face_shaped_replies_give_events_with_null_gender_and_emotion(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    # What Azure AI Face returns today for returnFaceAttributes=headPose (gender/emotion retired).
+    face_stub.default = StubReply(200, [{"faceRectangle": {"top": 10, "left": 20, "width": 90, "height": 90},
+                                         "faceAttributes": {"headPose": {"pitch": 0.1, "roll": 2.0, "yaw": -3.0}}}])
+    processor = make_processor(FOOTFALL_FACE_ATTRIBUTES="headPose", FOOTFALL_FACE_ANALYZER="azure-face/detection_03")
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+
+    assert processor.process(UPLOAD_NAME, PHOTO, {}, etag).face_count == 1
+
+    (event,) = events_in(tmp_path)
+    assert event.analyzer == "azure-face/detection_03"
+    assert event.faces[0].model_dump() == {"age": None, "age_band": None, "gender": None, "emotion": None,
+                                           "emotion_score": None}
+    assert face_stub.detects[0].query["returnFaceAttributes"] == ["headPose"]
