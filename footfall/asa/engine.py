@@ -9,13 +9,15 @@ from decimal import Decimal
 from typing import Any, Mapping
 
 import duckdb
+import sqlglot
+from sqlglot import exp
 
 from footfall.asa.config import JobConfig
 from footfall.asa.errors import AsaError, UnsupportedConstruct
 from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, parse_script
-from footfall.asa.translate import Relation, Translator, _Ctx, q
+from footfall.asa.translate import Relation, Translator, q
 from functions.contracts import utc_iso
 
 _MACROS = [
@@ -73,8 +75,6 @@ class Engine:
                 con.close()
         catalog: dict[str, Relation] = {}
         text = self.script.text
-        from sqlglot import exp
-
         referenced = {t.name.lower() for st in self.script.statements for t in st.select.find_all(exp.Table)}
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
@@ -159,17 +159,13 @@ class Engine:
         return cols, rows
 
     def _scalar(self, translator: Translator, expression: str, line: int) -> str:
-        import sqlglot
-
         try:
             node = sqlglot.parse_one(expression, read="tsql")
         except sqlglot.errors.ParseError:
             raise AsaError(f"line {line}: cannot parse TIMESTAMP BY expression {expression!r}") from None
-        return translator.sql(node, _Ctx(text=self.script.text, stream_alias=""))
+        return translator.scalar(node)
 
     def _check_names(self, st: Any, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:
-        from sqlglot import exp
-
         for table in st.select.find_all(exp.Table):
             name = table.name.lower()
             if name in catalog:

@@ -272,6 +272,10 @@ class Translator:
         return self.sql(e, ctx)
 
     # -- expressions ------------------------------------------------------------------------
+    def scalar(self, node: exp.Expression) -> str:
+        """DuckDB SQL for a scalar expression over one input's columns (``TIMESTAMP BY``)."""
+        return self.sql(node, _Ctx(text=self.text, stream_alias=""))
+
     def sql(self, node: exp.Expression, ctx: _Ctx) -> str:
         """DuckDB SQL for a scalar or aggregate expression."""
         s = self.sql
