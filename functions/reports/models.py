@@ -202,11 +202,12 @@ class WindowSelection(BaseModel):
 class ReportQuery(BaseModel):
     """The parameters of ``GET /api/report``.
 
-    ``level`` is the grouping whose rows are aggregated; it defaults to the most specific
-    filter given (``store_id`` > ``city`` > ``region``; with no filter, the fleet total over
-    region rows). It may be finer than the filters (``level=store&region=EU`` sums the stores'
-    15-minute windows) but never coarser. ``start`` and ``end`` are ISO 8601 (naive means UTC);
-    windows wholly inside ``[start, end)`` are reported.
+    ``region``, ``city`` and ``store_id`` select stores; every figure is summed from their
+    15-minute store windows (see :mod:`functions.reports.service`). ``level`` sets the time
+    resolution of the series: ``store`` 15 minutes, ``city`` and ``region`` one hour; it
+    defaults to the most specific filter (``store_id`` > ``city`` > ``region``, none: ``region``).
+    ``start`` and ``end`` are ISO 8601 (naive means UTC); windows wholly inside
+    ``[start, end)`` are reported.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -232,15 +233,11 @@ class ReportQuery(BaseModel):
     def _consistent(self) -> "ReportQuery":
         if self.start and self.end and self.start >= self.end:
             raise ValueError("start must be before end")
-        if self.level is not None:
-            finest = "store" if self.store_id else "city" if self.city else "region" if self.region else None
-            if finest and LEVELS.index(self.level) > LEVELS.index(finest):
-                raise ValueError(f"level={self.level} is coarser than the {finest} filter")
         return self
 
     @property
     def resolved_level(self) -> Level:
-        """The level to aggregate: the explicit one, else the most specific filter."""
+        """The level whose window length the series uses: the explicit one, else the most specific filter."""
         if self.level:
             return self.level
         return "store" if self.store_id else "city" if self.city else "region"

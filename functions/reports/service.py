@@ -15,12 +15,21 @@ faces. When windows (and groups) are summed over a range, the same rule is appli
   demographic ``null``, never zeros;
 * ``breakdown_visitors`` and ``suppressed_visitors`` say how many of the range's visitors the
   breakdown covers and how many it leaves out.
+
+One base level: store windows
+-----------------------------
+The job also publishes city and region rows, suppressed independently of their stores. Their
+demographics are not used here: a region hour with 8 faces is published while its small store
+with 3 faces is not, so "region minus the published stores" would reveal those 3 faces. Every
+report, at every level, is therefore summed from the *store* rows only (cities and regions are
+groups of stores, hourly series are 15-minute windows bucketed by the hour). Any breakdown is a
+sum of published store windows, so no combination of reports can isolate a suppressed one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 from functions.reports.models import (
@@ -36,9 +45,10 @@ UNASSIGNED = "(unassigned)"
 def rule_text(k: int) -> str:
     """The range rule in words, as reports state it."""
     return (
-        f"Breakdowns sum only published windows (not suppressed, at least k={k} faces); visitors in "
-        f"suppressed windows count in the totals but never in a breakdown, which is shown only when "
-        f"the published windows hold at least k={k} faces together."
+        f"Every figure is summed from 15-minute store windows. Breakdowns sum only published store "
+        f"windows (not suppressed, at least k={k} faces); visitors in suppressed windows count in the "
+        f"totals but never in a breakdown, which is shown only when the published windows hold at "
+        f"least k={k} faces together."
     )
 
 
@@ -81,11 +91,19 @@ def breakdown(rows: Iterable[WindowRow], k: int) -> Breakdown:
     )
 
 
-def series(rows: Iterable[WindowRow], k: int) -> list[SeriesPoint]:
-    """Visitors per window, summed over groups, in time order."""
+def _bucket(start: datetime, minutes: int) -> tuple[datetime, datetime]:
+    since_midnight = start.hour * 60 + start.minute
+    floor = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
+        minutes=since_midnight - since_midnight % minutes)
+    return floor, floor + timedelta(minutes=minutes)
+
+
+def series(rows: Iterable[WindowRow], k: int, minutes: int | None = None) -> list[SeriesPoint]:
+    """Visitors per window (or per ``minutes`` bucket of windows), summed over groups, in time order."""
     points: dict[tuple[datetime, datetime], list[int]] = {}
     for row in rows:
-        point = points.setdefault((row.window_start, row.window_end), [0, 0, 0])
+        key = (row.window_start, row.window_end) if minutes is None else _bucket(row.window_start, minutes)
+        point = points.setdefault(key, [0, 0, 0])
         point[0] += row.faces
         point[1] += row.frames
         if not is_published(row, k):
@@ -97,34 +115,33 @@ def series(rows: Iterable[WindowRow], k: int) -> list[SeriesPoint]:
 
 
 def _child_level(query: ReportQuery) -> Level | None:
+    """The groups one step below the selection: a region's cities, a city's stores, the fleet's regions."""
     if query.store_id:
         return None
     return "store" if query.city else "city" if query.region else "region"
 
 
-def _group_identity(row: WindowRow) -> tuple[str, str, dict[str, str | None]]:
-    if row.level == "store":
+def _group_identity(row: WindowRow, level: Level) -> tuple[str, str, dict[str, str | None]]:
+    if level == "store":
         key = row.store_id or ""
         return key, row.store_name or key, {"store_id": row.store_id, "city": row.city, "region": row.region}
-    if row.level == "city":
+    if level == "city":
         return row.city or "", row.city or UNASSIGNED, {"city": row.city, "region": row.region}
     return row.region or "", row.region or UNASSIGNED, {"region": row.region}
 
 
-def groups(rows: Iterable[WindowRow], k: int) -> list[GroupSummary]:
-    """One k-anonymous summary per group (store, city or region) of the rows, by label."""
+def groups(rows: Iterable[WindowRow], k: int, level: Level) -> list[GroupSummary]:
+    """One k-anonymous summary per store, city or region (``level``) of the rows, by label."""
     by_key: dict[str, list[WindowRow]] = defaultdict(list)
     identity: dict[str, tuple[str, dict[str, str | None]]] = {}
     for row in rows:
-        key, label, fields = _group_identity(row)
+        key, label, fields = _group_identity(row, level)
         by_key[key].append(row)
         identity.setdefault(key, (label, fields))
     summaries = []
     for key, members in by_key.items():
         label, fields = identity[key]
-        summaries.append(GroupSummary(
-            level=members[0].level, key=key, label=label, **fields, **breakdown(members, k).model_dump(),
-        ))
+        summaries.append(GroupSummary(level=level, key=key, label=label, **fields, **breakdown(members, k).model_dump()))
     return sorted(summaries, key=lambda g: g.label.lower())
 
 
@@ -159,28 +176,23 @@ class ReportService:
                        last_window_end=last, k=self.k)
 
     def report(self, query: ReportQuery) -> Report:
-        """The time series, breakdown and sub-group summaries of one selection."""
+        """The time series, breakdown and sub-group summaries of one selection, from store windows."""
         level = query.resolved_level
-        rows = self.reader.windows(query.selection())
+        rows = self.reader.windows(query.selection("store"))
         child_level = _child_level(query)
-        if child_level is None:
-            children: list[WindowRow] = []
-        elif child_level == level:
-            children = rows
-        else:
-            children = self.reader.windows(query.selection(child_level))
         store_name = next((r.store_name for r in rows if r.store_name), None) if query.store_id else None
-        points = series(rows, self.k)
+        minutes = WINDOW_MINUTES[level]
+        points = series(rows, self.k, None if minutes == WINDOW_MINUTES["store"] else minutes)
         return Report(
             level=level,
-            window_minutes=WINDOW_MINUTES[level],
+            window_minutes=minutes,
             region=query.region, city=query.city, store_id=query.store_id, store_name=store_name,
             start=query.start, end=query.end,
             k=self.k,
             frames=sum(p.frames for p in points),
             windows=len(points),
             series=points,
-            groups=groups(children, self.k),
+            groups=groups(rows, self.k, child_level) if child_level else [],
             rule=rule_text(self.k),
             **breakdown(rows, self.k).model_dump(),
         )

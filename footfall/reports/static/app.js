@@ -97,7 +97,7 @@ function render(report) {
   const span = report.series.length
     ? `${report.series[0].window_start.slice(0, 16).replace("T", " ")} – ${report.series.at(-1).window_end.slice(0, 16).replace("T", " ")} UTC`
     : "no data in this range";
-  $("selection-detail").textContent = `${report.level} windows of ${report.window_minutes} min · ${report.windows} windows · ${span}`;
+  $("selection-detail").textContent = `${report.windows} windows of ${report.window_minutes} min · ${span}`;
   $("visitors-caption").textContent = `(${report.window_minutes}-minute windows, UTC)`;
 
   $("tile-visitors").textContent = fmt.format(report.visitors);

@@ -66,6 +66,12 @@ class Fleet:
         """Faces whose attributes equal ``match``."""
         return [f for f in self.faces if all(getattr(f, k) == v for k, v in match.items())]
 
+    def published_faces(self, **match: Any) -> list[Face]:
+        """Faces (matching ``match``) whose 15-minute store window was published (not suppressed)."""
+        published = {(r["store_id"], r["window_start"]) for r in self.rows
+                     if r["level"] == "store" and not r["suppressed"]}
+        return [f for f in self.faces_where(**match) if (f.store_id, utc_iso(_window(f.at, 15))) in published]
+
     def rows_where(self, **match: Any) -> list[dict[str, Any]]:
         """Rows whose columns equal ``match``."""
         return [r for r in self.rows if all(r.get(k) == v for k, v in match.items())]

@@ -96,7 +96,7 @@ def test_series_sums_groups_per_window_in_time_order(make_row, make_faces) -> No
     assert [(p.window_start, p.visitors, p.suppressed_visitors) for p in points] == [(T0, 10, 2), (T0 + Q, 6, 0)]
 
 
-def test_report_of_a_region_sums_region_rows_and_lists_its_cities(fleet) -> None:
+def test_report_of_a_region_sums_its_store_windows_by_the_hour_and_lists_its_cities(fleet) -> None:
     reader = ListReader(fleet.rows)
     report = ReportService(reader, k=5).report(ReportQuery(region="Nordics"))
     faces = fleet.faces_where(region="Nordics")
@@ -106,7 +106,8 @@ def test_report_of_a_region_sums_region_rows_and_lists_its_cities(fleet) -> None
     assert [g.label for g in report.groups] == ["Oslo", "Stockholm"]
     assert {g.label: g.visitors for g in report.groups} == {
         "Oslo": len(fleet.faces_where(city="Oslo")), "Stockholm": len(fleet.faces_where(city="Stockholm"))}
-    assert [s.level for s in reader.selections] == ["region", "city"]
+    assert report.breakdown_visitors == len(fleet.published_faces(region="Nordics"))
+    assert [(s.level, s.region) for s in reader.selections] == [("store", "Nordics")]
 
 
 def test_report_of_a_city_lists_stores_and_flags_the_suppressed_one(fleet) -> None:
@@ -135,6 +136,37 @@ def test_finer_level_than_the_filter_sums_store_windows_of_a_region(fleet) -> No
     assert report.gender["female"] == sum(r["female"] for r in published)
 
 
+def test_level_sets_the_series_resolution(fleet) -> None:
+    service = ReportService(ListReader(fleet.rows), k=5)
+    hourly = service.report(ReportQuery(level="region", store_id="S0001"))
+    quarterly = service.report(ReportQuery(store_id="S0001"))
+    assert (hourly.window_minutes, hourly.windows, quarterly.windows) == (60, 12, 48)
+    assert hourly.visitors == quarterly.visitors and hourly.gender == quarterly.gender
+    assert [p.visitors for p in hourly.series] == [
+        sum(p.visitors for p in quarterly.series[i:i + 4]) for i in range(0, 48, 4)]
+
+
+def test_a_region_minus_its_published_stores_reveals_nothing(make_row, make_faces) -> None:
+    """The job publishes a region hour of 8 faces while its small store (2 faces) is suppressed:
+    the region's breakdown must not contain those 2 faces, or subtracting the big store exposes them."""
+    big = make_faces(6, gender="female", age=30)
+    small = make_faces(2, gender="male", age=70, emotion="sadness", store_id="S0004")
+    rows = [
+        make_row("store", T0, big, store_id="S0001", city="Stockholm", region="Nordics"),
+        make_row("store", T0, small, store_id="S0004", city="Oslo", region="Nordics"),
+        make_row("city", T0, big, city="Stockholm", region="Nordics"),
+        make_row("city", T0, small, city="Oslo", region="Nordics"),
+        make_row("region", T0, big + small, region="Nordics"),  # published by the job: 8 >= k
+    ]
+    service = ReportService(ListReader(rows), k=5)
+    region = service.report(ReportQuery(region="Nordics"))
+    stockholm = service.report(ReportQuery(city="Stockholm"))
+    assert region.visitors == 8 and region.suppressed_visitors == 2
+    assert region.gender == stockholm.gender == {"female": 6, "male": 0, "unknown": 0}
+    assert region.age_bands == stockholm.age_bands and region.emotions == stockholm.emotions
+    assert {g.key: g.suppressed for g in region.groups} == {"Oslo": True, "Stockholm": False}
+
+
 def test_filters_nest_regions_cities_and_stores_and_keep_unassigned_stores_apart() -> None:
     stores = [
         StoreRef(store_id="S2", store_name="Zeta", city="Oslo", country="NO", region="Nordics"),
@@ -160,7 +192,6 @@ def test_query_level_defaults_to_the_most_specific_filter(params: dict, level: s
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"level": "city", "store_id": "S0001"}, "coarser"),
     ({"start": "2026-11-23T10:00:00Z", "end": "2026-11-23T09:00:00Z"}, "start must be before end"),
     ({"store_id": "S 1; DROP"}, "pattern"),
     ({"level": "country"}, "store"),

@@ -54,9 +54,9 @@ def test_function_flags_suppressed_groups(cosmos_service) -> None:
 
 
 def test_function_refuses_bad_parameters_with_422(cosmos_service) -> None:
-    response = call(blueprint.reports_report, {"level": "region", "store_id": "S0001"})
+    response = call(blueprint.reports_report, {"start": "2026-11-24T00:00:00Z", "end": "2026-11-23T00:00:00Z"})
     assert response.status_code == 422
-    assert "coarser" in json.loads(response.get_body())["detail"][0]["msg"]
+    assert "start must be before end" in json.loads(response.get_body())["detail"][0]["msg"]
 
 
 def test_function_reports_503_when_cosmos_fails(cosmos_service, cosmos_container) -> None:
