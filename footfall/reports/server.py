@@ -29,6 +29,7 @@ class DashboardServer:
         self._server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
                                                      access_log=False, lifespan="off"))
         self._thread: threading.Thread | None = None
+        self._failure: str | None = None
 
     @property
     def url(self) -> str:
@@ -37,12 +38,12 @@ class DashboardServer:
 
     def start(self, timeout_s: float = 10.0) -> "DashboardServer":
         """Start serving in a daemon thread; return once the socket accepts connections."""
-        self._thread = threading.Thread(target=self._server.run, name="footfall-dashboard", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="footfall-dashboard", daemon=True)
         self._thread.start()
         deadline = time.monotonic() + timeout_s
         while not self._server.started:
             if not self._thread.is_alive():
-                raise RuntimeError(f"dashboard failed to start on {self.host}:{self.port}")
+                raise RuntimeError(f"dashboard failed to start on {self.host}:{self.port}: {self._failure}")
             if time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError(f"dashboard did not start in {timeout_s} s")
@@ -50,6 +51,12 @@ class DashboardServer:
         if self.port == 0:  # the OS picked a free port: report the real one
             self.port = self._server.servers[0].sockets[0].getsockname()[1]
         return self
+
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except SystemExit as exc:  # uvicorn exits when it cannot bind: report it from start()
+            self._failure = f"uvicorn exited with status {exc.code} (port taken?)"
 
     def stop(self, timeout_s: float = 10.0) -> None:
         """Ask the server to finish its requests and exit; wait for the thread."""

@@ -88,3 +88,9 @@ def test_bad_arguments_exit_with_usage(capsys: pytest.CaptureFixture[str]) -> No
     with pytest.raises(SystemExit) as exit_:
         main(["--k", "0"])
     assert exit_.value.code == 2 and "--k" in capsys.readouterr().err
+
+
+def test_a_taken_port_fails_loudly_instead_of_hanging(tmp_path: Path) -> None:
+    with serve_dashboard(tmp_path / "reports.duckdb", "127.0.0.1", 0) as first:
+        with pytest.raises(RuntimeError, match=str(first.port)):
+            serve_dashboard(tmp_path / "reports.duckdb", "127.0.0.1", first.port)
