@@ -65,7 +65,8 @@ class ReceiptStore:
 
     WAL with ``synchronous=NORMAL``: a committed receipt survives the process being killed
     (SIGKILL); a power cut may lose the last few, which only means those blobs are processed
-    again (at-least-once) and the sink drops the repeated event ids."""
+    again (at-least-once) and the sink drops the repeated event ids.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = Path(path)

@@ -21,7 +21,7 @@ from typing import Callable
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from footfall.host.binding import BlobTriggeredFunction, input_stream
 from footfall.host.config import HostConfig
@@ -50,6 +50,8 @@ class Outcome(BaseModel):
     status: Status
     attempts: int
     error: str | None = None
+    queued_s: float | None = Field(default=None, description="Listed -> last attempt started (pool wait).")
+    invoke_s: float | None = Field(default=None, description="Download + function call of the last attempt.")
 
 
 def _header_safe(text: str, limit: int = 240) -> str:
@@ -79,6 +81,7 @@ class TriggerHost:
         self._retry_at: dict[tuple[str, str], float] = {}
         self._seen: set[tuple[str, str]] = set()
         self._reconciled = False
+        self._timing = threading.local()  # (listed, attempt started) of the worker's current blob
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="footfall-host")
 
     # -- the loop -------------------------------------------------------------------------
@@ -104,7 +107,7 @@ class TriggerHost:
                     self._seen.add(key)
                     self.counters.seen += 1
                 self._retry_at.pop(key, None)
-                self._in_flight[key] = self._pool.submit(self._process, item.name, item.etag)
+                self._in_flight[key] = self._pool.submit(self._process, item.name, item.etag, time.perf_counter())
                 self._update_pending()
             started += 1
         return started
@@ -163,8 +166,9 @@ class TriggerHost:
 
     # -- one blob -------------------------------------------------------------------------
 
-    def _process(self, name: str, etag: str) -> None:
+    def _process(self, name: str, etag: str, listed: float) -> None:
         key = (name, etag)
+        self._timing.value = (listed, time.perf_counter())
         try:
             self._attempt(name, etag)
         except Exception:  # never let a worker die silently
@@ -247,7 +251,12 @@ class TriggerHost:
                      Status.POISONED: "poisoned", Status.GONE: "gone"}[status]
             setattr(self.counters, field, getattr(self.counters, field) + 1)
         if self.on_outcome is not None:
-            self.on_outcome(Outcome(blob_name=name, etag=etag, status=status, attempts=attempts, error=error))
+            listed, begun = getattr(self._timing, "value", (None, None))
+            now = time.perf_counter()
+            self.on_outcome(Outcome(
+                blob_name=name, etag=etag, status=status, attempts=attempts, error=error,
+                queued_s=None if listed is None else begun - listed, invoke_s=None if begun is None else now - begun,
+            ))
 
     def _update_pending(self) -> None:
         """Caller holds the lock."""
