@@ -261,3 +261,11 @@ def test_nested_apply_over_an_element_array(run_query):
         "CROSS APPLY GetArrayElements(e.xs) AS x CROSS APPLY GetArrayElements(x.ArrayValue.ws) AS y",
         [ev("08:00:00", id="a", xs=[{"ws": [1, 2]}, {"ws": [3]}])])
     assert out["out"] == [{"id": "a", "w": 1}, {"id": "a", "w": 2}, {"id": "a", "w": 3}]
+
+
+def test_datepart_try_cast_and_round(run_query):
+    out = run_query("SELECT DATEPART(hour, time) AS h, TRY_CAST(bad AS bigint) AS n, "
+                    "TRY_CAST(bad AS datetime) AS d, ROUND(CAST(x AS float) / 3, 2) AS r "
+                    "INTO out FROM input TIMESTAMP BY time",
+                    [ev("08:30:00", bad="oops", x=1)])
+    assert out["out"] == [{"h": 8, "n": None, "d": None, "r": 0.33}]

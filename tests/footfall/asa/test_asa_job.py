@@ -123,3 +123,24 @@ def test_cli_reports_engine_errors_with_exit_code_2(capsys, tmp_path: Path):
 def test_a_missing_default_event_log_means_no_events(monkeypatch, tmp_path: Path):
     monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(tmp_path / "not-yet"))
     assert run_job(DEFAULT_PROJECT, output_dir=tmp_path / "out") == {"cosmos": 0, "powerbi": 0}
+
+
+def test_reads_events_exactly_as_frame_event_to_json_writes_them(tmp_path: Path):
+    from datetime import datetime, timezone
+
+    from functions.contracts import FaceRecord, FrameEvent
+
+    faces = [FaceRecord(age=a, age_band="25-34", gender="male", emotion="happiness", emotion_score=0.8)
+             for a in (25, 27, 29, 31, 33)]
+    event = FrameEvent(event_id="ef" * 16, captured_at=datetime(2026, 11, 23, 8, 1, tzinfo=timezone.utc),
+                       store_id="S0013", camera_id="C02", face_count=5, faces=faces,
+                       analyzer="face-service/1.0", processed_at=datetime(2026, 11, 23, 8, 1, 1, tzinfo=timezone.utc))
+    log = tmp_path / "events"
+    log.mkdir()
+    (log / "frames-20261123.jsonl").write_text(event.to_json() + "\n")
+    run_job(DEFAULT_PROJECT, {"frames": log}, tmp_path / "out")
+    rows = {json.loads(line)["level"]: json.loads(line) for line in (tmp_path / "out" / "cosmos.jsonl").open()}
+    store = rows["store"]
+    assert store["id"] == "store|S0013|2026-11-23T08:15:00.000Z"
+    assert (store["frames"], store["faces"], store["male"], store["suppressed"]) == (1, 5, 5, False)
+    assert store["avg_age"] == 29.0 and store["happiness_share"] == 1.0
