@@ -251,7 +251,7 @@ class ReportQuery(BaseModel):
 
 
 class SeriesPoint(BaseModel):
-    """Visitors in one window (summed over the selected groups). Totals are never suppressed."""
+    """Visitors in one window or hour, summed over the selected stores. Totals are never suppressed."""
 
     window_start: datetime
     window_end: datetime
@@ -296,7 +296,7 @@ class GroupSummary(Breakdown):
 class Report(Breakdown):
     """``GET /api/report``: the time series and the demographic breakdown of the selection."""
 
-    level: Level
+    level: Level = Field(description="The resolution of the series: store 15 minutes, city and region an hour.")
     window_minutes: int
     region: str | None = None
     city: str | None = None

@@ -209,23 +209,48 @@ async function loadReport() {
   }
 }
 
-async function init() {
+// ?refresh=SECONDS overrides the period (at least 1 s).
+const REFRESH_MS = Math.max(1, Number(new URLSearchParams(location.search).get("refresh")) || 30) * 1000;
+let defaultRange = { first: "", last: "" };
+
+async function loadFilters() {
+  const response = await fetch("/api/filters");
+  if (!response.ok) throw new Error(`HTTP ${response.status}`);
+  tree = await response.json();
+  document.querySelectorAll("[data-k]").forEach((node) => { node.textContent = tree.k; });
+  const first = tree.first_window_start ? tree.first_window_start.slice(0, 10) : "";
+  const last = tree.last_window_end ? new Date(new Date(tree.last_window_end).getTime() - 1).toISOString().slice(0, 10) : "";
+  // Follow the data while it grows (footfall demo writes as it goes) unless the user picked dates.
+  if (!controls.from.value || controls.from.value === defaultRange.first) controls.from.value = first;
+  if (!controls.to.value || controls.to.value === defaultRange.last) controls.to.value = last;
+  defaultRange = { first, last };
+}
+
+/** Reload filters and report now and then, so a dashboard opened early fills in as data arrives. */
+async function refresh() {
+  if (document.hidden || document.body.dataset.status === "loading") return;
   try {
-    const response = await fetch("/api/filters");
-    if (!response.ok) throw new Error(`HTTP ${response.status}`);
-    tree = await response.json();
+    await loadFilters();
+    refreshOptions();
+    await loadReport();
+  } catch (err) {
+    // keep what is shown; the next round tries again
+  }
+}
+
+async function init() {
+  const params = new URLSearchParams(location.search);
+  if (params.get("from")) controls.from.value = params.get("from");
+  if (params.get("to")) controls.to.value = params.get("to");
+  try {
+    await loadFilters();
   } catch (err) {
     $("error").textContent = `Could not load the filters: ${err.message}`;
     $("error").hidden = false;
     document.body.dataset.status = "error";
+    setTimeout(init, 5000);
     return;
   }
-  document.querySelectorAll("[data-k]").forEach((node) => { node.textContent = tree.k; });
-  const params = new URLSearchParams(location.search);
-  const first = tree.first_window_start ? tree.first_window_start.slice(0, 10) : "";
-  const last = tree.last_window_end ? new Date(new Date(tree.last_window_end).getTime() - 1).toISOString().slice(0, 10) : "";
-  controls.from.value = params.get("from") || first;
-  controls.to.value = params.get("to") || last;
   refreshOptions();
   if (params.get("region")) { controls.region.value = params.get("region"); refreshOptions(); }
   if (params.get("city")) { controls.city.value = params.get("city"); refreshOptions(); }
@@ -250,11 +275,12 @@ async function init() {
   });
   $("filter-reset").addEventListener("click", () => {
     controls.region.value = ""; controls.city.value = ""; controls.store.value = "";
-    controls.from.value = first; controls.to.value = last;
+    controls.from.value = defaultRange.first; controls.to.value = defaultRange.last;
     refreshOptions();
     loadReport();
   });
   await loadReport();
+  setInterval(refresh, REFRESH_MS);
 }
 
 init();

@@ -146,3 +146,28 @@ def test_date_range_outside_the_data_shows_no_windows(page: Page) -> None:
     page.click("#filter-reset")
     page.wait_for_function("document.body.dataset.status === 'ready' && document.body.dataset.query.includes('2026-11-23')")
     assert shown(page, "visitors")[1]["total"] > 0
+
+
+def test_a_dashboard_opened_before_the_data_fills_in_as_it_arrives(browser: Browser, tmp_path: Path, fleet) -> None:
+    """`footfall demo` serves the dashboard first and writes windows as the job produces them."""
+    path = tmp_path / "reports.duckdb"
+    store = ReportStore(path)
+    with serve_dashboard(path, "127.0.0.1", 0) as server:
+        page = browser.new_page()
+        try:
+            page.goto(f"{server.url}/?refresh=1")
+            page.wait_for_selector("body[data-status=ready]", timeout=15_000)
+            assert shown(page, "visitors")[0] == "empty"
+            assert page.locator("#filter-region option").all_inner_texts() == ["All regions"]
+
+            store.write_output("cosmos", fleet.rows_where(region="Benelux"))
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('#filter-region option')].some(o => o.value === 'Benelux')",
+                timeout=15_000)
+            page.wait_for_function(
+                "() => JSON.parse(document.querySelector('[data-chart=visitors]').dataset.values).total > 0",
+                timeout=15_000)
+            assert shown(page, "visitors")[1]["total"] == len(fleet.faces_where(region="Benelux"))
+            assert page.locator("#filter-from").input_value() == "2026-11-23"
+        finally:
+            page.close()
