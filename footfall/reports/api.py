@@ -1,6 +1,6 @@
 """The reports API and dashboard as a FastAPI app, over any :class:`ReportReader`.
 
-``GET /`` the dashboard, ``GET /static/...`` its files, ``GET /api/filters``,
+``GET /`` the dashboard, ``GET /static/...`` its files, ``GET /api/filters``, ``GET /api/openapi.json``,
 ``GET /api/report`` (see :class:`functions.reports.models.ReportQuery`), ``GET /api/health``.
 The same API runs in Azure as ``functions/blueprints/reports.py``.
 """
@@ -24,7 +24,9 @@ STATIC_DIR = Path(__file__).resolve().parent / "static"
 def create_app(reader: ReportReader, *, k: int = DEFAULT_K) -> FastAPI:
     """The dashboard app answering from ``reader`` with k-anonymity ``k``."""
     service = ReportService(reader, k=k)
-    app = FastAPI(title="footfall reports", version="1", docs_url="/api/docs", openapi_url="/api/openapi.json")
+    # No Swagger/ReDoc pages: they load from a CDN. The schema stays at /api/openapi.json.
+    app = FastAPI(title="footfall reports", version="1", docs_url=None, redoc_url=None,
+                  openapi_url="/api/openapi.json")
     app.state.service = service
 
     @app.exception_handler(ReaderUnavailable)

@@ -94,3 +94,9 @@ def test_dashboard_page_and_its_files_are_served_locally(client: TestClient) -> 
         response = client.get(asset)
         assert response.status_code == 200 and len(response.content) > 500
     assert "http" not in page.text.replace("http://www.w3.org", ""), "no CDN or remote asset"
+
+
+def test_no_page_pulls_assets_from_a_cdn(client: TestClient) -> None:
+    assert client.get("/api/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    schema = client.get("/api/openapi.json").json()
+    assert {"/api/filters", "/api/report"} <= set(schema["paths"])
