@@ -13,7 +13,8 @@ from footfall.reports.store import default_store_path
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line of ``footfall dashboard``."""
-    parser = argparse.ArgumentParser(prog="footfall dashboard", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="footfall dashboard", description="Serve the reports API and web dashboard over the local report store.")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     parser.add_argument("--store", type=Path, default=None,
