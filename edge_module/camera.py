@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -183,19 +182,3 @@ def open_source(source: str, clock: Clock = utc_now, step: int = 1) -> FrameSour
         return VideoFileSource(str(path), clock=clock, step=step)
     raise FileNotFoundError(f"camera source {source!r} is neither a stream URL, a device, a folder nor a file")
 
-
-def pace(fps: float) -> Callable[[], None]:
-    """A sleeper that keeps a loop at most at ``fps`` iterations per second (0 = no limit)."""
-    if fps <= 0:
-        return lambda: None
-    period = 1.0 / fps
-    last = [0.0]
-
-    def wait() -> None:
-        now = time.monotonic()
-        delay = last[0] + period - now
-        if delay > 0:
-            time.sleep(delay)
-        last[0] = max(now, last[0] + period)
-
-    return wait
