@@ -62,13 +62,26 @@ def handle_report(req: func.HttpRequest, service: ReportService) -> func.HttpRes
         return _json({"detail": "report store unavailable, retry later"}, 503)
 
 
+def _not_configured(exc: Exception) -> func.HttpResponse:
+    log.error("reports are not configured: %s", exc)
+    return _json({"detail": f"reports are not configured: {exc}"}, 500)
+
+
 @bp.route(route="filters", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def reports_filters(req: func.HttpRequest) -> func.HttpResponse:
     """Regions > cities > stores and the span of the data."""
-    return handle_filters(get_service())
+    try:
+        service = get_service()
+    except ValueError as exc:
+        return _not_configured(exc)
+    return handle_filters(service)
 
 
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def reports_report(req: func.HttpRequest) -> func.HttpResponse:
     """Time series and k-anonymous breakdown of a selection."""
-    return handle_report(req, get_service())
+    try:
+        service = get_service()
+    except ValueError as exc:
+        return _not_configured(exc)
+    return handle_report(req, service)
