@@ -16,7 +16,7 @@ from footfall.asa.config import JobConfig
 from footfall.asa.errors import AsaError, UnsupportedConstruct
 from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
-from footfall.asa.script import Script, parse_script
+from footfall.asa.script import Script, Statement, parse_script
 from footfall.asa.translate import Relation, Translator, q
 from functions.contracts import utc_iso
 
@@ -165,7 +165,7 @@ class Engine:
             raise AsaError(f"line {line}: cannot parse TIMESTAMP BY expression {expression!r}") from None
         return translator.scalar(node)
 
-    def _check_names(self, st: Any, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:
+    def _check_names(self, st: Statement, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:
         for table in st.select.find_all(exp.Table):
             name = table.name.lower()
             if name in catalog:
