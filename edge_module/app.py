@@ -75,7 +75,8 @@ class EdgeModule:
             settings.backoff_initial_s, settings.backoff_max_s,
         )
         self._detector_lock = threading.Lock()
-        self._last_telemetry = time.monotonic()
+        self._stopping = threading.Event()
+        self._telemetry_thread: threading.Thread | None = None
 
     # -- configuration ---------------------------------------------------------------------------
 
@@ -96,16 +97,30 @@ class EdgeModule:
     # -- lifecycle -------------------------------------------------------------------------------
 
     def start(self) -> "EdgeModule":
-        """Read the twin, then start uploading what the buffer holds (from earlier runs too)."""
+        """Read the twin, then start uploading what the buffer holds (from earlier runs too) and
+        sending telemetry every ``telemetry_interval_s`` (also while the camera delivers nothing)."""
         self.config.start()
         self.forwarder.start()
+        self._stopping.clear()
+        self._telemetry_thread = threading.Thread(target=self._telemetry_loop, name="telemetry", daemon=True)
+        self._telemetry_thread.start()
         return self
+
+    def _telemetry_loop(self) -> None:
+        while not self._stopping.wait(self.live.telemetry_interval_s):
+            try:
+                self.send_telemetry()
+            except Exception:  # telemetry must never take the module down
+                log.exception("telemetry failed")
 
     def stop(self, drain_timeout_s: float = 0.0) -> None:
         """Stop; first wait up to ``drain_timeout_s`` for the buffer to empty. Photos left stay on disk."""
         deadline = time.monotonic() + drain_timeout_s
         while self.buffer.count and time.monotonic() < deadline:
             time.sleep(0.1)
+        self._stopping.set()
+        if self._telemetry_thread is not None:
+            self._telemetry_thread.join(5)
         self.forwarder.stop()
         self.forwarder.uploader.close()
         self.send_telemetry()
@@ -144,19 +159,16 @@ class EdgeModule:
             dropped=self.buffer.dropped, detector=self.detector.name,
         )
         self.hub.send_telemetry(message)
-        self._last_telemetry = time.monotonic()
         return message
 
     def run(self, source: FrameSource, max_frames: int | None = None, stop: threading.Event | None = None) -> RunSummary:
-        """Process frames until the source ends, ``max_frames`` or ``stop``; telemetry on schedule."""
+        """Process frames until the source ends, ``max_frames`` or ``stop``."""
         frames = photos = 0
         try:
             for frame in source.frames():
                 if self.process(frame) is not None:
                     photos += 1
                 frames += 1
-                if time.monotonic() - self._last_telemetry >= self.live.telemetry_interval_s:
-                    self.send_telemetry()
                 if (max_frames is not None and frames >= max_frames) or (stop is not None and stop.is_set()):
                     break
         finally:

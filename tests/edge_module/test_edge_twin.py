@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 from unittest import mock
@@ -182,3 +183,19 @@ def test_connection_string_is_used_outside_iot_edge(
     factory.create_from_connection_string.assert_called_once_with(conn)
     assert hub.client is factory.create_from_connection_string.return_value
     hub.client.connect.assert_called_once()
+
+
+def test_telemetry_is_sent_on_schedule_even_without_frames(
+    sdk: mock.MagicMock, azurite: Azurite, make_settings: Callable[..., ModuleSettings],
+) -> None:
+    settings = make_settings(use_hub="auto", storage_connection_string=azurite.connection_string,
+                             telemetry_interval_s=0.2)
+    module = EdgeModule(settings, hub=Hub.connect(settings), clock=lambda: PARIS_7AM).start()
+    try:
+        deadline = time.monotonic() + 5
+        while sdk.send_message_to_output.call_count < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        module.stop()
+    assert sdk.send_message_to_output.call_count >= 3  # two on schedule, one on stop
+    assert {c.args[1] for c in sdk.send_message_to_output.call_args_list} == {"telemetry"}
