@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Literal
+from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -122,6 +122,8 @@ class ExpectedOutput(_AsaModel):
 class TestCase(_AsaModel):
     """One case of ``testConfig.json``: input files and the outputs they must produce."""
 
+    __test__: ClassVar[bool] = False  # not a pytest class
+
     name: str = Field(alias="Name")
     inputs: list[InputFile] = Field(alias="Inputs")
     expected_outputs: list[ExpectedOutput] = Field(alias="ExpectedOutputs")
@@ -129,6 +131,8 @@ class TestCase(_AsaModel):
 
 class TestConfig(_AsaModel):
     """``test/testConfig.json`` in the Stream Analytics CI/CD format."""
+
+    __test__: ClassVar[bool] = False  # not a pytest class
 
     script: str | None = Field(default=None, alias="Script")
     test_cases: list[TestCase] = Field(alias="TestCases")

@@ -269,3 +269,14 @@ def test_datepart_try_cast_and_round(run_query):
                     "INTO out FROM input TIMESTAMP BY time",
                     [ev("08:30:00", bad="oops", x=1)])
     assert out["out"] == [{"h": 8, "n": None, "d": None, "r": 0.33}]
+
+
+@pytest.mark.parametrize(
+    ("window", "construct"),
+    [("TumblingWindow(minute, n)", "non-constant size"), ("TumblingWindow(fortnight, 1)", "time unit"),
+     ("HoppingWindow(minute, 10)", "without a hop size"), ("SlidingWindow(second, 10, 5)", "with an offset")],
+)
+def test_malformed_windows_are_refused(run_query, window, construct):
+    with pytest.raises(AsaError, match=construct):
+        run_query(f"SELECT COUNT(*) AS c INTO out FROM input TIMESTAMP BY time GROUP BY {window}",
+                  [ev("08:00:00")])
