@@ -1,4 +1,4 @@
-"""Fixtures for the end-to-end tests: a private Azurite and the function's settings."""
+"""Fixtures for the end-to-end tests: clean upload containers and the function's settings."""
 
 from __future__ import annotations
 
@@ -14,11 +14,21 @@ STORES_CSV = REPO_ROOT / "stream_analytics" / "stores.csv"
 
 
 @pytest.fixture
-def own_azurite(tmp_path: Path) -> Iterator[Azurite]:
-    """An Azurite of the test's own: the trigger path ``uploads/{name}`` is fixed, so the
-    ``uploads`` container must hold nothing but this test's photos."""
-    with Azurite(location=tmp_path / "azurite") as az:
-        yield az
+def own_azurite(azurite: Azurite) -> Azurite:
+    """The session's Azurite with empty ``uploads`` and ``quarantine`` containers: the trigger
+    path ``uploads/{name}`` is fixed, so ``uploads`` must hold nothing but this test's photos."""
+    from azure.core.exceptions import ResourceNotFoundError
+    from azure.storage.blob import BlobServiceClient
+
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
+        for name in ("uploads", "quarantine"):
+            container = service.get_container_client(name)
+            try:
+                for blob in list(container.list_blobs()):
+                    container.delete_blob(blob.name)
+            except ResourceNotFoundError:
+                pass
+    return azurite
 
 
 @pytest.fixture
