@@ -77,6 +77,11 @@ resource "azurerm_function_app_flex_consumption" "main" {
     "FOOTFALL_EVENTHUB_NAME"      = azurerm_eventhub.events.name
 
     "FOOTFALL_K" = tostring(var.k_anonymity)
+
+    # Reports API (HTTP functions) reads the window aggregates with the app's identity, no key.
+    "FOOTFALL_COSMOS_ENDPOINT"  = azurerm_cosmosdb_account.main.endpoint
+    "FOOTFALL_COSMOS_DATABASE"  = azurerm_cosmosdb_sql_database.reports.name
+    "FOOTFALL_COSMOS_CONTAINER" = azurerm_cosmosdb_sql_container.reports.name
   }
 
   tags = local.tags
@@ -108,6 +113,15 @@ resource "azurerm_role_assignment" "function_face_key_reader" {
   scope                = azurerm_key_vault_secret.face_key.resource_versionless_id
   role_definition_name = "Key Vault Secrets User"
   principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
+}
+
+# The reports API reads aggregates: Cosmos DB data-plane "Built-in Data Reader" on the database.
+resource "azurerm_cosmosdb_sql_role_assignment" "function_reports_reader" {
+  resource_group_name = azurerm_resource_group.main.name
+  account_name        = azurerm_cosmosdb_account.main.name
+  role_definition_id  = "${azurerm_cosmosdb_account.main.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001"
+  principal_id        = azurerm_function_app_flex_consumption.main.identity[0].principal_id
+  scope               = "${azurerm_cosmosdb_account.main.id}/dbs/${azurerm_cosmosdb_sql_database.reports.name}"
 }
 
 resource "azurerm_role_assignment" "function_telemetry" {

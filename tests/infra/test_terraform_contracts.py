@@ -12,6 +12,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from functions.reports.settings import ReportSettings
 from functions.settings import Settings
 from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
@@ -22,7 +23,7 @@ ASA_JOB_CONFIG = REPO / "stream_analytics" / "JobConfig.json"
 
 def _settings_aliases() -> set[str]:
     aliases: set[str] = set()
-    for info in Settings.model_fields.values():
+    for info in [*Settings.model_fields.values(), *ReportSettings.model_fields.values()]:
         alias = info.validation_alias
         choices = getattr(alias, "choices", None)
         aliases.update(choices if choices else [alias])
@@ -53,6 +54,8 @@ def test_every_footfall_app_setting_is_read_by_the_function(tf: TerraformModule)
 
 def test_app_settings_carry_everything_the_cloud_function_needs(tf: TerraformModule) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert {"FOOTFALL_COSMOS_ENDPOINT", "FOOTFALL_COSMOS_DATABASE", "FOOTFALL_COSMOS_CONTAINER"} <= set(settings)
+    assert "FOOTFALL_COSMOS_KEY" not in settings, "the reports API reads Cosmos with its managed identity"
     assert {
         "AzureWebJobsStorage__accountName", "FOOTFALL_STORAGE_ACCOUNT_URL",
         "FOOTFALL_FACE_ENDPOINT", "FOOTFALL_FACE_KEY", "FOOTFALL_EVENT_SINK", "FOOTFALL_EVENTHUB_NAMESPACE",

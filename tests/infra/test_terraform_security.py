@@ -213,6 +213,14 @@ def test_stream_analytics_writes_cosmos_through_data_plane_rbac(tf: TerraformMod
     assert assignment["scope"].endswith("/dbs/${azurerm_cosmosdb_sql_database.reports.name}")
 
 
+def test_reports_api_reads_cosmos_with_the_function_identity_read_only(tf: TerraformModule) -> None:
+    assignment = tf.resource("azurerm_cosmosdb_sql_role_assignment", "function_reports_reader")
+    assert assignment["principal_id"] == "${" + FUNCTION + "}"
+    # Cosmos DB Built-in Data Reader: the reports API never writes.
+    assert assignment["role_definition_id"].endswith("/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001")
+    assert assignment["scope"].endswith("/dbs/${azurerm_cosmosdb_sql_database.reports.name}")
+
+
 # --- Cosmos DB -----------------------------------------------------------------------------------
 
 
