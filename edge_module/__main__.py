@@ -9,6 +9,8 @@ import sys
 import threading
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from edge_module.app import EdgeModule
 from edge_module.camera import open_source
 from edge_module.config import load_settings
@@ -31,7 +33,11 @@ def main(argv: list[str]) -> int:
     log = logging.getLogger("edge_module")
     logging.getLogger("azure").setLevel(logging.WARNING)  # the SDK logs every HTTP request at INFO
 
-    settings = load_settings(args.config)
+    try:
+        settings = load_settings(args.config)
+    except (ValidationError, ValueError, OSError) as exc:
+        print(f"footfall edge: invalid configuration: {exc}", file=sys.stderr)
+        return 2
     if args.source is not None:
         settings = settings.model_copy(update={"source": args.source})
     hub = Hub.connect(settings)

@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,6 +29,10 @@ from functions.contracts import UploadPath, utc_iso
 log = logging.getLogger(__name__)
 
 _NAME = re.compile(r"^(?P<ms>\d{13})\.(?P<store>[A-Za-z0-9_-]{1,64})\.(?P<camera>[A-Za-z0-9_-]{1,64})\.(?P<seq>\d{1,9})\.jpg$")
+
+
+MAX_SEQ = 10**9
+"""The upload contract allows at most 9 digits of sequence number."""
 
 
 class BufferedPhoto(BaseModel):
@@ -91,7 +96,10 @@ class PhotoBuffer:
         self._lock = threading.RLock()
         self._in_flight: Path | None = None
         self._entries: dict[str, BufferedPhoto] = {}
-        self._seq = 0
+        # Sequence numbers start from a value derived from the start time, so that even a clock
+        # set back across a restart cannot reuse a blob name of an earlier run (the conditional
+        # upload would then take the new photo for an already uploaded one).
+        self._seq = (int(time.time()) % 100_000) * 10_000
         for leftover in self._tmp.iterdir():  # half-written by a crash: never complete, never uploaded
             leftover.unlink(missing_ok=True)
         for path in self.directory.iterdir():
@@ -140,7 +148,7 @@ class PhotoBuffer:
             self._make_room(len(jpeg))
             while True:
                 name = BufferedPhoto.file_name(store_id, camera_id, captured_at, self._seq)
-                self._seq += 1
+                self._seq = (self._seq + 1) % MAX_SEQ
                 if name not in self._entries:
                     break
             final = self.directory / name

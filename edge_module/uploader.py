@@ -144,7 +144,12 @@ class Forwarder:
 
     def _run(self) -> None:
         while not self._stop.is_set():
-            result = self.drain_once()
+            try:
+                result = self.drain_once()
+            except Exception:  # a bug must not silently end the uploads: log, back off, go on
+                log.exception("forwarder: unexpected error")
+                self.buffer.release()
+                result = False
             if result is True:
                 self.backoff_s = 0.0
                 continue

@@ -35,3 +35,12 @@ def test_footfall_edge_uploads_the_frames_with_people(
         names = [b.name for b in svc.get_container_client("cli-test").list_blobs()]
     assert len(names) == 2 and all(n.startswith("S0777/DOOR/") for n in names)
     assert list((tmp_path / "buffer").glob("*.jpg")) == []
+
+
+def test_invalid_configuration_is_reported_not_raised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setenv("FOOTFALL_TIMEZONE", "Europe/Atlantis")
+    assert footfall(["edge", "--source", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "invalid configuration" in err and "Europe/Atlantis" in err
