@@ -258,6 +258,8 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         print("Ctrl-C to stop.", flush=True)
         try:
             stop.wait()
+        except KeyboardInterrupt:  # the normal end of a served demo
+            print("\nfootfall demo: dashboard stopped.", flush=True)
         finally:
             server.stop()
     else:

@@ -13,6 +13,7 @@ import asyncio
 import importlib
 import inspect
 import json
+import logging
 import os
 import re
 import sys
@@ -28,9 +29,21 @@ _INDEXED: dict[int, list[Any]] = {}
 """``app.get_functions()`` may run once per app (it rejects a second indexing), like the worker's."""
 
 
+class _DropAuthLevelNotice(logging.Filter):
+    """``get_functions()`` warns that auth levels apply to HTTP functions only: noise here."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Auth level is not applied" not in record.getMessage()
+
+
 def _index(app: Any) -> list[Any]:
     if id(app) not in _INDEXED:
-        _INDEXED[id(app)] = app.get_functions()
+        root, notice = logging.getLogger(), _DropAuthLevelNotice()
+        root.addFilter(notice)
+        try:
+            _INDEXED[id(app)] = app.get_functions()
+        finally:
+            root.removeFilter(notice)
     return _INDEXED[id(app)]
 
 

@@ -130,17 +130,18 @@ def render(seed: int, background_seed: int, people: int, faces_visible: int, bri
     figures = []
     for i, slot in enumerate(slots):
         size = int(rng.integers(64, 150)) if people <= 3 else int(rng.integers(64, 104))
-        size = min(size, int(slot_w * 0.9))
-        cx = int(slot_w * (slot + 0.5) + rng.uniform(-0.15, 0.15) * slot_w)
+        size = min(size, int(slot_w * 0.85))  # heads never overlap
+        cx = int(slot_w * (slot + 0.5) + rng.uniform(-0.05, 0.05) * slot_w)
         top = int(np.clip(120 + (size - 56) * 0.9 + rng.uniform(-20, 20), 50, HEIGHT - size * 2))
         figures.append((size, cx, top, i < faces_visible))
-    for size, cx, top, facing in sorted(figures):  # farther (smaller) people first
-        shirt = _color(rng, 20, 220)
+    figures.sort()  # farther (smaller) people first
+    for size, cx, top, _ in figures:  # bodies first, so no body ever hides a face
         body_top = top + int(size * 0.85)
         draw.rounded_rectangle(
             (cx - size * 0.8, body_top, cx + size * 0.8, min(HEIGHT + 20, body_top + size * 3)),
-            radius=int(size * 0.35), fill=shirt,
+            radius=int(size * 0.35), fill=_color(rng, 20, 220),
         )
+    for size, cx, top, facing in figures:
         left = cx - size // 2
         if facing:
             img.paste(_head(rng, size), (left, top), _oval_mask(size))
