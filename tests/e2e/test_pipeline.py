@@ -77,3 +77,32 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     finally:
         server.stop()
     dump(artifacts_dir / "e2e-fleet-report.json", fleet)
+
+
+def test_a_photo_the_function_cannot_analyse_while_the_face_service_is_down_ends_in_poison(
+    tmp_path: Path, function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from footfall.azurite import free_port
+    from functions.ingest import reset_processor
+
+    monkeypatch.setenv("FOOTFALL_FACE_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    reset_processor()
+    host_json = tmp_path / "host.json"
+    host_json.write_text('{"version": "2.0", "retry": {"strategy": "fixedDelay", "maxRetryCount": 2, '
+                         '"delayInterval": "00:00:00.2"}}')
+    conn = function_env["AzureWebJobsStorage"]
+    manifest = simulate(SimConfig(photos=1, stores=1, broken=0, day=DAY, seed=4), BlobTarget(conn), STORES_CSV)
+    (photo,) = manifest.photos
+
+    host = open_host(REPO_ROOT, receipts_path=tmp_path / "receipts.sqlite", poll_interval_s=0.1, host_json=host_json)
+    try:
+        counters = host.run(until_idle=True)
+    finally:
+        host.close()
+
+    assert (counters.retried, counters.poisoned, counters.succeeded) == (2, 1, 0)
+    service = BlobServiceClient.from_connection_string(conn)
+    assert list(service.get_container_client("uploads").list_blobs()) == []
+    meta = service.get_blob_client("quarantine", photo.blob_name).get_blob_properties().metadata
+    assert (meta["reason"], meta["attempts"], meta["capturedat"]) == ("poison", "3", photo.metadata["capturedat"])
+    assert read_event_lines(Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"])) == []
