@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 import cv2
 import numpy as np
 import pytest
 
+from edge_helpers import StepClock
 from edge_module.config import ModuleSettings
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -72,23 +73,6 @@ def basketball_bgr() -> np.ndarray:
     return cv2.imread(str(_footage("basketball1.png")))
 
 
-def decode(jpeg: bytes) -> np.ndarray:
-    """BGR image from encoded bytes."""
-    return cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
-
-
-class StepClock:
-    """A simulated UTC clock that moves ``step`` forward on every reading."""
-
-    def __init__(self, start: datetime, step: timedelta = timedelta(seconds=1)) -> None:
-        self.now = start
-        self.step = step
-
-    def __call__(self) -> datetime:
-        self.now += self.step
-        return self.now
-
-
 @pytest.fixture
 def step_clock() -> StepClock:
     """Monday 2026-11-23 10:00 UTC, one second per reading."""
@@ -108,21 +92,3 @@ def make_settings(tmp_path: Path) -> Callable[..., ModuleSettings]:
         return ModuleSettings(**values)
 
     return make
-
-
-@pytest.fixture
-def blob_names() -> Iterator[Callable[[str], list[str]]]:
-    """Blob names in a container of an Azurite connection string."""
-    from azure.storage.blob import BlobServiceClient
-
-    clients = []
-
-    def names(conn: str, container: str = "uploads") -> list[str]:
-        svc = BlobServiceClient.from_connection_string(conn)
-        clients.append(svc)
-        cc = svc.get_container_client(container)
-        return sorted(b.name for b in cc.list_blobs()) if cc.exists() else []
-
-    yield names
-    for c in clients:
-        c.close()

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from conftest import StepClock
+from edge_helpers import StepClock
 from edge_module.camera import FolderSource, StreamSource, VideoFileSource, open_source
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from conftest import StepClock, decode
+from edge_helpers import StepClock, decode
 from edge_module.app import EdgeModule
 from edge_module.camera import FolderSource, Frame, VideoFileSource
 from edge_module.config import ModuleSettings

@@ -9,7 +9,7 @@ from typing import Callable
 import numpy as np
 from azure.storage.blob import BlobServiceClient
 
-from conftest import StepClock
+from edge_helpers import StepClock
 from edge_module.app import EdgeModule
 from edge_module.buffer import BufferedPhoto, PhotoBuffer
 from edge_module.camera import Frame
