@@ -22,7 +22,7 @@ from edge_module.detection import build_detector
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 TARGET_FPS = 15.0
-FRAMES = 120
+FRAMES = 90
 
 
 def load_frames(n: int) -> list[np.ndarray]:
