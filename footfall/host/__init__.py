@@ -99,6 +99,7 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(
         f"footfall host: {host.function.name} on {host.function.path} "
+        f"(declared source {host.function.source or 'default'}; polling every {host.config.poll_interval_s:g} s locally) "
         f"({host.config.workers} workers, retry {host.config.retry.strategy} x{host.config.retry.max_retry_count})",
         flush=True,
     )

@@ -60,6 +60,8 @@ class BlobTriggeredFunction:
     arg_name: str
     path: str
     connection: str
+    source: str | None = None
+    """``EventGrid`` or ``LogsAndContainerScan`` as declared; locally the host polls either way."""
 
     @property
     def container(self) -> str:
@@ -127,6 +129,7 @@ def find_blob_function(app_dir: Path, module: str = "function_app", function_nam
             return BlobTriggeredFunction(
                 name=function_name, user_function=fn.get_user_function(), arg_name=trigger.name,
                 path=trigger.path, connection=trigger.connection or "AzureWebJobsStorage",
+                source=getattr(trigger, "source", None),
             )
     raise FunctionNotFound(f"no blob-triggered function {function_name!r} in {module} (found: {found or 'none'})")
 
