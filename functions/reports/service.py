@@ -18,12 +18,13 @@ faces. When windows (and groups) are summed over a range, the same rule is appli
 
 One base level: store windows
 -----------------------------
-The job also publishes city and region rows, suppressed independently of their stores. Their
-demographics are not used here: a region hour with 8 faces is published while its small store
-with 3 faces is not, so "region minus the published stores" would reveal those 3 faces. Every
-report, at every level, is therefore summed from the *store* rows only (cities and regions are
-groups of stores, hourly series are 15-minute windows bucketed by the hour). Any breakdown is a
-sum of published store windows, so no combination of reports can isolate a suppressed one.
+The job also publishes hourly city and region rows. Their demographics sum only the job's
+published store windows (at least 5 faces), so "region minus its published stores" reveals no
+suppressed store window. They are still not used here, since they are fixed to the job's k = 5:
+every report, at every level, is summed from the *store* rows only (cities and regions are groups
+of stores, hourly series are 15-minute windows bucketed by the hour) with the service's ``k``. Any
+breakdown is a sum of published store windows, so no combination of reports can isolate a
+suppressed one.
 """
 
 from __future__ import annotations

@@ -83,6 +83,15 @@ def _face_counts(faces: list[dict]) -> dict[str, int]:
     return c
 
 
+def _parent_sums(stores: pd.DataFrame, count_cols: list[str]) -> dict[str, int]:
+    """A city or region window from its store windows: frames and faces over all of them,
+    demographics only over the published ones (faces >= K), and published_faces, their faces."""
+    published = stores[stores["faces"] >= K]
+    sums = published[count_cols].sum().to_dict()
+    sums.update(frames=stores["frames"].sum(), faces=stores["faces"].sum(), published_faces=published["faces"].sum())
+    return sums
+
+
 def _publish(level: str, key: str, end: datetime, size: timedelta, attrs: dict[str, Any], sums: dict[str, int]) -> dict:
     row: dict[str, Any] = {
         "id": f"{level}|{key}|{iso(end)}", "pk": f"{level}|{key}", "level": level,
@@ -91,7 +100,7 @@ def _publish(level: str, key: str, end: datetime, size: timedelta, attrs: dict[s
         "country": attrs.get("country"), "region": attrs.get("region"),
         "frames": int(sums["frames"]), "faces": int(sums["faces"]),
     }
-    shown = sums["faces"] >= K
+    shown = sums.get("published_faces", sums["faces"]) >= K
     for col in DEMOGRAPHICS:
         row[col] = int(sums[col]) if shown else None
     row["avg_age"] = sums["age_sum"] / sums["age_known"] if shown and sums["age_known"] else None
@@ -127,10 +136,10 @@ def expected_cosmos(events: list[dict], stores: dict[str, dict[str, str]],
     known = per_store[per_store["region"].notna()]
     for (city, country, region, end), grp in known.groupby(["city", "country", "region", "hour"]):
         rows.append(_publish("city", city, end, hour, {"city": city, "country": country, "region": region},
-                             grp[count_cols].sum().to_dict()))
+                             _parent_sums(grp, count_cols)))
     for (region, country, end), grp in known.groupby(["region", "country", "hour"]):
         rows.append(_publish("region", region, end, hour, {"country": country, "region": region},
-                             grp[count_cols].sum().to_dict()))
+                             _parent_sums(grp, count_cols)))
     return rows
 
 

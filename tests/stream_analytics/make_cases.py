@@ -111,6 +111,19 @@ CASES: dict[str, tuple[str, list[dict]]] = {
          frame("S0012", "12:03:00.000", [face(58, M, "fear"), face(47, F, "contempt")]),
          frame("S0012", "12:20:00.000", [face(33, F, "happiness")] * 5 + [face(34, M, "disgust")])],
     ),
+    "suppressed_children": (
+        "city and region demographics sum only published store windows (>= 5 faces): nothing of a suppressed "
+        "store window leaks by subtraction; faces count them all; a parent whose published windows hold < 5 "
+        "faces is suppressed even with >= 5 faces in total",
+        [frame("S0001", "13:01:00.000", [face(30, F, "happiness")] * 3),
+         frame("S0001", "13:02:00.000", [face(31, F, "neutral"), face(32, F, "happiness"), face(None, F, None)]),
+         frame("S0001", "13:20:00.000", [face(70, M, "sadness")]),
+         frame("S0003", "13:05:00.000", [face(68, M, "anger"), face(8, None, "surprise")]),
+         frame("S0007", "14:01:00.000", [face(25, F, "happiness"), face(26, M, "neutral"), face(27, F, "fear")]),
+         frame("S0008", "14:02:00.000", [face(45, M, "sadness"), face(46, F, "happiness")]),
+         frame("S0008", "14:03:00.000", [face(47, M, "anger")]),
+         frame("S0009", "14:04:00.000", [face(60, F, "contempt"), face(61, M, "disgust")])],
+    ),
 }
 
 DROP_CASES = ["late_arrival", "out_of_order"]

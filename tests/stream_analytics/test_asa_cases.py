@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from asa_reference_model import expected_cosmos, iso, load_stores, powerbi_rows
+from asa_reference_model import DEMOGRAPHICS, expected_cosmos, iso, load_stores, parse, powerbi_rows
 from make_cases import CASES, DROP_CASES, PROJECT, face, render
 
 from footfall.asa import Engine, InputSource, JobConfig, run_tests
@@ -79,7 +79,83 @@ def test_k_anonymity_at_four_and_five_faces():
     assert (seattle["faces"], seattle["suppressed"], seattle["happiness_share"]) == (4, True, None)
     assert (five["faces"], five["suppressed"], five["female"], five["male"]) == (5, False, 3, 2)
     assert five["avg_age"] == pytest.approx((25 + 26 + 44 + 52 + 60) / 5)
-    assert rows[("city", "Tokyo")]["faces"] == 9 and rows[("city", "Tokyo")]["suppressed"] is False
+    tokyo = rows[("city", "Tokyo")]
+    assert (tokyo["faces"], tokyo["suppressed"]) == (9, False)
+    # Tokyo's demographics are Ginza's alone: the suppressed Shibuya window adds nothing.
+    assert [tokyo[c] for c in (*DEMOGRAPHICS, "avg_age")] == [five[c] for c in (*DEMOGRAPHICS, "avg_age")]
+
+
+SHOWN = (*DEMOGRAPHICS, "avg_age", "happiness_share")
+
+
+def test_a_region_minus_its_published_store_windows_reveals_nothing():
+    """The defect as a specification. Hour (13:00, 14:00] in US Northeast: New York's store window
+    (13:00, 13:15] has 6 faces (published), its window (13:15, 13:30] 1 face and Boston's 2 faces
+    (both suppressed). The region and New York count all 9 and 7 faces, but their demographics are
+    exactly those of the published window, so subtracting it leaves nothing to see."""
+    rows = {(r["level"], r["store_id"] or r["city"] or r["region"], r["window_end"][11:16]): r
+            for r in _rows("suppressed_children")}
+    published = rows[("store", "S0001", "13:15")]
+    small = [rows[("store", "S0001", "13:30")], rows[("store", "S0003", "13:15")]]
+    region = rows[("region", "US Northeast", "14:00")]
+    new_york, boston = rows[("city", "New York", "14:00")], rows[("city", "Boston", "14:00")]
+    assert (published["faces"], published["suppressed"], published["female"]) == (6, False, 6)
+    assert [(r["faces"], r["suppressed"], r["male"]) for r in small] == [(1, True, None), (2, True, None)]
+    assert (region["faces"], region["frames"], region["suppressed"]) == (9, 4, False)
+    assert (new_york["faces"], new_york["frames"], new_york["suppressed"]) == (7, 3, False)
+    for parent in (region, new_york):
+        assert {c: parent[c] for c in SHOWN} == {c: published[c] for c in SHOWN}
+    assert (region["male"], region["age_65_plus"], region["emotion_sadness"], region["emotion_anger"]) == (0, 0, 0, 0)
+    assert region["avg_age"] == pytest.approx((30 * 3 + 31 + 32) / 5)
+    assert region["happiness_share"] == pytest.approx(4 / 5)
+    assert (boston["faces"], boston["suppressed"], boston["female"]) == (2, True, None)
+
+
+def test_a_parent_with_enough_faces_but_too_few_published_is_suppressed():
+    """Hour (14:00, 15:00] in UK South: Oxford Street 3 faces, Covent Garden 3, Bristol 2: every store
+    window is suppressed, so London (6 faces) and the region (8 faces) are suppressed too."""
+    rows = {(r["level"], r["store_id"] or r["city"] or r["region"]): r
+            for r in _rows("suppressed_children") if r["window_end"][11:16] in ("14:15", "15:00")}
+    assert {k[1]: r["faces"] for k, r in rows.items() if k[0] == "store"} == {"S0007": 3, "S0008": 3, "S0009": 2}
+    for key, faces in ((("city", "London"), 6), (("region", "UK South"), 8), (("city", "Bristol"), 2)):
+        row = rows[key]
+        assert (row["faces"], row["suppressed"]) == (faces, True), key
+        assert {c: row[c] for c in SHOWN} == dict.fromkeys(SHOWN), key
+
+
+def _hour_end(window_end: str) -> str:
+    end = parse(window_end)
+    extra = timedelta(minutes=(-end.minute) % 60)
+    return iso(end + extra)
+
+
+def assert_parents_sum_published_stores(rows: list[dict]) -> int:
+    """Every city and region row: frames and faces sum all its store rows, demographics sum only the
+    published ones, and it is suppressed exactly when those hold fewer than 5 faces. Returns how many
+    parents were checked."""
+    children: dict[tuple[str, str, str], list[dict]] = {}
+    for r in rows:
+        if r["level"] == "store" and r["region"] is not None:
+            for level in ("city", "region"):
+                children.setdefault((level, r[level], _hour_end(r["window_end"])), []).append(r)
+    parents = [r for r in rows if r["level"] != "store"]
+    for parent in parents:
+        stores = children[(parent["level"], parent["city"] if parent["level"] == "city" else parent["region"],
+                           parent["window_end"])]
+        shown = [s for s in stores if not s["suppressed"]]
+        assert all(s["faces"] >= 5 for s in shown) and all(s["faces"] < 5 for s in stores if s["suppressed"])
+        totals = (sum(s["frames"] for s in stores), sum(s["faces"] for s in stores))
+        assert (parent["frames"], parent["faces"]) == totals, parent["id"]
+        published_faces = sum(s["faces"] for s in shown)
+        assert parent["suppressed"] is (published_faces < 5), parent["id"]
+        for c in DEMOGRAPHICS:
+            assert parent[c] == (None if parent["suppressed"] else sum(s[c] for s in shown)), (parent["id"], c)
+    return len(parents)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_case_parent_is_the_sum_of_its_published_store_windows(case: str):
+    assert_parents_sum_published_stores(_rows(case))
 
 
 def test_zero_face_frames_count_as_frames_only():
@@ -149,6 +225,7 @@ def test_engine_matches_the_reference_model_on_a_random_disordered_fleet(tmp_pat
     expected = expected_cosmos(events, stores, late_s=300, ooo_s=10, policy=policy)
     assert len(expected) > 100
     assert compare_rows(expected, out["cosmos"]) == []
+    assert assert_parents_sum_published_stores(out["cosmos"]) > 50
     assert compare_rows(powerbi_rows(expected), out["powerbi"]) == []
 
 
