@@ -46,6 +46,9 @@ class InputSource(BaseModel):
     path: Path
     format: Literal["Json", "Csv", "Parquet"] = "Json"
     is_reference: bool = False
+    arrival: Literal["file_order", "capture_time"] = "file_order"
+    """How events without ``EventEnqueuedUtcTime`` arrive: in file order (test inputs), or each
+    at its own ``captured_at`` (a replay of the local event log, see :func:`load_input`)."""
 
 
 def _files(src: InputSource) -> list[Path]:
@@ -113,5 +116,17 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
     if fix:
         con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
                     f"SELECT * REPLACE ({', '.join(fix)}) FROM {q(table + '__raw')}")
+    columns = {name for name, *_ in described}
+    if src.arrival == "capture_time" and "captured_at" in columns:
+        # The local event log is written in processing order, which in a replay (a day's photos
+        # analysed in minutes by several workers) has nothing to do with when the events would
+        # have reached Event Hubs. In Azure cameras upload as they capture, so an event arrives
+        # at about its capture time: replay it that way, or the out-of-order policy would shove
+        # most frames into later windows.
+        arrival = f"coalesce({q(ARRIVAL_COLUMN)}, captured_at)" if ARRIVAL_COLUMN in columns else "captured_at"
+        select = (f"SELECT * REPLACE ({arrival} AS {q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns
+                  else f"SELECT *, {arrival} AS {q(ARRIVAL_COLUMN)}")
+        con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
+                    f"{select} FROM {q(table + '__raw')} ORDER BY {arrival}")
     con.execute(f"ALTER TABLE {q(table + '__raw')} RENAME TO {q(table)}")
     return int(con.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])

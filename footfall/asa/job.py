@@ -41,6 +41,7 @@ def resolve_inputs(project: AsaProject, overrides: Mapping[str, Path] | None = N
     for alias, conf in project.inputs.items():
         default_format = "Csv" if conf.serialization.type == "Csv" else "Json"
         mock: InputFile | None = project.local_inputs.get(alias)
+        arrival = "file_order"
         if alias in overrides:
             path = overrides[alias]
         elif mock is not None:
@@ -48,11 +49,13 @@ def resolve_inputs(project: AsaProject, overrides: Mapping[str, Path] | None = N
         elif not conf.is_reference:
             path = local_event_log()
             path.mkdir(parents=True, exist_ok=True)  # no log yet: no events, empty outputs
+            arrival = "capture_time"
         else:
             raise AsaError(f"reference input {alias!r} has no local file: give --input {alias}=PATH")
         fmt = "Parquet" if path.is_dir() and any(path.glob("*.parquet")) and not any(path.glob("*.json*")) \
             else _format_of(path, default_format)
-        sources[alias] = InputSource(alias=alias, path=path, format=fmt, is_reference=conf.is_reference)
+        sources[alias] = InputSource(alias=alias, path=path, format=fmt, is_reference=conf.is_reference,
+                                     arrival=arrival)
     return sources
 
 

@@ -144,3 +144,33 @@ def test_reads_events_exactly_as_frame_event_to_json_writes_them(tmp_path: Path)
     assert store["id"] == "store|S0013|2026-11-23T08:15:00.000Z"
     assert (store["frames"], store["faces"], store["male"], store["suppressed"]) == (1, 5, 5, False)
     assert store["avg_age"] == 29.0 and store["happiness_share"] == 1.0
+
+
+def _store_frames(rows: list[dict]) -> dict[tuple[str, str], int]:
+    return {(r["store_id"], r["window_end"]): r["frames"] for r in rows if r["level"] == "store"}
+
+
+def test_the_local_event_log_replays_events_at_their_capture_time(monkeypatch, tmp_path: Path):
+    """A replayed day is written in processing order, hours apart from capture order; each
+    event still lands in its own capture window (in Azure, cameras upload as they capture)."""
+    log = tmp_path / "events"
+    log.mkdir()
+    # Written newest first: in file order each earlier event is hours "out of order".
+    times = ["2026-11-23T15:05:00.000Z", "2026-11-23T12:10:00.000Z", "2026-11-23T09:40:00.000Z"]
+    lines = [json.dumps({**EVENT, "event_id": f"{i:02x}" * 16, "captured_at": t}) for i, t in enumerate(times)]
+    (log / "frames-0001.jsonl").write_text("\n".join(lines) + "\n")
+    monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(log))
+    assert resolve_inputs(AsaProject.load(DEFAULT_PROJECT))["frames"].arrival == "capture_time"
+
+    run_job(DEFAULT_PROJECT, output_dir=tmp_path / "replay")
+    replayed = [json.loads(x) for x in (tmp_path / "replay" / "cosmos.jsonl").read_text().splitlines()]
+    assert _store_frames(replayed) == {("S0001", "2026-11-23T15:15:00.000Z"): 1,
+                                       ("S0001", "2026-11-23T12:15:00.000Z"): 1,
+                                       ("S0001", "2026-11-23T09:45:00.000Z"): 1}
+
+    # The same file given explicitly is a stream in file order: the job's out-of-order policy
+    # applies, so the two older events do not keep their own windows.
+    run_job(DEFAULT_PROJECT, {"frames": log}, tmp_path / "as-stream")
+    streamed = [json.loads(x) for x in (tmp_path / "as-stream" / "cosmos.jsonl").read_text().splitlines()]
+    assert _store_frames(streamed) != _store_frames(replayed)
+    assert sum(_store_frames(streamed).values()) <= 3
