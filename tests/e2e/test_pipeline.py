@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,12 @@ from e2e_support import STORES_CSV, dump, expected_faces, photo_key, read_event_
 pytestmark = pytest.mark.e2e
 
 DAY = date(2026, 11, 23)
+
+
+def _quarter_end(ts: datetime) -> datetime:
+    """The end of the 15-minute window (end-inclusive) that holds ``ts``."""
+    floor = ts.replace(minute=ts.minute - ts.minute % 15, second=0, microsecond=0)
+    return floor if floor == ts else floor + timedelta(minutes=15)
 
 
 def test_photos_become_events_then_window_aggregates_then_reports(
@@ -58,6 +65,19 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     store_path = tmp_path / "reports.duckdb"
     written = run_job(REPO_ROOT / "stream_analytics", output_dir=tmp_path / "asa", report_store=store_path)
     assert written["cosmos"] > 0
+    # Each store window holds exactly the frames and faces captured in it, counted plainly
+    # from the events: windows are (end - 15 min, end], by capture time, whatever order the
+    # host happened to process the photos in.
+    plain: dict[tuple[str, datetime], list[int]] = {}
+    for e in events:
+        end = _quarter_end(e.captured_at)
+        plain.setdefault((e.store_id, end), [0, 0])
+        plain[(e.store_id, end)][0] += 1
+        plain[(e.store_id, end)][1] += e.face_count
+    rows = [json.loads(line) for line in (tmp_path / "asa" / "cosmos.jsonl").read_text().splitlines()]
+    windows = {(r["store_id"], datetime.fromisoformat(r["window_end"].replace("Z", "+00:00"))): [r["frames"], r["faces"]]
+               for r in rows if r["level"] == "store"}
+    assert windows == plain
 
     # The reports API over that store: totals match the events, per store and for the fleet.
     faces_by_store: dict[str, int] = {}
