@@ -97,6 +97,21 @@ class Settings(BaseSettings):
 
     # Reports.
     k_anonymity: int = Field(default=5, ge=1, validation_alias="FOOTFALL_K")
+
+    # Reports API over Cosmos DB (the HTTP functions). Leave the key empty in Azure: the app then
+    # signs in with its managed identity (Cosmos DB Built-in Data Reader on the database).
+    cosmos_endpoint: str | None = Field(
+        default=None, validation_alias="FOOTFALL_COSMOS_ENDPOINT",
+        description="Account URL, e.g. https://footfall.documents.azure.com:443/",
+    )
+    cosmos_key: SecretStr | None = Field(default=None, validation_alias="FOOTFALL_COSMOS_KEY")
+    cosmos_database: str = Field(default="footfall", validation_alias="FOOTFALL_COSMOS_DATABASE")
+    cosmos_container: str = Field(default="aggregates", validation_alias="FOOTFALL_COSMOS_CONTAINER")
+    reports_directory_days: int = Field(
+        default=62, ge=1, validation_alias="FOOTFALL_REPORTS_DIRECTORY_DAYS",
+        description="The store directory (filters) is read from this many days before the newest window, "
+        "so that listing stores does not scan a year of windows.",
+    )
     known_stores_file: Path | None = Field(
         default=None, validation_alias="FOOTFALL_KNOWN_STORES",
         description="CSV file with a store_id column, or an inline comma-separated list of store ids; "

@@ -12,12 +12,12 @@ from fastapi import FastAPI
 
 from footfall.reports.api import create_app
 from footfall.reports.store import ReportStore
-from functions.reports.settings import get_report_settings
+from functions.settings import get_settings
 
 
 def dashboard_app(store_path: Path | None = None, *, k: int | None = None) -> FastAPI:
     """The dashboard over the DuckDB report store at ``store_path`` (default ``<state_dir>/reports.duckdb``)."""
-    return create_app(ReportStore(store_path), k=k if k is not None else get_report_settings().k_anonymity)
+    return create_app(ReportStore(store_path), k=k if k is not None else get_settings().k_anonymity)
 
 
 class DashboardServer:

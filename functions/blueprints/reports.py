@@ -2,7 +2,7 @@
 local dashboard (``footfall dashboard``), answered by the same :class:`ReportService`.
 
 Register with ``app.register_functions(bp)`` in ``function_app.py``. Settings: see
-:mod:`functions.reports.settings` (``FOOTFALL_COSMOS_ENDPOINT`` and friends, ``FOOTFALL_K``).
+:class:`functions.settings.Settings` (``FOOTFALL_COSMOS_ENDPOINT`` and friends, ``FOOTFALL_K``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from functions.reports.cosmos import CosmosReportStore
 from functions.reports.models import ReportQuery
 from functions.reports.reader import ReaderUnavailable
 from functions.reports.service import ReportService
-from functions.reports.settings import get_report_settings
+from functions.settings import get_settings
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,7 @@ bp = func.Blueprint()
 @lru_cache(maxsize=1)
 def get_service() -> ReportService:
     """The process-wide service over Cosmos DB (one client per worker, reused across calls)."""
-    settings = get_report_settings()
+    settings = get_settings()
     return ReportService(CosmosReportStore.from_settings(settings), k=settings.k_anonymity)
 
 

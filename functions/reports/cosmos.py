@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from functions.contracts import parse_iso
 from functions.reports.models import StoreRef, WindowRow, WindowSelection
 from functions.reports.reader import ReaderUnavailable
-from functions.reports.settings import ReportSettings
+from functions.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +87,7 @@ class CosmosReportStore:
         self.directory_days = directory_days
 
     @classmethod
-    def from_settings(cls, settings: ReportSettings) -> "CosmosReportStore":
+    def from_settings(cls, settings: Settings) -> "CosmosReportStore":
         """Connect with the account key when set, else with ``DefaultAzureCredential`` (managed identity)."""
         from azure.cosmos import CosmosClient
 
@@ -103,7 +103,7 @@ class CosmosReportStore:
         container = client.get_database_client(settings.cosmos_database).get_container_client(
             settings.cosmos_container
         )
-        return cls(container, directory_days=settings.directory_days)
+        return cls(container, directory_days=settings.reports_directory_days)
 
     def _query(self, query: str, params: list[dict[str, Any]], partition_key: str | None = None) -> list[Any]:
         kwargs: dict[str, Any] = {"parameters": params}

@@ -11,7 +11,6 @@ from typing import Any
 import azure.functions as func
 import pytest
 
-from functions.reports.settings import ReportSettings
 from functions.settings import Settings
 from ingest_helpers import registered_functions
 
@@ -77,7 +76,7 @@ def test_host_json_uses_extension_bundle_v4_and_bounds_blob_retries() -> None:
 
 def test_every_setting_in_the_local_example_is_one_the_app_reads() -> None:
     values = json.loads((REPO / "local.settings.example.json").read_text())["Values"]
-    fields = [*Settings.model_fields.values(), *ReportSettings.model_fields.values()]
+    fields = Settings.model_fields.values()
     known = {a.lower() for f in fields for a in _aliases(f.validation_alias)}
     known |= {"functions_worker_runtime", "azurewebjobsfeatureflags", "footfall_blob_trigger_source"}
     assert {k for k in values if k.lower() not in known} == set()

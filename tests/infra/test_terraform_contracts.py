@@ -12,7 +12,6 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
-from functions.reports.settings import ReportSettings
 from functions.settings import Settings
 from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
@@ -23,7 +22,7 @@ ASA_JOB_CONFIG = REPO / "stream_analytics" / "JobConfig.json"
 
 def _settings_aliases() -> set[str]:
     aliases: set[str] = set()
-    for info in [*Settings.model_fields.values(), *ReportSettings.model_fields.values()]:
+    for info in Settings.model_fields.values():
         alias = info.validation_alias
         choices = getattr(alias, "choices", None)
         aliases.update(choices if choices else [alias])

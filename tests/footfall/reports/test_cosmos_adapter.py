@@ -13,7 +13,7 @@ from functions.reports.cosmos import CosmosReportStore
 from functions.reports.models import ReportQuery, WindowSelection
 from functions.reports.reader import ReaderUnavailable, ReportReader
 from functions.reports.service import ReportService
-from functions.reports.settings import ReportSettings
+from functions.settings import Settings
 
 T0 = datetime(2026, 11, 23, tzinfo=timezone.utc)
 
@@ -160,7 +160,7 @@ class RecordingClient:
 
 def test_from_settings_uses_the_key_when_given(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("azure.cosmos.CosmosClient", RecordingClient)
-    settings = ReportSettings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/",
+    settings = Settings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/",
                               FOOTFALL_COSMOS_KEY="a2V5", FOOTFALL_COSMOS_CONTAINER="windows")
     store = CosmosReportStore.from_settings(settings)
     client = RecordingClient.instances[-1]
@@ -173,11 +173,11 @@ def test_from_settings_signs_in_with_managed_identity_without_a_key(monkeypatch:
     sentinel = object()
     monkeypatch.setattr("azure.cosmos.CosmosClient", RecordingClient)
     monkeypatch.setattr("azure.identity.DefaultAzureCredential", lambda: sentinel)
-    CosmosReportStore.from_settings(ReportSettings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/"))
+    CosmosReportStore.from_settings(Settings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/"))
     assert RecordingClient.instances[-1].credential is sentinel
 
 
 def test_from_settings_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
     with pytest.raises(ValueError, match="FOOTFALL_COSMOS_ENDPOINT"):
-        CosmosReportStore.from_settings(ReportSettings())
+        CosmosReportStore.from_settings(Settings())

@@ -66,15 +66,15 @@ def test_function_reports_503_when_cosmos_fails(cosmos_service, cosmos_container
 
 
 def test_missing_cosmos_settings_are_named_in_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    from functions.reports import settings
+    from functions import settings
 
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
-    settings.get_report_settings.cache_clear()
+    settings.get_settings.cache_clear()
     blueprint.get_service.cache_clear()
     try:
         response = call(blueprint.reports_report, {"region": "Nordics"})
     finally:
-        settings.get_report_settings.cache_clear()
+        settings.get_settings.cache_clear()
         blueprint.get_service.cache_clear()
     assert response.status_code == 500
     assert "FOOTFALL_COSMOS_ENDPOINT" in json.loads(response.get_body())["detail"]
