@@ -138,7 +138,11 @@ def window_row(level: str, start: datetime, minutes: int, group: dict[str, Any],
 
 
 def rollup(faces: list[Face], frames: dict[tuple[str, datetime], int], k: int = K) -> list[dict[str, Any]]:
-    """Store rows per 15 minutes (for every window with frames), city and region rows per hour."""
+    """Store rows per 15 minutes (for every window with frames), city and region rows per hour.
+
+    Parent rows here sum every face of the hour, unlike the job (which sums only published
+    store windows): the reports service reads store rows only, so parents only have to exist.
+    """
     names = {s[0]: s[1] for s in STORES}
     ref = {s[0]: (s[2], s[3], s[4]) for s in STORES}
     by_store: dict[tuple[str, datetime], list[Face]] = defaultdict(list)
