@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STATE := .state
+DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
@@ -49,7 +50,7 @@ test: setup setup-apt setup-checkov
 	$(VENV)/bin/pytest -q
 
 demo: setup
-	$(VENV)/bin/footfall demo
+	$(VENV)/bin/footfall demo $(DEMO_ARGS)
 
 bench: setup
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
