@@ -17,7 +17,6 @@ import io
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -26,7 +25,7 @@ import httpx
 import numpy as np
 from PIL import Image
 
-from footfall.azurite import free_port
+from footfall.face_process import FaceServiceProcess, terminate_process
 
 QUERY = "returnFaceId=false&returnFaceAttributes=age,gender,emotion,headPose&detectionModel=detection_03"
 WIDTH, HEIGHT = 640, 480
@@ -208,24 +207,9 @@ def main(argv: list[str] | None = None) -> int:
     proc = None
     url = args.url
     if url is None:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-            stdout=subprocess.DEVNULL, start_new_session=True,
-        )
-        url = f"http://127.0.0.1:{port}"
         t0 = time.perf_counter()
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit("face service exited during start-up")
-            try:
-                if httpx.get(f"{url}/status", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.perf_counter() - t0 > 120:
-                raise SystemExit("face service not ready in 120 s")
-            time.sleep(0.2)
+        service = FaceServiceProcess().start(timeout_s=120)
+        proc, url = service.proc, service.url
         print(f"service ready in {time.perf_counter() - t0:.1f} s; RSS idle {rss_mb(proc.pid):.0f} MB")
     status = httpx.get(f"{url}/status").json()
     print(f"analyzer: {status['analyzer']}; workers: {status['queue']['workers']}; cores: {os.cpu_count()}")
@@ -254,11 +238,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{sum(stages.values()):.1f})")
     finally:
         if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            terminate_process(proc, timeout_s=20)
     return 0
 
 

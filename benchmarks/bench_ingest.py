@@ -15,21 +15,20 @@ from __future__ import annotations
 import io
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import httpx
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from footfall.azurite import Azurite, free_port  # noqa: E402
+from footfall.azurite import Azurite  # noqa: E402
+from footfall.face_process import FaceServiceProcess  # noqa: E402
 from functions.face_client import FaceAnalyzer  # noqa: E402
 from functions.ingest import UploadProcessor  # noqa: E402
 from functions.settings import Settings  # noqa: E402
@@ -55,24 +54,6 @@ def photos() -> list[bytes]:
         img.resize((640, 480)).save(buf, format="JPEG", quality=85)
         out.append(buf.getvalue())
     return out
-
-
-def start_face_service() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(port),
-                             "--log-level", "warning"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/status", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    proc.terminate()
-    raise TimeoutError("face service not ready in 120 s")
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,38 +86,34 @@ def run(processor: UploadProcessor, uploads: object, images: list[bytes], count:
 
 def main() -> int:
     images = photos()
-    with tempfile.TemporaryDirectory() as tmp, Azurite(location=Path(tmp) / "azurite") as az:
-        proc, face_url = start_face_service()
-        try:
-            settings = Settings(**{"AzureWebJobsStorage": az.connection_string, "FOOTFALL_FACE_ENDPOINT": face_url,
-                                   "FOOTFALL_LOCAL_EVENT_LOG": str(Path(tmp) / "events"), "FOOTFALL_FACE_RETRY_TOTAL": 2})
-            service = BlobServiceClient.from_connection_string(az.connection_string)
-            uploads = service.get_container_client("uploads")
-            uploads.create_container()
-            processor = UploadProcessor(settings, UploadStore.from_settings(settings, service), FaceAnalyzer(settings),
-                                        LocalEventLogSink(settings.local_event_log))
-            processor.process(*_warm_up(uploads, images[0]))
+    with tempfile.TemporaryDirectory() as tmp, Azurite(location=Path(tmp) / "azurite") as az, \
+            FaceServiceProcess() as face:
+        settings = Settings(**{"AzureWebJobsStorage": az.connection_string, "FOOTFALL_FACE_ENDPOINT": face.url,
+                               "FOOTFALL_LOCAL_EVENT_LOG": str(Path(tmp) / "events"), "FOOTFALL_FACE_RETRY_TOTAL": 2})
+        service = BlobServiceClient.from_connection_string(az.connection_string)
+        uploads = service.get_container_client("uploads")
+        uploads.create_container()
+        processor = UploadProcessor(settings, UploadStore.from_settings(settings, service), FaceAnalyzer(settings),
+                                    LocalEventLogSink(settings.local_event_log))
+        processor.process(*_warm_up(uploads, images[0]))
 
-            paced, paced_s = run(processor, uploads, images, PACED, RATE)
-            burst, burst_s = run(processor, uploads, images, BURST, None)
+        paced, paced_s = run(processor, uploads, images, PACED, RATE)
+        burst, burst_s = run(processor, uploads, images, BURST, None)
 
-            counts = processor.counters.snapshot()
-            events = len(list(read_events(settings.local_event_log)))
-            pending = sum(1 for _ in uploads.list_blobs())
-            total = 1 + PACED + BURST
-            print(f"paced {RATE:.0f}/s, {PACED} photos: p50 {statistics.median(paced) * 1000:.0f} ms, "
-                  f"p95 {percentile(paced, 0.95) * 1000:.0f} ms, max {max(paced) * 1000:.0f} ms "
-                  f"(target p95 <= 1000 ms) over {paced_s:.1f} s")
-            print(f"burst, {THREADS} threads, {BURST} photos: {BURST / burst_s:.1f} photos/s, "
-                  f"p50 {statistics.median(burst) * 1000:.0f} ms, p95 {percentile(burst, 0.95) * 1000:.0f} ms")
-            print(f"uploads {total} = events {events} + quarantined {counts.quarantined} + pending {pending}; "
-                  f"faces {counts.faces}, transient errors {counts.transient_errors}")
-            ok = total == events + counts.quarantined + pending and percentile(paced, 0.95) <= 1.0
-            processor.close()
-            return 0 if ok else 1
-        finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+        counts = processor.counters.snapshot()
+        events = len(list(read_events(settings.local_event_log)))
+        pending = sum(1 for _ in uploads.list_blobs())
+        total = 1 + PACED + BURST
+        print(f"paced {RATE:.0f}/s, {PACED} photos: p50 {statistics.median(paced) * 1000:.0f} ms, "
+              f"p95 {percentile(paced, 0.95) * 1000:.0f} ms, max {max(paced) * 1000:.0f} ms "
+              f"(target p95 <= 1000 ms) over {paced_s:.1f} s")
+        print(f"burst, {THREADS} threads, {BURST} photos: {BURST / burst_s:.1f} photos/s, "
+              f"p50 {statistics.median(burst) * 1000:.0f} ms, p95 {percentile(burst, 0.95) * 1000:.0f} ms")
+        print(f"uploads {total} = events {events} + quarantined {counts.quarantined} + pending {pending}; "
+              f"faces {counts.faces}, transient errors {counts.transient_errors}")
+        ok = total == events + counts.quarantined + pending and percentile(paced, 0.95) <= 1.0
+        processor.close()
+        return 0 if ok else 1
 
 
 def _warm_up(uploads: object, image: bytes) -> tuple[str, bytes, dict[str, str], str]:

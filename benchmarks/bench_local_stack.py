@@ -28,7 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from footfall.azurite import Azurite  # noqa: E402
-from footfall.demo import DemoPaths, FaceService, configure_function_env, count_events  # noqa: E402
+from footfall.demo import DemoPaths, configure_function_env, count_events  # noqa: E402
+from footfall.face_process import FaceServiceProcess  # noqa: E402
 from footfall.host import Outcome, Status, open_host  # noqa: E402
 from footfall.simulate import BlobTarget, PlannedUpload, SimConfig, simulate  # noqa: E402
 
@@ -101,15 +102,11 @@ def main(argv: list[str] | None = None) -> int:
 
     with tempfile.TemporaryDirectory(prefix="footfall-bench-") as tmp:
         paths = DemoPaths.under(Path(tmp))
-        with Azurite(location=paths.azurite) as azurite:
-            face = FaceService(Path(tmp) / "face-service.log")
-            try:
-                face.wait_ready()
-                configure_function_env(paths, azurite.connection_string, face.url)
-                latencies, outcomes_paced = paced(azurite.connection_string, paths, args.paced, args.rate, seed=1)
-                rate, outcomes = sustained(azurite.connection_string, paths, args.backlog, seed=2)
-            finally:
-                face.stop()
+        with Azurite(location=paths.azurite) as azurite, \
+                FaceServiceProcess(log_path=Path(tmp) / "face-service.log") as face:
+            configure_function_env(paths, azurite.connection_string, face.url)
+            latencies, outcomes_paced = paced(azurite.connection_string, paths, args.paced, args.rate, seed=1)
+            rate, outcomes = sustained(azurite.connection_string, paths, args.backlog, seed=2)
             from functions.ingest import reset_processor
 
             reset_processor()

@@ -20,7 +20,6 @@ import logging
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -31,6 +30,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from footfall.azurite import Azurite, free_port
+from footfall.face_process import FaceServiceProcess
 from footfall.paths import REPO_ROOT, state_dir
 
 PROJECT_DIR = REPO_ROOT / "stream_analytics"
@@ -103,46 +103,6 @@ class DemoSummary(BaseModel):
         return "\n".join(lines)
 
 
-class FaceService:
-    """``python -m face_service`` on a free loopback port, as a child process."""
-
-    def __init__(self, log_path: Path, port: int | None = None) -> None:
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log_path, "ab")
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(self.port)],
-            stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
-
-    def wait_ready(self, timeout_s: float = 180.0) -> None:
-        """Block until ``GET /status`` answers 200."""
-        import httpx
-
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._proc.poll() is not None:
-                raise RuntimeError(f"face service exited with code {self._proc.returncode}; see {self._log.name}")
-            try:
-                if httpx.get(f"{self.url}/status", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.25)
-        raise TimeoutError(f"face service not ready in {timeout_s:.0f} s; see {self._log.name}")
-
-    def stop(self) -> None:
-        """Terminate it (and wait)."""
-        if self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
-        self._log.close()
-
-
 def count_events(events_dir: Path) -> tuple[int, int]:
     """Distinct events and their faces in the local event log."""
     from functions.contracts import FrameEvent
@@ -193,9 +153,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         print(f"footfall demo: state in {paths.root}, log in {paths.log}")
         print("starting Azurite and the face service on loopback ...", flush=True)
         azurite = stack.enter_context(Azurite(location=paths.azurite))
-        face = FaceService(paths.root / "face-service.log")
-        stack.callback(face.stop)
-        face.wait_ready()
+        face = stack.enter_context(FaceServiceProcess(log_path=paths.root / "face-service.log", log_level="info"))
         configure_function_env(paths, azurite.connection_string, face.url)
 
         total = config.photos + config.broken

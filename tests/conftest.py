@@ -72,38 +72,9 @@ def chelsea_jpeg() -> bytes:
 def face_service_url() -> Iterator[str]:
     """The real face service (``python -m face_service``) on a free loopback port, for the session."""
     import os
-    import subprocess
-    import sys
-    import time
 
-    import httpx
+    from footfall.face_process import FaceServiceProcess
 
-    from footfall.azurite import free_port
-
-    port = free_port()
-    env = {**os.environ, "FOOTFALL_FACE_WORKERS": os.environ.get("FOOTFALL_FACE_WORKERS", "1")}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    try:
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"face service exited: {proc.stderr.read().decode()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/status", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError("face service did not become ready in 120 s")
-            time.sleep(0.25)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+    workers = os.environ.get("FOOTFALL_FACE_WORKERS", "1")
+    with FaceServiceProcess(env={"FOOTFALL_FACE_WORKERS": workers}) as face:
+        yield face.url

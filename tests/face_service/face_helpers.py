@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
-import time
-import httpx
+
 import numpy as np
 from azure.ai.vision.face import FaceClient
 from PIL import Image
 
-from footfall.azurite import free_port
+from footfall.face_process import FaceServiceProcess, terminate_process
 
 ALL_ATTRIBUTES = ["age", "gender", "emotion", "headPose"]
 ASTRONAUT_FACE = (178, 63, 89, 112)  # left, top, width, height of Eileen Collins' face in skimage's astronaut
@@ -47,32 +44,10 @@ def detect(client: FaceClient, data: bytes, **kwargs: object) -> list:
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     """Start another real face service with extra environment; wait until /status is 200."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "face_service", "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        if proc.poll() is not None:
-            raise RuntimeError(f"face service exited: {proc.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
-        try:
-            if httpx.get(f"{url}/status", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            pass
-        if time.monotonic() > deadline:
-            proc.kill()
-            raise TimeoutError("face service did not become ready in 120 s")
-        time.sleep(0.2)
+    service = FaceServiceProcess(env=env).start(timeout_s=120)
+    return service.proc, service.url
 
 
 def stop_service(proc: subprocess.Popen[bytes]) -> None:
     """Stop a service started by :func:`start_service`."""
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    terminate_process(proc)
