@@ -6,8 +6,9 @@
 3. Once every upload is processed, the Stream Analytics job runs on the local engine over the
    event log and writes the report store (``<state>/reports.duckdb``).
 4. A summary is printed (photos, faces, events, quarantined, windows written; the counts must
-   add up: uploads = events + quarantined) and the dashboard is served until Ctrl-C
-   (``--no-serve`` exits after the summary).
+   add up: uploads = events + quarantined) and the dashboard is served until Ctrl-C.
+   Run from a terminal it serves by default; run without one (CI, a script, ``make demo`` in a
+   pipeline) it exits after the summary, as ``--no-serve`` does; ``--serve`` forces serving.
 
 Each run starts from clean local state (Azurite data, event log, receipts, report store) so
 its counts stand on their own; ``--keep-state`` keeps what a previous run left.
@@ -157,8 +158,12 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         configure_function_env(paths, azurite.connection_string, face.url)
 
         total = config.photos + config.broken
-        uploads_bar = stack.enter_context(tqdm(total=total, desc="uploads   ", unit="photo", position=0))
-        done_bar = stack.enter_context(tqdm(total=total, desc="processing", unit="photo", position=1))
+        # Without a terminal (CI logs) the bars print a line each update: a few lines a run will do.
+        every = 0.1 if sys.stderr.isatty() else 10.0
+        uploads_bar = stack.enter_context(
+            tqdm(total=total, desc="uploads   ", unit="photo", position=0, mininterval=every))
+        done_bar = stack.enter_context(
+            tqdm(total=total, desc="processing", unit="photo", position=1, mininterval=every))
         outcomes: dict[Status, int] = {}
         finished = threading.Event()
         lock = threading.Lock()
@@ -207,7 +212,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         poisoned=outcomes.get(Status.POISONED, 0), retried=host.counters.retried,
         windows_written=windows, seconds=time.monotonic() - started,
     )
-    if not args.no_serve:
+    if _should_serve(args):
         from footfall.reports.server import serve_dashboard
 
         server = serve_dashboard(paths.reports, "127.0.0.1", _port(args.port))
@@ -222,7 +227,18 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
             server.stop()
     else:
         _report(summary, paths)
+        if not args.no_serve:
+            print("no terminal to stop a server with Ctrl-C: exiting after the summary "
+                  f"(`footfall dashboard --store {paths.reports}` serves these reports; "
+                  "`footfall demo --serve` forces serving).", flush=True)
     return summary
+
+
+def _should_serve(args: argparse.Namespace) -> bool:
+    """Serve when asked to, or by default when a person at a terminal can stop it with Ctrl-C."""
+    if args.no_serve:
+        return False
+    return bool(args.serve) or sys.stdin.isatty()
 
 
 def _port(wanted: int) -> int:
@@ -253,7 +269,10 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--date", type=date.fromisoformat, default=None, help="simulated day (default today, UTC)")
     parser.add_argument("--workers", type=int, default=None, help="photos in flight in the trigger host")
     parser.add_argument("--port", type=int, default=8080, help="dashboard port (another free one if taken)")
-    parser.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    serving = parser.add_mutually_exclusive_group()
+    serving.add_argument("--no-serve", action="store_true", help="exit after the summary")
+    serving.add_argument("--serve", action="store_true",
+                         help="serve the dashboard until Ctrl-C even without a terminal (default: only with one)")
     parser.add_argument("--keep-state", action="store_true", help="do not clear the previous run's local state")
     args = parser.parse_args(argv)
     stop = threading.Event()
