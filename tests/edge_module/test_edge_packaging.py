@@ -25,7 +25,7 @@ def substitute(text: str, values: dict[str, str]) -> str:
 PLACEHOLDERS = {
     "CONTAINER_REGISTRY_ADDRESS": "footfallacr.azurecr.io", "CONTAINER_REGISTRY_USERNAME": "edge-module-pull",
     "CONTAINER_REGISTRY_PASSWORD": "pw", "EDGE_PLATFORM": "arm64v8", "STORE_ID": "S0042", "CAMERA_ID": "C07",
-    "CAMERA_URL": "rtsp://10.0.0.20:554/stream1", "STORAGE_ACCOUNT_URL": "https://footfall.blob.core.windows.net",
+    "CAMERA_URL": "rtsp://127.0.0.1:8554/stream1", "STORAGE_ACCOUNT_URL": "https://footfall.blob.core.windows.net",
     "UPLOADS_SAS_TOKEN": "sv=2024-08-04&sp=cw&sig=x", "STORE_TIMEZONE": "Europe/Paris",
     "FOOTFALL_BUFFER_HOST_DIR": "/var/lib/footfall/buffer",
 }
@@ -72,7 +72,7 @@ def test_module_env_is_what_the_settings_read(manifest: dict[str, Any], monkeypa
     for key, item in env.items():
         monkeypatch.setenv(key, item["value"])
     s = ModuleSettings()
-    assert (s.store_id, s.camera_id, s.source, s.timezone) == ("S0042", "C07", "rtsp://10.0.0.20:554/stream1", "Europe/Paris")
+    assert (s.store_id, s.camera_id, s.source, s.timezone) == ("S0042", "C07", "rtsp://127.0.0.1:8554/stream1", "Europe/Paris")
     assert s.storage_account_url and s.storage_sas_token is not None
 
 
