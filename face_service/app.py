@@ -16,10 +16,9 @@ from starlette.routing import Route
 
 from face_service import __version__, errors
 from face_service.config import ServiceSettings
-from face_service.pipeline import SERVICE_NAME
 from face_service.pool import WorkerPool
 from face_service.query import parse_detect_query
-from face_service.schemas import API_VERSIONS, StatusResponse
+from face_service.schemas import API_VERSIONS, SERVICE_NAME, StatusResponse
 
 ANALYZER_HEADER = "x-footfall-analyzer"
 """Response header naming service and model versions (the value of ``FrameEvent.analyzer``)."""

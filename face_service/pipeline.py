@@ -9,7 +9,6 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from face_service import __version__
 from face_service.config import ServiceSettings
 from face_service.imaging import decode_image
 from face_service.models.base import Detection
@@ -25,16 +24,8 @@ from face_service.schemas import (
     HeadPose,
     ModelInfo,
     Point,
+    analyzer_id,
 )
-
-SERVICE_NAME = "face-service"
-
-
-def analyzer_id(models: list[ModelInfo]) -> str:
-    """``face-service/1.0.0 yuface/2023.5.1 ...``: what produced a result, for ``FrameEvent.analyzer``."""
-    parts = [f"{SERVICE_NAME}/{__version__}"]
-    parts += [f"{m.name}/{m.version}" for m in models if m.role != "head_pose"]
-    return " ".join(parts)[:128]
 
 
 class Analyzer:

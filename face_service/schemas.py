@@ -11,6 +11,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from face_service import __version__
+
+SERVICE_NAME = "face-service"
 # Every attribute name the Face API has ever accepted in returnFaceAttributes (v1.0 to v1.2).
 KNOWN_ATTRIBUTES: dict[str, str] = {
     name.lower(): name
@@ -134,3 +137,10 @@ class StatusResponse(_Wire):
     models: list[ModelInfo] = []
     queue: QueueStatus | None = None
     error: str | None = None
+
+
+def analyzer_id(models: list[ModelInfo]) -> str:
+    """``face-service/1.0.0 yuface/2023.5.1 ...``: what produced a result, for ``FrameEvent.analyzer``."""
+    parts = [f"{SERVICE_NAME}/{__version__}"]
+    parts += [f"{m.name}/{m.version}" for m in models if m.role != "head_pose"]
+    return " ".join(parts)[:128]
