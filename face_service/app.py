@@ -64,7 +64,7 @@ def create_app(settings: ServiceSettings | None = None) -> Starlette:
         state = "ready" if pool.ready else ("failed" if pool.error else "loading")
         body = StatusResponse(
             status=state, service=SERVICE_NAME, version=__version__,
-            analyzer=pool.analyzer or f"{SERVICE_NAME}/{__version__}", models=pool.models,
+            analyzer=pool.analyzer, models=pool.models,
             queue=pool.status(), error=pool.error,
         )
         return Response(body.model_dump_json(exclude_none=True), status_code=200 if pool.ready else 503,

@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 
 from face_service import errors, worker
 from face_service.config import ServiceSettings
-from face_service.schemas import ModelInfo, QueueStatus
+from face_service.schemas import ModelInfo, QueueStatus, analyzer_id
 
 log = logging.getLogger("face_service")
 
@@ -30,10 +30,14 @@ class WorkerPool:
         self.in_flight = 0
         self.rejected_total = 0
         self.models: list[ModelInfo] = []
-        self.analyzer = ""
         self.ready = False
         self.error: str | None = None
         self._executor: ProcessPoolExecutor | None = None
+
+    @property
+    def analyzer(self) -> str:
+        """The workers' analyzer id (:func:`~face_service.schemas.analyzer_id` of :attr:`models`)."""
+        return analyzer_id(self.models)
 
     def _new_executor(self) -> ProcessPoolExecutor:
         settings_json = self.settings.model_dump_json(exclude={"service_key"})
@@ -54,7 +58,6 @@ class WorkerPool:
                 for info in await asyncio.gather(*calls):
                     seen.add(int(info["pid"]))  # type: ignore[call-overload]
             self.models = [ModelInfo.model_validate(m) for m in info["models"]]  # type: ignore[union-attr]
-            self.analyzer = str(info["analyzer"])
             self.error = None
             self.ready = True
             log.info("face service ready: %d workers, %s", len(seen), self.analyzer)

@@ -84,16 +84,12 @@ def _load(settings_json: str) -> None:
 
 
 def describe() -> dict[str, object]:
-    """The worker's pid, models and analyzer id (also proves the initializer finished)."""
+    """The worker's pid and models (also proves the initializer finished)."""
     if _init_error is not None:
         raise RuntimeError(f"model worker failed to load: {_init_error}")
     assert _analyzer is not None, "init_worker has not run"
     time.sleep(0.05)  # lets concurrently submitted describe() calls land on different workers
-    return {
-        "pid": os.getpid(),
-        "models": [m.model_dump() for m in _analyzer.models],
-        "analyzer": _analyzer.analyzer,
-    }
+    return {"pid": os.getpid(), "models": [m.model_dump() for m in _analyzer.models]}
 
 
 def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkResult:
