@@ -31,12 +31,14 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from footfall.paths import state_dir
-from functions.reports.models import DEMOGRAPHIC_COLUMNS, GROUP_COLUMNS, StoreRef, WindowRow, WindowSelection
+from functions.reports.models import (
+    COUNT_COLUMNS, DEMOGRAPHIC_COLUMNS, GROUP_COLUMNS, StoreRef, WindowRow, WindowSelection,
+)
 from functions.reports.reader import ReaderUnavailable
 
 ALIASES = ("cosmos", "powerbi")
 
-_COUNT_SQL = ", ".join(f"{c} BIGINT" for c in DEMOGRAPHIC_COLUMNS if c not in ("avg_age", "happiness_share"))
+_COUNT_SQL = ", ".join(f"{c} BIGINT" for c in COUNT_COLUMNS)
 _ROW_COLUMNS_SQL = f"""
     level VARCHAR NOT NULL,
     window_start TIMESTAMP NOT NULL,
@@ -61,7 +63,7 @@ _ROW_COLUMNS = (
 _COLUMNS = {"cosmos": ("id", "pk", *_ROW_COLUMNS), "powerbi": ("group_key", *_ROW_COLUMNS)}
 _DTYPES: dict[str, str] = {
     **{c: "string" for c in ("id", "pk", "group_key", "level", *GROUP_COLUMNS)},
-    **{c: "Int64" for c in ("frames", "faces", *DEMOGRAPHIC_COLUMNS)},
+    **{c: "Int64" for c in ("frames", "faces", *COUNT_COLUMNS)},
     "avg_age": "Float64",
     "happiness_share": "Float64",
     "suppressed": "boolean",

@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from typing import Iterable
 
 from functions.reports.models import (
-    AGE_COLUMNS, EMOTION_COLUMNS, GENDER_COLUMNS, WINDOW_MINUTES, Breakdown, CityNode, Filters,
+    AGE_COLUMNS, COUNT_COLUMNS, EMOTION_COLUMNS, GENDER_COLUMNS, WINDOW_MINUTES, Breakdown, CityNode, Filters,
     GroupSummary, Level, RegionNode, Report, ReportQuery, SeriesPoint, StoreOption, StoreRef, WindowRow,
 )
 from functions.reports.reader import ReportReader
@@ -69,7 +69,7 @@ def breakdown(rows: Iterable[WindowRow], k: int) -> Breakdown:
         if not is_published(row, k):
             continue
         covered += row.faces
-        for column in (*GENDER_COLUMNS.values(), *AGE_COLUMNS.values(), *EMOTION_COLUMNS.values()):
+        for column in COUNT_COLUMNS:
             counts[column] += getattr(row, column) or 0
         known_age = sum(getattr(row, c) or 0 for band, c in AGE_COLUMNS.items() if band != "unknown")
         if row.avg_age is not None and known_age:
