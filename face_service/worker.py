@@ -23,7 +23,7 @@ _init_error: str | None = None  # why init_worker failed, reported by describe()
 
 @dataclass(frozen=True, slots=True)
 class WorkResult:
-    """What a worker sends back: a rendered JSON body, or a Face API error."""
+    """What a worker sends back: a rendered JSON body, or a Face API error (the server renders its body)."""
 
     status: int
     body: bytes
@@ -105,7 +105,7 @@ def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkRes
         faces = _analyzer.detect(data, DetectOptions(attributes=attributes, landmarks=landmarks))
     except FaceApiError as exc:
         return WorkResult(
-            status=exc.status, body=exc.body().model_dump_json().encode(), error_code=exc.code,
-            error_message=exc.message, error_headers=tuple(exc.headers.items()),
+            status=exc.status, body=b"", error_code=exc.code, error_message=exc.message,
+            error_headers=tuple(exc.headers.items()),
         )
     return WorkResult(status=200, body=render(faces), face_count=len(faces))
