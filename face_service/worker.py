@@ -27,7 +27,6 @@ class WorkResult:
 
     status: int
     body: bytes
-    face_count: int = 0
     error_code: str | None = None
     error_message: str | None = None
     error_headers: tuple[tuple[str, str], ...] = ()
@@ -108,4 +107,4 @@ def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkRes
             status=exc.status, body=b"", error_code=exc.code, error_message=exc.message,
             error_headers=tuple(exc.headers.items()),
         )
-    return WorkResult(status=200, body=render(faces), face_count=len(faces))
+    return WorkResult(status=200, body=render(faces))
