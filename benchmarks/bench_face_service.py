@@ -165,8 +165,9 @@ def stage_profile(photos: list[tuple[bytes, int]]) -> dict[str, float]:
     from face_service.config import ServiceSettings
     from face_service.imaging import decode_image
     from face_service.pipeline import Analyzer
+    from face_service.worker import THREAD_ENV
 
-    os.environ.update({"OMP_NUM_THREADS": "1"})
+    os.environ.update(THREAD_ENV)  # the native thread pools pinned as in a model worker
     import cv2
 
     cv2.setNumThreads(1)
