@@ -98,17 +98,13 @@ def mask(text: str) -> str:
                     break
                 j += 1
             j = min(j + 1, n)
-            for k in range(i + 1, j - 1):
-                if out[k] != "\n":
-                    out[k] = " "
+            _blank(out, i + 1, j - 1)
             i = j
             continue
         else:
             i += 1
             continue
-        for k in range(i, j):
-            if out[k] != "\n":
-                out[k] = " "
+        _blank(out, i, j)
         i = j
     return "".join(out)
 
