@@ -65,18 +65,18 @@ def _load(settings_json: str) -> None:
     import numpy as np  # noqa: PLC0415
 
     from face_service.config import ServiceSettings  # noqa: PLC0415
+    from face_service.models.base import Detection  # noqa: PLC0415
     from face_service.pipeline import Analyzer  # noqa: PLC0415
-    from face_service.schemas import DetectOptions  # noqa: PLC0415
 
     cv2.setNumThreads(1)
     global _analyzer
     _analyzer = Analyzer(ServiceSettings.model_validate_json(settings_json))
-    # First calls allocate arenas and load lazily-read weights; pay for that before serving.
+    # First calls allocate arenas and load lazily-read weights; pay for that before serving. The
+    # blank image has no face, so the per-face models get a made-up one.
     warm = np.full((240, 320, 3), 127, dtype=np.uint8)
-    _analyzer.analyze(warm, DetectOptions(attributes=("age", "gender", "emotion", "headPose")))
-    from face_service.models.base import Detection  # noqa: PLC0415
-
-    fake = [Detection((100.0, 60.0, 80.0, 100.0), np.array([[120, 95], [160, 95], [140, 115], [125, 135], [155, 135]], np.float32), 1.0)]
+    _analyzer.find_faces(warm)
+    marks = np.array([[120, 95], [160, 95], [140, 115], [125, 135], [155, 135]], np.float32)
+    fake = [Detection((100.0, 60.0, 80.0, 100.0), marks, 1.0)]
     _analyzer.age_gender.estimate(warm, fake)
     _analyzer.emotion.classify(warm, fake)
     _analyzer.head_pose.estimate(warm, fake)
