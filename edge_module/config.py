@@ -112,13 +112,17 @@ class BufferLimits(BaseModel):
     max_age_s: float = Field(default=7 * 24 * 3600, gt=0)
 
 
-class LiveConfig(BaseModel):
-    """The settings a module twin desired-properties patch may change while running."""
+class _LiveFields(BaseModel):
+    """The twin-patchable fields, declared once for :class:`LiveConfig` and :class:`ModuleSettings`."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     timezone: str = "UTC"
-    opening_hours: WeeklyHours = Field(default_factory=lambda: WeeklyHours.model_validate(ALWAYS_OPEN))
+    # NoDecode: the environment source hands FOOTFALL_OPENING_HOURS over as text
+    # (ModuleSettings._hours_from_env); it means nothing to a plain model such as LiveConfig.
+    opening_hours: Annotated[WeeklyHours, NoDecode] = Field(
+        default_factory=lambda: WeeklyHours.model_validate(ALWAYS_OPEN),
+    )
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     buffer: BufferLimits = Field(default_factory=BufferLimits)
@@ -129,6 +133,10 @@ class LiveConfig(BaseModel):
     def _known_zone(cls, v: str) -> str:
         parse_timezone(v)
         return v
+
+
+class LiveConfig(_LiveFields):
+    """The settings a module twin desired-properties patch may change while running."""
 
     @property
     def store_clock(self) -> StoreClock:
@@ -146,7 +154,7 @@ ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours"})
 """Replaced as a whole by a patch, never merged: a new week of hours replaces the old week."""
 
 
-class ModuleSettings(BaseSettings):
+class ModuleSettings(BaseSettings, _LiveFields):
     """All settings of the module. Environment (``FOOTFALL_*``) wins over the JSON file."""
 
     model_config = SettingsConfigDict(
@@ -170,21 +178,6 @@ class ModuleSettings(BaseSettings):
     use_hub: Literal["auto", "yes", "no"] = Field(
         default="auto", description="auto: connect when the IoT Edge environment or a connection string is present",
     )
-
-    timezone: str = "UTC"
-    opening_hours: Annotated[WeeklyHours, NoDecode] = Field(
-        default_factory=lambda: WeeklyHours.model_validate(ALWAYS_OPEN),
-    )
-    capture: CaptureConfig = Field(default_factory=CaptureConfig)
-    detector: DetectorConfig = Field(default_factory=DetectorConfig)
-    buffer: BufferLimits = Field(default_factory=BufferLimits)
-    telemetry_interval_s: float = Field(default=60.0, gt=0)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, v: str) -> str:
-        parse_timezone(v)
-        return v
 
     @field_validator("opening_hours", mode="before")
     @classmethod
