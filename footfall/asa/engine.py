@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Mapping
@@ -16,7 +15,7 @@ from footfall.asa.config import JobConfig
 from footfall.asa.errors import AsaError, UnsupportedConstruct
 from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
-from footfall.asa.script import Script, Statement, parse_script
+from footfall.asa.script import Script, Statement, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
 from functions.contracts import utc_iso
 
@@ -75,13 +74,16 @@ class Engine:
                 con.close()
         catalog: dict[str, Relation] = {}
         text = self.script.text
-        referenced = {t.name.lower() for st in self.script.statements for t in st.select.find_all(exp.Table)}
+        uses: dict[str, int] = {}  # how many statements read each relation
+        for st in self.script.statements:
+            for name in {t.name.lower() for t in st.select.find_all(exp.Table)}:
+                uses[name] = uses.get(name, 0) + 1
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
             load_input(con, src, raw)
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
-            elif alias.lower() in referenced:
+            elif alias.lower() in uses:
                 arrival = arrival_sql(con, raw)
                 has_arrival = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
                 if has_arrival:
@@ -104,10 +106,6 @@ class Engine:
             catalog[stream] = Relation(stream, f"rel__{stream}", is_stream=True)
         outputs: dict[str, list[tuple[int, int, Row]]] = {name: [] for name in self.script.outputs}
         order = 0
-        uses: dict[str, int] = {}
-        for st in self.script.statements:
-            for name in {t.name.lower() for t in st.select.find_all(exp.Table)}:
-                uses[name] = uses.get(name, 0) + 1
         for st in self.script.statements:
             self._check_names(st, catalog, inputs)
             sql = translator.translate(st)
@@ -170,10 +168,7 @@ class Engine:
             name = table.name.lower()
             if name in catalog:
                 continue
-            line = st.line
-            m = re.search(r"\b" + re.escape(table.name) + r"\b", self.script.text, re.IGNORECASE)
-            if m:
-                line = self.script.text.count("\n", 0, m.start()) + 1
+            line = node_line(table, self.script.text, table.name) or st.line
             if any(a.lower() == name for a in inputs):
                 raise AsaError(f"line {line}: stream input {table.name!r} has no arrival time "
                                "(EventEnqueuedUtcTime); read it with TIMESTAMP BY")

@@ -232,6 +232,11 @@ def test_an_unknown_input_is_named(run_query):
         run_query("SELECT id INTO out\nFROM nosuch", [ev("08:00:00", id="a")])
 
 
+def test_an_unknown_input_is_named_at_its_use_not_at_a_comment(run_query):
+    with pytest.raises(AsaError, match=r"line 3: 'nosuch' is neither an input nor a step"):
+        run_query("-- reads nosuch\nSELECT id INTO out\nFROM nosuch", [ev("08:00:00", id="a")])
+
+
 def test_a_select_without_into_is_refused(run_query):
     with pytest.raises(AsaError, match="SELECT without INTO"):
         run_query("SELECT id FROM input TIMESTAMP BY time", [ev("08:00:00", id="a")])
