@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
 
@@ -33,7 +33,7 @@ Row = dict[str, Any]
 
 def _json_value(v: Any) -> Any:
     if isinstance(v, datetime):
-        return utc_iso(v if v.tzinfo else v.replace(tzinfo=None))
+        return utc_iso(v if v.tzinfo else v.replace(tzinfo=timezone.utc))  # DuckDB gives naive UTC
     if isinstance(v, Decimal):
         return float(v)
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from footfall.asa import AsaError, JobConfig
+from footfall.asa.engine import Engine, connect
 
 T = "2026-11-23T"
 
@@ -285,3 +288,17 @@ def test_malformed_windows_are_refused(run_query, window, construct):
     with pytest.raises(AsaError, match=construct):
         run_query(f"SELECT COUNT(*) AS c INTO out FROM input TIMESTAMP BY time GROUP BY {window}",
                   [ev("08:00:00")])
+
+
+def test_timestamps_inside_records_are_utc_whatever_the_local_time_zone(monkeypatch):
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        con = connect()
+        _, rows = Engine._fetch(con, "SELECT TIMESTAMP '2026-11-23 08:00:00' AS __ts, "
+                                     "{'t': TIMESTAMP '2026-11-23 08:00:00'} AS s")
+        con.close()
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert rows[0][1] == {"t": "2026-11-23T08:00:00.000Z"}
