@@ -106,14 +106,9 @@ class DemoSummary(BaseModel):
 
 def count_events(events_dir: Path) -> tuple[int, int]:
     """Distinct events and their faces in the local event log."""
-    from functions.contracts import FrameEvent
+    from functions.sinks.local_log import read_events
 
-    seen: dict[str, int] = {}
-    for path in sorted(events_dir.glob("frames-*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                event = FrameEvent.from_json(line)
-                seen[event.event_id] = event.face_count
+    seen = {event.event_id: event.face_count for event in read_events(events_dir)}
     return len(seen), sum(seen.values())
 
 
