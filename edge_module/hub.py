@@ -22,7 +22,7 @@ from typing import Any, Callable, Mapping
 from azure.iot.device import IoTHubModuleClient, Message
 
 from edge_module.config import LIVE_KEYS, LiveConfig, ModuleSettings, deep_merge
-from edge_module.telemetry import TelemetryMessage
+from edge_module.telemetry import TELEMETRY_SCHEMA, TelemetryMessage
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +90,7 @@ class Hub:
             log.info("telemetry: %s", body)
             return
         msg = Message(body, content_encoding="utf-8", content_type="application/json")
-        msg.custom_properties["schema"] = "footfall.edge.telemetry.v1"
+        msg.custom_properties["schema"] = TELEMETRY_SCHEMA
         try:
             self.client.send_message_to_output(msg, self.telemetry_output)
         except Exception as exc:  # the SDK raises several unrelated types when offline
