@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 
 from footfall.paths import REPO_ROOT
+from functions.contracts import ID_PATTERN
 
 DEFAULT_STORES_CSV = REPO_ROOT / "stream_analytics" / "stores.csv"
 UNKNOWN_STORE_ID = "S9999"
@@ -18,7 +19,7 @@ UNKNOWN_STORE_ID = "S9999"
 class Store(BaseModel):
     """One row of ``stores.csv``."""
 
-    store_id: str = Field(pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    store_id: str = Field(pattern=ID_PATTERN)
     store_name: str
     city: str
     country: str
