@@ -25,10 +25,6 @@ import azure.functions as func
 from azure.storage.blob import BlobProperties, BlobServiceClient
 
 
-_INDEXED: dict[int, list[Any]] = {}
-"""``app.get_functions()`` may run once per app (it rejects a second indexing), like the worker's."""
-
-
 class _DropAuthLevelNotice(logging.Filter):
     """``get_functions()`` warns that auth levels apply to HTTP functions only: noise here."""
 
@@ -37,14 +33,12 @@ class _DropAuthLevelNotice(logging.Filter):
 
 
 def _index(app: Any) -> list[Any]:
-    if id(app) not in _INDEXED:
-        root, notice = logging.getLogger(), _DropAuthLevelNotice()
-        root.addFilter(notice)
-        try:
-            _INDEXED[id(app)] = app.get_functions()
-        finally:
-            root.removeFilter(notice)
-    return _INDEXED[id(app)]
+    root, notice = logging.getLogger(), _DropAuthLevelNotice()
+    root.addFilter(notice)
+    try:
+        return app.get_functions()
+    finally:
+        root.removeFilter(notice)
 
 
 class FunctionNotFound(LookupError):
@@ -115,7 +109,9 @@ def find_blob_function(app_dir: Path, module: str = "function_app", function_nam
     app_dir = app_dir.resolve()
     if str(app_dir) not in sys.path:
         sys.path.insert(0, str(app_dir))
-    mod = importlib.import_module(module)
+    # A fresh import, as the worker's at start-up: ``get_functions()`` indexes an app only once
+    # (a second call fails its unique-name check), and this one may have been indexed already.
+    mod = importlib.reload(sys.modules[module]) if module in sys.modules else importlib.import_module(module)
     app = getattr(mod, "app", None)
     if app is None or not hasattr(app, "get_functions"):
         raise FunctionNotFound(f"{module} in {app_dir} defines no `app = func.FunctionApp()`")
