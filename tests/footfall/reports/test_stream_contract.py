@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
+from footfall.asa.testing import read_rows
 from footfall.paths import REPO_ROOT
 from footfall.reports.store import ReportStore
 from functions.reports.models import WindowSelection
 
 CASES = sorted((REPO_ROOT / "stream_analytics" / "test" / "cases").glob("*/cosmos.json"))
-
-
-def read_rows(path: Path) -> list[dict]:
-    text = path.read_text()
-    if text.lstrip().startswith("["):
-        return json.loads(text)
-    return [json.loads(line) for line in text.splitlines() if line.strip()]
 
 
 def test_the_job_has_expected_outputs_to_check_against() -> None:
