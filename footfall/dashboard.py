@@ -25,9 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     """Serve until Ctrl-C."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     if args.k is not None and args.k < 1:
-        build_parser().error("--k must be at least 1")
+        parser.error("--k must be at least 1")
     store = args.store or default_store_path()
     app = dashboard_app(store, k=args.k)
     print(f"footfall dashboard: http://{args.host}:{args.port}/  (report store {store})", flush=True)
