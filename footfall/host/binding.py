@@ -18,6 +18,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -63,17 +64,23 @@ class BlobTriggeredFunction:
         return self.path.split("/", 1)[0]
 
     @property
+    def _blob_pattern(self) -> str:
+        """The path after the container (``{name}`` for ``uploads/{name}``)."""
+        return self.path.split("/", 1)[1] if "/" in self.path else "{name}"
+
+    @property
     def blob_prefix(self) -> str:
         """The literal start of the blob path pattern, for listing (``""`` for ``{name}``)."""
-        pattern = self.path.split("/", 1)[1] if "/" in self.path else "{name}"
-        return pattern.split("{", 1)[0]
+        return self._blob_pattern.split("{", 1)[0]
+
+    @cached_property
+    def _blob_regex(self) -> re.Pattern[str]:
+        parts = re.split(r"\{[^}]+\}", self._blob_pattern)
+        return re.compile("(.+)".join(re.escape(p) for p in parts), flags=re.DOTALL)
 
     def matches(self, blob_name: str) -> bool:
         """Whether a blob name fits the trigger's path pattern (``{x}`` matches anything)."""
-        pattern = self.path.split("/", 1)[1] if "/" in self.path else "{name}"
-        parts = re.split(r"\{[^}]+\}", pattern)
-        regex = "(.+)".join(re.escape(p) for p in parts)
-        return re.fullmatch(regex, blob_name, flags=re.DOTALL) is not None
+        return self._blob_regex.fullmatch(blob_name) is not None
 
     def invoke(self, stream: func.InputStream) -> Any:
         """Call the user function the way the Python worker does (sync, or async on an event loop)."""
