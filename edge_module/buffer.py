@@ -24,7 +24,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict
 
 from edge_module.config import BufferLimits
-from functions.contracts import UploadPath, utc_iso
+from functions.contracts import UploadPath
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class BufferedPhoto(BaseModel):
     @property
     def metadata(self) -> dict[str, str]:
         """Blob metadata by the upload contract."""
-        return {"capturedat": utc_iso(self.captured_at), "cameraid": self.camera_id}
+        return self.upload_path.metadata()
 
 
 class PhotoBuffer:

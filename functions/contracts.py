@@ -65,6 +65,11 @@ def parse_iso(value: str) -> datetime:
     return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
 
 
+def upload_metadata(captured_at: datetime, camera_id: str) -> dict[str, str]:
+    """Blob metadata by the upload contract: ``capturedat`` (ISO 8601 UTC) and ``cameraid``."""
+    return {"capturedat": utc_iso(captured_at), "cameraid": camera_id}
+
+
 class UploadPath(BaseModel):
     """A parsed, validated upload: ``{store_id}/{camera_id}/{YYYY}/{MM}/{DD}/{HHMMSSmmm}-{seq}.jpg``.
 
@@ -113,6 +118,10 @@ class UploadPath(BaseModel):
             store_id=g["store"], camera_id=camera, captured_at=captured,
             seq=int(g["seq"]), extension=g["ext"].lower(),  # type: ignore[arg-type]
         )
+
+    def metadata(self) -> dict[str, str]:
+        """The blob metadata a camera sets with this upload (see :func:`upload_metadata`)."""
+        return upload_metadata(self.captured_at, self.camera_id)
 
     def blob_name(self) -> str:
         """The canonical blob name for this upload (what a camera should upload to)."""

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from functions.contracts import UploadPath, utc_iso
+from functions.contracts import UploadPath, upload_metadata
 from footfall.simulate.schedule import capture_times, people_in_frame
 from footfall.simulate.stores import UNKNOWN_STORE_ID, Store
 
@@ -51,7 +51,7 @@ class PlannedUpload(BaseModel):
     @property
     def metadata(self) -> dict[str, str]:
         """Blob metadata as the edge module sets it: ``capturedat`` (ISO 8601 UTC) and ``cameraid``."""
-        return {"capturedat": utc_iso(self.captured_at), "cameraid": self.camera_id}
+        return upload_metadata(self.captured_at, self.camera_id)
 
     @property
     def expected(self) -> Literal["event", "quarantine"]:

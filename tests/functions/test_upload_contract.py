@@ -57,3 +57,10 @@ def test_event_id_is_stable_for_the_same_blob_and_etag() -> None:
     assert a != event_id_for("uploads", "S0001/C01/2026/11/23/080000123-7.jpg", '"0x8DC2"')  # re-upload
     assert a != event_id_for("uploads", "S0001/C01/2026/11/23/080000123-8.jpg", '"0x8DC1"')
     assert "S0001" not in a and len(a) == 32
+
+
+def test_a_camera_s_name_and_metadata_parse_back_to_the_same_upload() -> None:
+    upload = UploadPath(store_id="S0042", camera_id="C07", seq=3, extension="jpg",
+                        captured_at=datetime(2026, 11, 23, 18, 4, 5, 120000, tzinfo=timezone.utc))
+    assert upload.metadata() == {"capturedat": "2026-11-23T18:04:05.120Z", "cameraid": "C07"}
+    assert UploadPath.parse(upload.blob_name(), upload.metadata()) == upload
