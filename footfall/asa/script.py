@@ -26,7 +26,7 @@ TSBY_PREFIX = "__tsby"
 
 _STOP_WORDS = {
     "OVER", "CROSS", "OUTER", "LEFT", "RIGHT", "INNER", "FULL", "JOIN", "WHERE", "GROUP",
-    "HAVING", "PARTITION", "UNION", "ON", "INTO", "SELECT", "WITH", "AS",
+    "HAVING", "PARTITION", "UNION", "EXCEPT", "INTERSECT", "ON", "INTO", "SELECT", "WITH", "AS",
 }
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -50,7 +50,8 @@ class Statement:
 
     kind: str  # "step" | "output"
     name: str
-    select: exp.Select
+    select: exp.Select | exp.Union
+    """One SELECT, or several joined by ``UNION`` (which in Stream Analytics keeps duplicates)."""
     line: int
 
 
@@ -198,7 +199,7 @@ def split_statements(text: str) -> str:
             in_with = True
         elif depth == 0 and tok == "SELECT":
             before = masked[: m.start()].rstrip()
-            if re.search(r"\b(UNION|ALL)$", before, re.IGNORECASE):
+            if re.search(r"\b(UNION|ALL|EXCEPT|INTERSECT)$", before, re.IGNORECASE):
                 continue
             if seen_select and not in_with:
                 inserts.append(m.start())
@@ -252,9 +253,7 @@ def parse_script(text: str) -> Script:
         if tree is None:
             continue
         line = node_line(tree, text) or 1
-        if isinstance(tree, exp.Union):
-            raise UnsupportedConstruct("UNION", line)
-        if not isinstance(tree, exp.Select):
+        if not isinstance(tree, (exp.Select, exp.Union)):
             raise UnsupportedConstruct(type(tree).__name__.upper() + " statement", line,
                                        "a job is WITH steps and SELECT ... INTO statements")
         with_ = tree.args.get("with_")
@@ -262,17 +261,27 @@ def parse_script(text: str) -> Script:
             for cte in with_.expressions:
                 body = cte.this
                 cline = node_line(cte, text) or line
-                if isinstance(body, exp.Union):
-                    raise UnsupportedConstruct("UNION", cline)
-                if not isinstance(body, exp.Select):
+                if not isinstance(body, (exp.Select, exp.Union)):
                     raise UnsupportedConstruct(type(body).__name__.upper(), cline)
                 script.statements.append(Statement("step", cte.alias.lower(), body, cline))
             tree = tree.copy()
             tree.set("with_", None)
-        into = tree.args.get("into")
+        tree, into = _take_into(tree)
         if into is None:
             raise AsaSyntaxError("SELECT without INTO: every output statement needs INTO <output>", line)
-        tree = tree.copy()
-        tree.set("into", None)
         script.statements.append(Statement("output", into.this.name.lower(), tree, line))
     return script
+
+
+def _take_into(tree: exp.Select | exp.Union) -> tuple[exp.Select | exp.Union, exp.Into | None]:
+    """A copy of ``tree`` without its ``INTO`` clause, and that clause.
+
+    In ``SELECT ... INTO out FROM a UNION SELECT ... FROM b`` the clause sits on the first SELECT.
+    """
+    tree = tree.copy()
+    first = tree
+    while isinstance(first, exp.Union):
+        first = first.this
+    into = first.args.get("into")
+    first.set("into", None)
+    return tree, into

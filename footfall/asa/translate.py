@@ -101,7 +101,20 @@ class Translator:
 
     # -- statements -----------------------------------------------------------------------
     def translate(self, st: Statement) -> str:
-        """DuckDB SQL for ``st``: its columns plus ``__ts``."""
+        """DuckDB SQL for ``st``: its columns plus ``__ts``.
+
+        ``UNION`` keeps every row of every side (Stream Analytics has no duplicate-removing
+        UNION); the sides match by position, as the reference page requires the same columns
+        in the same order.
+        """
+        if isinstance(st.select, exp.Union):
+            union = st.select
+            if union.args.get("by_name") or union.args.get("side") or union.args.get("kind"):
+                raise self._unsupported(union, "UNION with BY NAME, a side or a kind")
+            sides = [union.this, union.expression]
+            return " UNION ALL ".join(
+                f"({self.translate(Statement(st.kind, st.name, side, st.line))})" for side in sides
+            )
         sel = st.select
         for key, value in sel.args.items():
             if value and key not in _SELECT_ARGS:
