@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -28,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
                      help="input file or folder (frames defaults to the local event log, stores to stores.csv)")
     run.add_argument("--output-dir", type=Path, default=None, help="where <output>.jsonl go (default .state/asa)")
     run.add_argument("--report-store", type=Path, default=None, help="also write the outputs to this report store")
+    run.add_argument("--recorded-arrival", action="store_true",
+                     help="read the local event log with the arrival times it recorded (a live run) instead of "
+                          "replaying each event at its capture time (the demo's compressed day)")
     test = sub.add_parser("test", help="run test/testConfig.json and fail on any failed case")
     test.add_argument("--config", type=Path, default=None, help="testConfig.json (default <project>/test/testConfig.json)")
     return parser
@@ -39,7 +43,9 @@ def main(argv: list[str]) -> int:
     try:
         if args.command == "run":
             started = time.perf_counter()
-            counts = run_job(args.project, dict(args.input), args.output_dir, args.report_store)
+            logging.basicConfig(level=logging.WARNING, format="footfall asa: %(message)s")
+            counts = run_job(args.project, dict(args.input), args.output_dir, args.report_store,
+                             replay=not args.recorded_arrival)
             took = time.perf_counter() - started
             for alias, n in counts.items():
                 print(f"{alias}: {n} rows")

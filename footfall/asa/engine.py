@@ -12,28 +12,20 @@ import sqlglot
 from sqlglot import exp
 
 from footfall.asa.config import JobConfig
-from footfall.asa.errors import AsaError, UnsupportedConstruct
+from footfall.asa.datetimes import MACROS
+from footfall.asa.errors import AsaError, DroppedEvents, UnsupportedConstruct
 from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, Statement, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
-from functions.contracts import utc_iso
-
-_MACROS = [
-    "CREATE MACRO asa_datetime(x) AS CAST(CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)",
-    "CREATE MACRO asa_try_datetime(x) AS CAST(TRY_CAST(x AS TIMESTAMPTZ) AS TIMESTAMP)",
-    # Datetimes become ISO 8601 UTC strings with milliseconds, as the outputs show them.
-    "CREATE MACRO asa_to_string(x) AS CASE WHEN typeof(x) LIKE 'TIMESTAMP%' "
-    "THEN strftime(TRY_CAST(CAST(x AS VARCHAR) AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') "
-    "ELSE CAST(x AS VARCHAR) END",
-]
 
 Row = dict[str, Any]
 
 
 def _json_value(v: Any) -> Any:
     if isinstance(v, datetime):
-        return utc_iso(v if v.tzinfo else v.replace(tzinfo=timezone.utc))  # DuckDB gives naive UTC
+        v = v.astimezone(timezone.utc) if v.tzinfo else v  # DuckDB gives naive UTC
+        return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond:06d}0Z"
     if isinstance(v, Decimal):
         return float(v)
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
@@ -52,7 +44,7 @@ def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
     con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    for macro in _MACROS:
+    for macro in MACROS:
         con.execute(macro)
     return con
 
@@ -63,6 +55,8 @@ class Engine:
     def __init__(self, script: str | Script, job: JobConfig | None = None) -> None:
         self.script = script if isinstance(script, Script) else parse_script(script)
         self.job = job or JobConfig()
+        self.dropped: list[DroppedEvents] = []
+        """What the last :meth:`run` dropped or re-timed, per input and reason (also logged)."""
 
     def run(self, inputs: Mapping[str, InputSource], con: duckdb.DuckDBPyConnection | None = None) -> dict[str, list[Row]]:
         """Run the query; returns the rows of every output alias, in timestamp order."""
@@ -72,6 +66,7 @@ class Engine:
                 return self.run(inputs, con)
             finally:
                 con.close()
+        self.dropped = []
         catalog: dict[str, Relation] = {}
         text = self.script.text
         uses: dict[str, int] = {}  # how many statements read each relation
@@ -84,11 +79,12 @@ class Engine:
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
             elif alias.lower() in uses:
+                # Without TIMESTAMP BY an event's time is its arrival time (unknown in a local
+                # file without EventEnqueuedUtcTime: then only unwindowed queries can read it).
                 arrival = arrival_sql(con, raw)
-                has_arrival = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
-                if has_arrival:
-                    create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
-                    catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True)
+                timed = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
+                create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
+                catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True, timed=timed)
         translator = Translator(text, catalog)
         for stream, tsby in self.script.timestamp_by.items():
             src = inputs.get(tsby.input_name) or next(
@@ -98,8 +94,10 @@ class Engine:
             if src.is_reference:
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY on reference data {tsby.input_name!r}")
             ts_sql = self._scalar(translator, tsby.expression, tsby.line)
+            over = [self._scalar(translator, key, tsby.line) for key in tsby.over]
             try:
-                create_stream(con, f"input__{tsby.input_name}", f"rel__{stream}", ts_sql, self.job, tsby.alias)
+                self.dropped += create_stream(con, f"input__{tsby.input_name}", f"rel__{stream}", ts_sql, self.job,
+                                              tsby.alias, over, tsby.input_name, tsby.line)
             except duckdb.Error as exc:
                 msg = str(exc).split("\n")[0]
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY {tsby.expression} failed: {msg}") from None
@@ -115,7 +113,9 @@ class Engine:
                     # read by several statements is computed once.
                     kind = "TABLE" if uses.get(st.name, 0) > 1 else "VIEW"
                     con.execute(f"CREATE {kind} {q('rel__' + st.name)} AS {sql}")
-                    catalog[st.name] = Relation(st.name, f"rel__{st.name}", is_stream=True)
+                    timed = all(catalog[t.name.lower()].timed for t in st.select.find_all(exp.Table)
+                                if t.name.lower() in catalog)
+                    catalog[st.name] = Relation(st.name, f"rel__{st.name}", is_stream=True, timed=timed)
                 else:
                     cols, records = self._fetch(con, sql)
                     for rec in records:
@@ -129,20 +129,20 @@ class Engine:
 
     @staticmethod
     def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run an output statement; rows are (epoch µs of __ts, *JSON-ready values), in order.
+        """Run an output statement; rows are (epoch ns of __ts, *JSON-ready values), in order.
 
-        Values are made JSON-ready inside DuckDB (datetimes as ISO 8601 UTC strings, wide
+        Values are made JSON-ready inside DuckDB (datetimes as Azure's ISO 8601 text, wide
         integers and decimals narrowed), which is far faster than converting in Python.
         """
         described = con.execute(f"DESCRIBE SELECT * FROM ({sql})").fetchall()
-        proj, cols, nested = ["epoch_us(__ts) AS __ts_us"], [], []
+        proj, cols, nested = ["epoch_ns(__ts) AS __ts_ns"], [], []
         for name, typ, *_ in described:
             if name == "__ts":
                 continue
             col = q(name)
             cols.append(name)
             if typ.startswith("TIMESTAMP"):
-                proj.append(f"strftime(CAST({col} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ')")
+                proj.append(f"asa_format_datetime({col})")
             elif typ in {"HUGEINT", "UHUGEINT"}:
                 proj.append(f"CAST({col} AS BIGINT)")
             elif typ.startswith("DECIMAL"):

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
 
 class AsaError(Exception):
     """A job, script or test configuration the local engine cannot run."""
@@ -29,3 +33,24 @@ class UnsupportedConstruct(AsaError):
             f"unsupported construct {construct}{where}: not implemented by the local engine"
             + (f"; {hint}" if hint else "")
         )
+
+
+class DroppedEvents(BaseModel):
+    """Events of one input that the engine dropped or re-timed, with the reason (a counted warning).
+
+    Azure Stream Analytics logs these as data errors (a timestamp that is null or not a datetime,
+    a value that fails a CAST) or counts them in its event-ordering metrics (early, late and
+    out-of-order input events); the job carries on either way.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    input: str = Field(description="The input alias (or step) the events came from.")
+    reason: str = Field(description="Why, in words: the rule or the data error.")
+    action: Literal["dropped", "adjusted"] = Field(description="Whether the events were dropped or re-timed.")
+    count: int = Field(ge=1, description="How many events.")
+    line: int | None = Field(default=None, description="The query line of the clause that applied the rule.")
+
+    def __str__(self) -> str:
+        where = f" (line {self.line})" if self.line else ""
+        return f"input {self.input!r}{where}: {self.count} event(s) {self.action}: {self.reason}"

@@ -2,7 +2,12 @@
 
 A raw input table keeps the rows in file order (files in name order, lines in file order), so
 its ``rowid`` is the arrival order; the arrival time is ``EventEnqueuedUtcTime`` as Event Hubs
-stamps it, when the data has it (see :func:`arrival_sql`).
+stamps it, when the data has it (see :func:`arrival_sql`), and the input partition is
+``PartitionId`` (as Event Hubs gives it) or else ``PartitionKey`` (as the local event log records
+the key the sender chose), see :func:`partition_sql`.
+
+JSON values are read as Stream Analytics reads them: a string that looks like a date stays that
+very string (DuckDB's date sniffing is switched off), so ``SELECT *`` passes it through unchanged.
 """
 
 from __future__ import annotations
@@ -28,13 +33,19 @@ FRAME_V1_COLUMNS: dict[str, str] = {
     "analyzer": "VARCHAR",
     "processed_at": "VARCHAR",
     "EventEnqueuedUtcTime": "VARCHAR",
+    "PartitionKey": "VARCHAR",
 }
-"""DuckDB columns of a FrameEvent v1 (functions/contracts.py), plus Event Hubs' enqueue time.
+"""DuckDB columns of a FrameEvent v1 (functions/contracts.py), plus Event Hubs' enqueue time and
+the partition key the local event log records.
 
 Declared rather than sniffed so that a file whose frames all have zero faces still reads
 ``faces`` as a list of face records, and so 5 million lines parse without a sampling pass."""
 
 ARRIVAL_COLUMN = "EventEnqueuedUtcTime"
+PARTITION_COLUMNS = ("PartitionId", "PartitionKey")
+"""Columns naming an event's input partition, in order of preference."""
+_NO_SNIFFING = "dateformat = '%%none', timestampformat = '%%none'"
+"""read_json options that keep date-like JSON strings as strings."""
 
 
 class InputSource(BaseModel):
@@ -47,8 +58,10 @@ class InputSource(BaseModel):
     format: Literal["Json", "Csv", "Parquet"] = "Json"
     is_reference: bool = False
     arrival: Literal["file_order", "capture_time"] = "file_order"
-    """How events without ``EventEnqueuedUtcTime`` arrive: in file order (test inputs), or each
-    at its own ``captured_at`` (a replay of the local event log, see :func:`load_input`)."""
+    """``file_order``: each event arrives at its recorded ``EventEnqueuedUtcTime``; events
+    without one arrive in file order with no known arrival time (test inputs).
+    ``capture_time``: a replay of the local event log, where every event arrives at its own
+    ``captured_at`` whatever was recorded (see :func:`load_input`)."""
 
 
 def _files(src: InputSource) -> list[Path]:
@@ -81,6 +94,15 @@ def arrival_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") ->
     return f"asa_datetime({prefix}{q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns else "NULL::TIMESTAMP"
 
 
+def partition_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") -> str:
+    """SQL for the input partition of a raw input table's rows (one partition when it has none)."""
+    columns = {r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()}
+    for name in PARTITION_COLUMNS:
+        if name in columns:
+            return f"CAST({prefix}{q(name)} AS VARCHAR)"
+    return "NULL::VARCHAR"
+
+
 def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> int:
     """Create ``table`` from the input's files; returns the number of events/rows."""
     files = _files(src)
@@ -98,32 +120,23 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
         if not files or all(f.stat().st_size == 0 for f in files):
             reader = "(SELECT " + ", ".join(f"NULL::{v} AS {q(k)}" for k, v in FRAME_V1_COLUMNS.items()) + " LIMIT 0)"
         else:
-            reader = f"read_json({names}, format = 'auto', columns = {cols})"
+            reader = f"read_json({names}, format = 'auto', columns = {cols}, {_NO_SNIFFING})"
     else:
         if not files:
             raise AsaError(f"input {src.alias!r}: no JSON file in {src.path}")
-        reader = f"read_json({names}, format = 'auto', sample_size = -1)"
+        reader = f"read_json({names}, format = 'auto', sample_size = -1, {_NO_SNIFFING})"
     try:
         con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM {reader}")
     except duckdb.Error as exc:
         raise AsaError(f"input {src.alias!r}: cannot read {src.path}: {exc}") from None
     described = con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()
-    # JSON has no datetime type: Stream Analytics keeps such values as strings, so undo
-    # DuckDB's date sniffing (ISO 8601 UTC, milliseconds).
-    fix = [f"strftime(CAST({q(name)} AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%gZ') AS {q(name)}"
-           if typ.startswith("TIMESTAMP") else f"strftime({q(name)}, '%Y-%m-%d') AS {q(name)}"
-           for name, typ, *_ in described if src.format == "Json" and (typ.startswith("TIMESTAMP") or typ == "DATE")]
-    if fix:
-        con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
-                    f"SELECT * REPLACE ({', '.join(fix)}) FROM {q(table + '__raw')}")
     columns = {name for name, *_ in described}
     if src.arrival == "capture_time" and "captured_at" in columns:
-        # The local event log is written in processing order, which in a replay (a day's photos
-        # analysed in minutes by several workers) has nothing to do with when the events would
-        # have reached Event Hubs. In Azure cameras upload as they capture, so an event arrives
-        # at about its capture time: replay it that way, or the out-of-order policy would shove
-        # most frames into later windows.
-        arrival = f"coalesce({q(ARRIVAL_COLUMN)}, captured_at)" if ARRIVAL_COLUMN in columns else "captured_at"
+        # The demo's event log is written in processing order: a simulated day analysed in
+        # minutes by several workers, so the recorded arrival times are minutes apart while
+        # the capture times span a day. In Azure cameras upload as they capture, so a replay
+        # takes each event to arrive at its capture time (the recorded partition is kept).
+        arrival = "captured_at"
         select = (f"SELECT * REPLACE ({arrival} AS {q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns
                   else f"SELECT *, {arrival} AS {q(ARRIVAL_COLUMN)}")
         con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "

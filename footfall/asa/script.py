@@ -42,6 +42,8 @@ class TimestampBy:
     """The name the query uses for the input in that FROM item (its alias, or its name)."""
     expression: str
     line: int
+    over: tuple[str, ...] = ()
+    """``TIMESTAMP BY ... OVER keys``: substream key expressions, each with its own watermark."""
 
 
 @dataclass(frozen=True)
@@ -153,9 +155,21 @@ def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
         expr = text[m.end():end].strip()
         if not expr:
             raise AsaSyntaxError("TIMESTAMP BY needs an expression", line)
+        over: list[str] = []
         after = re.match(r"\s*OVER\b", masked[end:], re.IGNORECASE)
         if after:
-            raise UnsupportedConstruct("TIMESTAMP BY ... OVER (substreams)", line)
+            pos = end + after.end()
+            key = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_.]*)")
+            while (k := key.match(masked, pos)) and k.group(1).upper() not in _STOP_WORDS:
+                over.append(text[k.start(1):k.end(1)])
+                pos = k.end()
+                comma = re.match(r"\s*,", masked[pos:])
+                if not comma:
+                    break
+                pos += comma.end()
+            if not over:
+                raise AsaSyntaxError("TIMESTAMP BY ... OVER needs one or more key columns", line)
+            end = pos
         head = masked[: m.start()]
         src = None
         for src in re.finditer(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?\s*$",
@@ -169,7 +183,7 @@ def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
             alias = None
         stream = f"{TSBY_PREFIX}{n}__{name.lower()}"
         found[stream] = TimestampBy(stream=stream, input_name=name.lower(), alias=alias or name,
-                                    expression=expr, line=line)
+                                    expression=expr, line=line, over=tuple(over))
         replacement = stream if alias else f"{stream} AS {name}"
         renames.append((src.start(1), src.end(1), replacement))
         _blank(chars, m.start(), end)

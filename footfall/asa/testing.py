@@ -2,7 +2,9 @@
 
 Each case runs the project's query on the case's input files and compares every expected
 output as a multiset of rows (order ignored, ``IgnoreFields`` left out, floats equal within
-1e-9 relative). A case fails when a ``Required`` output differs.
+1e-9 relative, ISO 8601 datetimes equal as instants whatever their number of fractional digits,
+so expected outputs may be written in Azure's own ``.0000000Z`` form). A case fails when a
+``Required`` output differs.
 
 Engine extension: a ``JobConfig.json`` next to ``testConfig.json`` replaces the project's,
 so the same query can be tested under another event-ordering policy.
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from footfall.asa.config import AsaProject, JobConfig, TestCase, TestConfig
+from footfall.asa.datetimes import canonical
 from footfall.asa.engine import Engine
 from footfall.asa.errors import AsaError
 from footfall.asa.inputs import InputSource
@@ -31,6 +34,8 @@ class CaseResult:
     name: str
     passed: bool
     messages: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    """Events the engine dropped or re-timed (data errors, early, late, out of order)."""
 
 
 def read_rows(path: Path) -> list[Row]:
@@ -48,6 +53,8 @@ def _equal(a: Any, b: Any) -> bool:
         return a is b or (a == b and type(a) is type(b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
         return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
+    if isinstance(a, str) and isinstance(b, str):
+        return a == b or canonical(a) == canonical(b)
     if isinstance(a, dict) and isinstance(b, dict):
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
@@ -88,7 +95,7 @@ def run_case(case: TestCase, base: Path, engine: Engine) -> CaseResult:
         outputs = engine.run(sources)
     except AsaError as exc:
         return CaseResult(case.name, False, [f"error: {exc}"])
-    result = CaseResult(case.name, True)
+    result = CaseResult(case.name, True, warnings=[str(d) for d in engine.dropped])
     for exp_out in case.expected_outputs:
         alias = exp_out.output_alias.lower()
         if alias not in outputs:
@@ -127,4 +134,6 @@ def run_tests(config_path: Path, project_dir: Path | None = None,
             report(f"{'PASS' if res.passed else 'FAIL'}  {res.name}")
             for msg in res.messages:
                 report(f"      {msg}")
+            for msg in res.warnings:
+                report(f"      warning: {msg}")
     return results

@@ -17,7 +17,7 @@ from sqlglot import exp
 
 from footfall.asa.errors import AsaError, UnsupportedConstruct
 from footfall.asa.script import SYSTEM_TIMESTAMP, Statement, node_line
-from footfall.asa.windows import UNIT_US, WindowSpec, parse_window, window_name
+from footfall.asa.windows import UNIT_NS, WindowSpec, parse_window, window_name
 
 DATE_UNITS: dict[str, str] = {
     "year": "year", "yy": "year", "yyyy": "year",
@@ -74,6 +74,9 @@ class Relation:
     name: str
     table: str
     is_stream: bool
+    timed: bool = True
+    """Whether its events have timestamps (an input read without TIMESTAMP BY and without
+    arrival times has none, so it cannot be windowed)."""
 
 
 @dataclass
@@ -160,6 +163,9 @@ class Translator:
             if window is None:
                 raise self._unsupported(group, "GROUP BY without a window",
                                         "a stream is grouped by TumblingWindow, HoppingWindow or SlidingWindow")
+        if window is not None and not rel.timed:
+            raise AsaError(f"line {st.line}: {source.name!r} has no event times to window: read the input "
+                           "with TIMESTAMP BY, or give its events an arrival time (EventEnqueuedUtcTime)")
         has_agg = any(isinstance(n, _AGGREGATES) for e in sel.expressions for n in e.walk())
         if has_agg and window is None:
             raise self._unsupported(sel, "aggregate without a window", "add GROUP BY with a window")
@@ -180,7 +186,7 @@ class Translator:
             group_sql.append(ctx.ts_sql)
         elif window.kind == "hopping":
             from_sql[0] = f"(SELECT *, unnest({window.hop_ends_sql(ts_col)}) AS __we FROM {from_sql[0]}) AS {q(alias)}"
-            ctx.ts_sql = f"make_timestamp({q(alias)}.__we)"
+            ctx.ts_sql = f"make_timestamp_ns({q(alias)}.__we)"
             group_sql.append(ctx.ts_sql)
         else:
             if joins:
@@ -258,9 +264,9 @@ class Translator:
         src = f"{q(rel.table)} AS {q(alias)}"
         pre = ", ".join(kcols + [""])
         ends = (f"SELECT DISTINCT * FROM (SELECT {pre}{q(alias)}.__ts AS __we FROM {src}{where_sql} "
-                f"UNION ALL SELECT {pre}{q(alias)}.__ts + to_microseconds({w.size_us}) AS __we FROM {src}{where_sql})")
+                f"UNION ALL SELECT {pre}{q(alias)}.__ts + to_microseconds({w.size_ns // 1000}) AS __we FROM {src}{where_sql})")
         cond = [f"{k} IS NOT DISTINCT FROM __w.__k{i}" for i, k in enumerate(ksql)]
-        cond += [f"{q(alias)}.__ts > __w.__we - to_microseconds({w.size_us})", f"{q(alias)}.__ts <= __w.__we"]
+        cond += [f"{q(alias)}.__ts > __w.__we - to_microseconds({w.size_ns // 1000})", f"{q(alias)}.__ts <= __w.__we"]
         return f"{src} JOIN ({ends}) AS __w ON {' AND '.join(cond)}"
 
     def _projection(self, e: exp.Expression, ctx: _Ctx, rel: Relation, windowed: bool) -> str:
@@ -445,4 +451,4 @@ def _construct_name(node: exp.Expression) -> str:
     return node.key.upper()
 
 
-__all__ = ["Relation", "Translator", "DATE_UNITS", "UNIT_US", "q"]
+__all__ = ["Relation", "Translator", "DATE_UNITS", "UNIT_NS", "q"]

@@ -2,7 +2,7 @@
 
 Windows are end-inclusive ``(end - size, end]`` and aligned to 1970-01-01T00:00:00Z plus the
 optional offset; ``System.Timestamp()`` of a windowed aggregate is the window end.
-Timestamps are handled as microseconds since the epoch (``epoch_us``).
+Timestamps are handled as nanoseconds since the epoch (``epoch_ns`` of a ``TIMESTAMP_NS``).
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from sqlglot import exp
 
 from footfall.asa.errors import UnsupportedConstruct
 
-UNIT_US: dict[str, int] = {
-    "day": 86_400_000_000, "dd": 86_400_000_000, "d": 86_400_000_000,
-    "hour": 3_600_000_000, "hh": 3_600_000_000,
-    "minute": 60_000_000, "mi": 60_000_000, "n": 60_000_000,
-    "second": 1_000_000, "ss": 1_000_000, "s": 1_000_000,
-    "millisecond": 1_000, "ms": 1_000,
-    "microsecond": 1, "mcs": 1,
+UNIT_NS: dict[str, int] = {
+    "day": 86_400_000_000_000, "dd": 86_400_000_000_000, "d": 86_400_000_000_000,
+    "hour": 3_600_000_000_000, "hh": 3_600_000_000_000,
+    "minute": 60_000_000_000, "mi": 60_000_000_000, "n": 60_000_000_000,
+    "second": 1_000_000_000, "ss": 1_000_000_000, "s": 1_000_000_000,
+    "millisecond": 1_000_000, "ms": 1_000_000,
+    "microsecond": 1_000, "mcs": 1_000,
 }
-"""Window time units (Stream Analytics names and abbreviations) in microseconds."""
+"""Window time units (Stream Analytics names and abbreviations) in nanoseconds."""
 
 WINDOW_NAMES = {
     "tumblingwindow": "tumbling", "tumbling": "tumbling",
@@ -35,23 +35,23 @@ WINDOW_NAMES = {
 
 @dataclass(frozen=True)
 class WindowSpec:
-    """A window from a GROUP BY clause, sizes in microseconds."""
+    """A window from a GROUP BY clause, sizes in nanoseconds."""
 
     kind: str  # tumbling | hopping | sliding
-    size_us: int
-    hop_us: int
-    offset_us: int = 0
+    size_ns: int
+    hop_ns: int
+    offset_ns: int = 0
 
     def end_sql(self, ts: str) -> str:
         """Tumbling: the end of the one window holding an event at ``ts`` (a TIMESTAMP expression)."""
-        s, o = self.size_us, self.offset_us
-        return f"make_timestamp(((epoch_us({ts}) - {o} + {s - 1}) // {s}) * {s} + {o})"
+        s, o = self.size_ns, self.offset_ns
+        return f"make_timestamp_ns(((epoch_ns({ts}) - {o} + {s - 1}) // {s}) * {s} + {o})"
 
     def hop_ends_sql(self, ts: str) -> str:
-        """Hopping: a list of the ends (epoch µs) of every window holding an event at ``ts``."""
-        h, o = self.hop_us, self.offset_us
-        first = f"((epoch_us({ts}) - {o} + {h - 1}) // {h}) * {h} + {o}"
-        return f"range({first}, epoch_us({ts}) + {self.size_us}, {h})"
+        """Hopping: a list of the ends (epoch ns) of every window holding an event at ``ts``."""
+        h, o = self.hop_ns, self.offset_ns
+        first = f"((epoch_ns({ts}) - {o} + {h - 1}) // {h}) * {h} + {o}"
+        return f"range({first}, epoch_ns({ts}) + {self.size_ns}, {h})"
 
 
 def window_name(node: exp.Expression) -> str | None:
@@ -66,11 +66,11 @@ def _unit_amount(args: list[exp.Expression], what: str, line: int | None) -> int
         raise UnsupportedConstruct(f"{what} with {len(args)} arguments", line, "expected (timeunit, size)")
     unit, amount = args
     unit_name = unit.name.lower() if isinstance(unit, (exp.Column, exp.Var, exp.Identifier)) else ""
-    if unit_name not in UNIT_US:
+    if unit_name not in UNIT_NS:
         raise UnsupportedConstruct(f"time unit {unit.sql()!r} in {what}", line)
     if not (isinstance(amount, exp.Literal) and not amount.is_string and amount.this.isdigit()):
         raise UnsupportedConstruct(f"non-constant size {amount.sql()!r} in {what}", line)
-    return UNIT_US[unit_name] * int(amount.this)
+    return UNIT_NS[unit_name] * int(amount.this)
 
 
 def _named(arg: exp.Expression, names: set[str]) -> bool:
@@ -99,8 +99,8 @@ def parse_window(node: exp.Anonymous, line: int | None) -> WindowSpec:
         if len(args) < 2:
             raise UnsupportedConstruct(f"{name} with {len(args)} arguments", line)
         size = _unit_amount(args[:2], name, line)
-        unit_us = size // int(args[1].this)
-        rest = [int(a.this) * unit_us for a in args[2:] if isinstance(a, exp.Literal) and a.this.isdigit()]
+        unit_ns = size // int(args[1].this)
+        rest = [int(a.this) * unit_ns for a in args[2:] if isinstance(a, exp.Literal) and a.this.isdigit()]
         if len(rest) != len(args) - 2:
             raise UnsupportedConstruct(f"non-constant argument in {name}", line)
         if kind == "hopping":
@@ -115,4 +115,4 @@ def parse_window(node: exp.Anonymous, line: int | None) -> WindowSpec:
         raise UnsupportedConstruct(f"{name} with a zero size", line)
     if kind == "tumbling":
         hop = size
-    return WindowSpec(kind=kind, size_us=size, hop_us=hop, offset_us=offset % hop)
+    return WindowSpec(kind=kind, size_ns=size, hop_ns=hop, offset_ns=offset % hop)

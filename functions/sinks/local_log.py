@@ -1,7 +1,11 @@
 """The local event log: what Event Hubs is on one machine.
 
 A directory of append-only JSON-lines files ``frames-YYYYMMDD.jsonl`` (UTC day of writing).
-Each line is exactly ``FrameEvent.to_json()``. Guarantees:
+Each line is ``FrameEvent.to_json()`` with two fields appended, what Event Hubs would know of the
+event: ``EventEnqueuedUtcTime``, its arrival time (when :meth:`send` wrote it, in Azure's
+7-digit form; Stream Analytics reads it under that name), and ``PartitionKey``, the key the
+sender chose (``store_id``, as :mod:`functions.sinks.eventhub` sends). The local Stream
+Analytics engine takes its arrival times and input partitions from them. Guarantees:
 
 * durable: the lines are written, flushed and ``fsync``-ed before :meth:`send` returns;
 * no ``event_id`` twice across the directory, even with several writers: every writer takes
@@ -24,6 +28,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from functions.contracts import FrameEvent
 from functions.errors import TransientError
 
@@ -31,6 +37,39 @@ log = logging.getLogger(__name__)
 
 LOCK_NAME = ".frames.lock"
 FILE_GLOB = "frames-*.jsonl"
+ARRIVAL_FIELD = "EventEnqueuedUtcTime"
+PARTITION_FIELD = "PartitionKey"
+
+
+class LogRecord(BaseModel):
+    """One line of the local event log: the event and what the log adds to it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    event: FrameEvent = Field(description="The event exactly as it was sent.")
+    enqueued_at: datetime | None = Field(description="Arrival time (EventEnqueuedUtcTime); None in older logs.")
+    partition_key: str | None = Field(description="The partition key the event was sent with; None in older logs.")
+
+    @classmethod
+    def from_line(cls, line: str | bytes) -> "LogRecord":
+        """Parse one log line."""
+        data = json.loads(line)
+        enqueued = data.pop(ARRIVAL_FIELD, None)
+        key = data.pop(PARTITION_FIELD, None)
+        return cls(event=FrameEvent.model_validate(data), enqueued_at=enqueued, partition_key=key)
+
+
+def enqueued_text(now: datetime) -> str:
+    """An arrival time as Azure writes datetimes: ``2026-11-23T08:00:00.1234560Z``."""
+    now = now.astimezone(timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}0Z"
+
+
+def log_line(event: FrameEvent, enqueued_at: datetime) -> str:
+    """The log line of ``event`` arriving at ``enqueued_at`` (partitioned by its store)."""
+    extra = json.dumps({ARRIVAL_FIELD: enqueued_text(enqueued_at), PARTITION_FIELD: event.store_id},
+                       separators=(",", ":"))
+    return event.to_json()[:-1] + "," + extra[1:] + "\n"
 
 
 def daily_file_name(now: datetime) -> str:
@@ -64,6 +103,7 @@ class LocalEventLogSink:
         """Append the events not yet in the log; return how many were written."""
         with self._locked():
             self._catch_up()
+            now = self._clock()
             lines: list[str] = []
             fresh: set[bytes] = set()
             for event in events:
@@ -72,10 +112,10 @@ class LocalEventLogSink:
                     self.duplicates_skipped += 1
                     continue
                 fresh.add(key)
-                lines.append(event.to_json() + "\n")
+                lines.append(log_line(event, now))
             if lines:
                 try:
-                    self._append(daily_file_name(self._clock()), "".join(lines).encode("utf-8"))
+                    self._append(daily_file_name(now), "".join(lines).encode("utf-8"))
                 except OSError as exc:
                     raise TransientError("local event log", f"{type(exc).__name__}: {exc}") from exc
                 self._seen |= fresh  # only once durable: a failed write is retried, not skipped
@@ -138,9 +178,15 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
-def read_events(directory: Path) -> Iterator[FrameEvent]:
-    """Every complete event in the log, file by file (for tests and tools)."""
+def read_records(directory: Path) -> Iterator[LogRecord]:
+    """Every complete line of the log, file by file, in the order written."""
     for path in sorted(Path(directory).glob(FILE_GLOB)):
         data = path.read_bytes()
         for line in data[: data.rfind(b"\n") + 1].splitlines():
-            yield FrameEvent.from_json(line)
+            yield LogRecord.from_line(line)
+
+
+def read_events(directory: Path) -> Iterator[FrameEvent]:
+    """Every complete event in the log, file by file (for tests and tools)."""
+    for record in read_records(directory):
+        yield record.event

@@ -15,7 +15,7 @@ import pytest
 from functions.contracts import FrameEvent
 from functions.errors import TransientError
 from functions.sinks import EventSink, create_sink
-from functions.sinks.local_log import LocalEventLogSink, read_events
+from functions.sinks.local_log import LocalEventLogSink, LogRecord, read_events, read_records
 from ingest_helpers import make_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -37,11 +37,18 @@ def test_it_is_an_event_sink_chosen_by_settings(tmp_path: Path) -> None:
     assert sink.directory == tmp_path / "ev" and sink.directory.is_dir()
 
 
-def test_each_line_is_exactly_the_event_json(tmp_path: Path) -> None:
-    sink = LocalEventLogSink(tmp_path, clock=lambda: datetime(2026, 11, 23, 23, 59, tzinfo=timezone.utc))
-    assert sink.send([event(1), event(2)]) == 2
-    assert (tmp_path / "frames-20261123.jsonl").read_text() == event(1).to_json() + "\n" + event(2).to_json() + "\n"
-    assert list(read_events(tmp_path)) == [event(1), event(2)]
+def test_each_line_is_the_event_json_with_its_arrival_time_and_partition_key(tmp_path: Path) -> None:
+    """What Event Hubs would know of the event: when it arrived and which key it was sent with."""
+    arrived = datetime(2026, 11, 23, 23, 59, 0, 123456, tzinfo=timezone.utc)
+    sink = LocalEventLogSink(tmp_path, clock=lambda: arrived)
+    assert sink.send([event(1), event(2, store="S0002")]) == 2
+    written = (tmp_path / "frames-20261123.jsonl").read_text().splitlines()
+    for line, sent in zip(written, (event(1), event(2, store="S0002"))):
+        assert line.startswith(sent.to_json()[:-1] + ",")
+        assert json.loads(line) == {**json.loads(sent.to_json()), "EventEnqueuedUtcTime": "2026-11-23T23:59:00.1234560Z",
+                                    "PartitionKey": sent.store_id}
+    assert list(read_events(tmp_path)) == [event(1), event(2, store="S0002")]
+    assert [(r.enqueued_at, r.partition_key) for r in read_records(tmp_path)] == [(arrived, "S0001"), (arrived, "S0002")]
 
 
 def test_a_new_utc_day_starts_a_new_file(tmp_path: Path) -> None:
@@ -89,7 +96,7 @@ def test_a_torn_last_line_from_a_crashed_writer_is_cut_before_appending(tmp_path
         f.write(event(2).to_json().encode()[:40])  # died mid-write: its send never returned
     sink = LocalEventLogSink(tmp_path)
     assert sink.send([event(2)]) == 1  # not mistaken for already written
-    assert [FrameEvent.from_json(x) for x in lines(tmp_path)] == [event(1), event(2)]
+    assert [LogRecord.from_line(x).event for x in lines(tmp_path)] == [event(1), event(2)]
 
 
 def test_a_failed_write_is_transient_and_the_event_is_not_marked_as_written(

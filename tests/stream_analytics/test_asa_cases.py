@@ -13,6 +13,7 @@ from asa_reference_model import DEMOGRAPHICS, expected_cosmos, iso, load_stores,
 from make_cases import CASES, DROP_CASES, PROJECT, face, render
 
 from footfall.asa import Engine, InputSource, JobConfig, run_tests
+from footfall.asa.datetimes import canonical
 from footfall.asa.testing import compare_rows, read_rows
 
 TEST_DIR = PROJECT / "test"
@@ -137,11 +138,11 @@ def assert_parents_sum_published_stores(rows: list[dict]) -> int:
     for r in rows:
         if r["level"] == "store" and r["region"] is not None:
             for level in ("city", "region"):
-                children.setdefault((level, r[level], _hour_end(r["window_end"])), []).append(r)
+                children.setdefault((level, r[level], canonical(_hour_end(r["window_end"]))), []).append(r)
     parents = [r for r in rows if r["level"] != "store"]
     for parent in parents:
         stores = children[(parent["level"], parent["city"] if parent["level"] == "city" else parent["region"],
-                           parent["window_end"])]
+                           canonical(parent["window_end"]))]
         shown = [s for s in stores if not s["suppressed"]]
         assert all(s["faces"] >= 5 for s in shown) and all(s["faces"] < 5 for s in stores if s["suppressed"])
         totals = (sum(s["frames"] for s in stores), sum(s["faces"] for s in stores))

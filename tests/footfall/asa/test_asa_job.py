@@ -13,11 +13,11 @@ from footfall.asa import AsaError, AsaProject, run_job
 from footfall.asa.cli import main
 from footfall.asa.job import DEFAULT_PROJECT, resolve_inputs
 
-EVENT = {"schema": "footfall.frame.v1", "event_id": "ab" * 16, "captured_at": "2026-11-23T08:05:00.000Z",
+EVENT = {"schema": "footfall.frame.v1", "event_id": "ab" * 16, "captured_at": "2026-11-23T08:05:00.0000000Z",
          "store_id": "S0001", "camera_id": "C01", "face_count": 1,
          "faces": [{"age": 30, "age_band": "25-34", "gender": "female", "emotion": "happiness",
                     "emotion_score": 0.9}],
-         "analyzer": "face-service/1.0", "processed_at": "2026-11-23T08:05:00.300Z"}
+         "analyzer": "face-service/1.0", "processed_at": "2026-11-23T08:05:00.3000000Z"}
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def event_log(tmp_path: Path) -> Path:
     log = tmp_path / "events"
     log.mkdir()
     (log / "frames-0001.jsonl").write_text(json.dumps(EVENT) + "\n")
-    second = {**EVENT, "event_id": "cd" * 16, "store_id": "S0002", "captured_at": "2026-11-23T08:20:00.000Z"}
+    second = {**EVENT, "event_id": "cd" * 16, "store_id": "S0002", "captured_at": "2026-11-23T08:20:00.0000000Z"}
     (log / "frames-0002.jsonl").write_text(json.dumps(second) + "\n")
     (log / "other.txt").write_text("not events")
     return log
@@ -52,8 +52,8 @@ def test_run_job_writes_one_jsonl_per_output(tmp_path: Path, event_log: Path):
     assert counts == {"cosmos": 4, "powerbi": 4}
     rows = [json.loads(line) for line in (tmp_path / "out" / "cosmos.jsonl").read_text().splitlines()]
     assert {r["id"] for r in rows} == {
-        "store|S0001|2026-11-23T08:15:00.000Z", "store|S0002|2026-11-23T08:30:00.000Z",
-        "city|New York|2026-11-23T09:00:00.000Z", "region|US Northeast|2026-11-23T09:00:00.000Z"}
+        "store|S0001|2026-11-23T08:15:00.0000000Z", "store|S0002|2026-11-23T08:30:00.0000000Z",
+        "city|New York|2026-11-23T09:00:00.0000000Z", "region|US Northeast|2026-11-23T09:00:00.0000000Z"}
     powerbi = [json.loads(line) for line in (tmp_path / "out" / "powerbi.jsonl").read_text().splitlines()]
     assert all("id" not in r and "pk" not in r for r in powerbi)
 
@@ -141,7 +141,7 @@ def test_reads_events_exactly_as_frame_event_to_json_writes_them(tmp_path: Path)
     run_job(DEFAULT_PROJECT, {"frames": log}, tmp_path / "out")
     rows = {json.loads(line)["level"]: json.loads(line) for line in (tmp_path / "out" / "cosmos.jsonl").open()}
     store = rows["store"]
-    assert store["id"] == "store|S0013|2026-11-23T08:15:00.000Z"
+    assert store["id"] == "store|S0013|2026-11-23T08:15:00.0000000Z"
     assert (store["frames"], store["faces"], store["male"], store["suppressed"]) == (1, 5, 5, False)
     assert store["avg_age"] == 29.0 and store["happiness_share"] == 1.0
 
@@ -156,7 +156,7 @@ def test_the_local_event_log_replays_events_at_their_capture_time(monkeypatch, t
     log = tmp_path / "events"
     log.mkdir()
     # Written newest first: in file order each earlier event is hours "out of order".
-    times = ["2026-11-23T15:05:00.000Z", "2026-11-23T12:10:00.000Z", "2026-11-23T09:40:00.000Z"]
+    times = ["2026-11-23T15:05:00.0000000Z", "2026-11-23T12:10:00.0000000Z", "2026-11-23T09:40:00.0000000Z"]
     lines = [json.dumps({**EVENT, "event_id": f"{i:02x}" * 16, "captured_at": t}) for i, t in enumerate(times)]
     (log / "frames-0001.jsonl").write_text("\n".join(lines) + "\n")
     monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(log))
@@ -164,9 +164,9 @@ def test_the_local_event_log_replays_events_at_their_capture_time(monkeypatch, t
 
     run_job(DEFAULT_PROJECT, output_dir=tmp_path / "replay")
     replayed = [json.loads(x) for x in (tmp_path / "replay" / "cosmos.jsonl").read_text().splitlines()]
-    assert _store_frames(replayed) == {("S0001", "2026-11-23T15:15:00.000Z"): 1,
-                                       ("S0001", "2026-11-23T12:15:00.000Z"): 1,
-                                       ("S0001", "2026-11-23T09:45:00.000Z"): 1}
+    assert _store_frames(replayed) == {("S0001", "2026-11-23T15:15:00.0000000Z"): 1,
+                                       ("S0001", "2026-11-23T12:15:00.0000000Z"): 1,
+                                       ("S0001", "2026-11-23T09:45:00.0000000Z"): 1}
 
     # The same file given explicitly is a stream in file order: the job's out-of-order policy
     # applies, so the two older events do not keep their own windows.
@@ -174,3 +174,26 @@ def test_the_local_event_log_replays_events_at_their_capture_time(monkeypatch, t
     streamed = [json.loads(x) for x in (tmp_path / "as-stream" / "cosmos.jsonl").read_text().splitlines()]
     assert _store_frames(streamed) != _store_frames(replayed)
     assert sum(_store_frames(streamed).values()) <= 3
+
+
+def test_a_live_run_reads_the_arrival_times_the_log_recorded(monkeypatch, tmp_path: Path):
+    """``--recorded-arrival``: events written at 09:00 for captures at 08:05 and 08:20 are late
+    (tolerance 300 s, Adjust) and counted at 08:55, as Azure would; the replay counts them at
+    their capture times."""
+    from datetime import datetime, timezone
+
+    from functions.contracts import FrameEvent
+    from functions.sinks.local_log import LocalEventLogSink
+
+    log = tmp_path / "events"
+    sink = LocalEventLogSink(log, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    sink.send([FrameEvent.model_validate({**EVENT, "event_id": f"{i:032x}", "captured_at": t})
+               for i, t in enumerate(["2026-11-23T08:05:00.000Z", "2026-11-23T08:20:00.000Z"])])
+    monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(log))
+    assert main(["run", "--recorded-arrival", "--output-dir", str(tmp_path / "live")]) == 0
+    live = [json.loads(x) for x in (tmp_path / "live" / "cosmos.jsonl").read_text().splitlines()]
+    assert _store_frames(live) == {("S0001", "2026-11-23T09:00:00.0000000Z"): 2}
+    run_job(DEFAULT_PROJECT, output_dir=tmp_path / "replay")
+    replayed = [json.loads(x) for x in (tmp_path / "replay" / "cosmos.jsonl").read_text().splitlines()]
+    assert _store_frames(replayed) == {("S0001", "2026-11-23T08:15:00.0000000Z"): 1,
+                                       ("S0001", "2026-11-23T08:30:00.0000000Z"): 1}

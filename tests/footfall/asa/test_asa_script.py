@@ -51,9 +51,12 @@ def test_system_timestamp_with_or_without_parentheses():
     assert cleaned.count("__system_timestamp()") == 2
 
 
-def test_timestamp_by_over_substreams_is_refused_with_its_line():
-    with pytest.raises(UnsupportedConstruct, match=r"TIMESTAMP BY \.\.\. OVER.*line 2"):
-        parse_script("SELECT a INTO o\nFROM i TIMESTAMP BY t OVER deviceId")
+def test_timestamp_by_over_names_the_substream_keys():
+    script = parse_script("SELECT a INTO o\nFROM i TIMESTAMP BY t OVER deviceId, site WHERE a = 1")
+    (clause,) = script.timestamp_by.values()
+    assert clause.expression == "t" and clause.over == ("deviceId", "site")
+    with pytest.raises(AsaSyntaxError, match="OVER needs one or more key columns"):
+        parse_script("SELECT a INTO o FROM i TIMESTAMP BY t OVER WHERE a = 1")
 
 
 def test_parse_errors_carry_the_line():
