@@ -8,13 +8,14 @@ from pathlib import Path
 from footfall.paths import REPO_ROOT
 from footfall.simulate import Manifest
 from functions.contracts import FrameEvent, utc_iso
+from functions.sinks.local_log import LogRecord
 
 STORES_CSV = REPO_ROOT / "stream_analytics" / "stores.csv"
 
 
 def read_event_lines(events_dir: Path) -> list[FrameEvent]:
     """Every line of the local event log, duplicates included."""
-    return [FrameEvent.from_json(line) for path in sorted(events_dir.glob("frames-*.jsonl"))
+    return [LogRecord.from_line(line).event for path in sorted(events_dir.glob("frames-*.jsonl"))
             for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
