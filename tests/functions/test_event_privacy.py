@@ -17,7 +17,7 @@ from azure.storage.blob import BlobServiceClient
 from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.sinks import create_sink
-from functions.sinks.local_log import read_events
+from functions.sinks.local_log import LogRecord, read_events
 from functions.upload_store import UploadStore
 from ingest_helpers import Containers, FaceApiStub, StubReply, face_json, ingest_settings
 
@@ -75,7 +75,10 @@ def test_events_from_real_photos_hold_no_identifying_data(
     blob_url = containers.uploads.get_blob_client(name).url
     secrets = [name, "101112131-99", blob_url, containers.uploads.container_name, etag.strip('"'), FACE_ID,
                "412.7", "437.7"]
-    assert_private(line, secrets)
+    # The log adds what Event Hubs would know of the event (arrival time, partition key = store id).
+    assert set(json.loads(line)) - EVENT_KEYS == {"EventEnqueuedUtcTime", "PartitionKey"}
+    assert_nothing_leaks(line, secrets)
+    assert_private(LogRecord.from_line(line).event.to_json(), secrets)
     assert_nothing_leaks(outcome.model_dump_json(), secrets)  # what a host may log is clean too
     (event,) = read_events(tmp_path / "events")
     assert [f.gender for f in event.faces] == ["male", "female"]
