@@ -85,7 +85,7 @@ class Engine:
                 timed = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
                 create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
                 catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True, timed=timed)
-        translator = Translator(text, catalog)
+        translator = Translator(text, catalog, self.script.analytics)
         for stream, tsby in self.script.timestamp_by.items():
             src = inputs.get(tsby.input_name) or next(
                 (s for a, s in inputs.items() if a.lower() == tsby.input_name), None)

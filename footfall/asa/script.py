@@ -6,7 +6,9 @@ messages still point at the right line):
 
 * ``FROM input [AS a] TIMESTAMP BY expr`` - the table is renamed to a per-clause stream
   (``__tsby<n>__input``) and the expression is remembered;
-* ``PARTITION BY PartitionId`` - removed (the local engine reads one partition);
+* ``PARTITION BY PartitionId`` - removed (event ordering is per partition whatever the query says);
+* ``LAG | LAST | ISFIRST (...) OVER (...)`` - the call becomes ``__analytic<n>(...)`` and its
+  ``OVER`` clause (``PARTITION BY``, ``LIMIT DURATION``, ``WHEN``, which T-SQL lacks) is remembered;
 * ``System.Timestamp()`` - becomes ``__system_timestamp()``.
 """
 
@@ -23,6 +25,8 @@ from footfall.asa.errors import AsaSyntaxError, UnsupportedConstruct
 
 SYSTEM_TIMESTAMP = "__system_timestamp"
 TSBY_PREFIX = "__tsby"
+ANALYTIC_PREFIX = "__analytic"
+ANALYTIC_FUNCTIONS = {"lag", "last", "isfirst"}
 
 _STOP_WORDS = {
     "OVER", "CROSS", "OUTER", "LEFT", "RIGHT", "INNER", "FULL", "JOIN", "WHERE", "GROUP",
@@ -47,6 +51,21 @@ class TimestampBy:
 
 
 @dataclass(frozen=True)
+class Analytic:
+    """An analytic function call with its ``OVER`` clause, lifted out of the text."""
+
+    key: str
+    """The placeholder the call now has (``__analytic0``)."""
+    function: str
+    """``lag``, ``last`` or ``isfirst``."""
+    partition_by: tuple[str, ...]
+    duration: str | None
+    """The arguments of ``LIMIT DURATION(...)``, e.g. ``minute, 1``."""
+    when: str | None
+    line: int
+
+
+@dataclass(frozen=True)
 class Statement:
     """A step (``WITH name AS (...)``) or an output statement (``SELECT ... INTO output``)."""
 
@@ -64,6 +83,7 @@ class Script:
     text: str
     statements: list[Statement] = field(default_factory=list)
     timestamp_by: dict[str, TimestampBy] = field(default_factory=dict)
+    analytics: dict[str, Analytic] = field(default_factory=dict)
 
     @property
     def outputs(self) -> list[str]:
@@ -143,8 +163,94 @@ def _expression_end(masked: str, start: int) -> int:
     return n
 
 
+def _matching(masked: str, open_pos: int) -> int:
+    """Offset of the parenthesis closing the one at ``open_pos`` (or -1)."""
+    depth = 0
+    for i in range(open_pos, len(masked)):
+        if masked[i] == "(":
+            depth += 1
+        elif masked[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return -1
+
+
+def _split_top(text: str, masked: str) -> list[str]:
+    """``text`` split at commas outside parentheses."""
+    parts, depth, start = [], 0, 0
+    for i, c in enumerate(masked):
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+        elif c == "," and depth == 0:
+            parts.append(text[start:i].strip())
+            start = i + 1
+    parts.append(text[start:].strip())
+    return [p for p in parts if p]
+
+
+def _lift_analytics(text: str, masked: str) -> tuple[list[tuple[int, int, str]], dict[str, Analytic]]:
+    """Edits that turn ``F(args) OVER (spec)`` into ``__analytic<n>(args)``, and the specs."""
+    edits: list[tuple[int, int, str]] = []
+    found: dict[str, Analytic] = {}
+    for m in re.finditer(r"\bOVER\s*\(", masked, re.IGNORECASE):
+        line = line_of(text, m.start())
+        head = masked[: m.start()].rstrip()
+        call = None
+        if head.endswith(")"):
+            depth, i = 0, len(head) - 1
+            while i >= 0:
+                depth += {")": 1, "(": -1}.get(head[i], 0)
+                if depth == 0:
+                    break
+                i -= 1
+            call = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*$", head[:i])
+        if call is None:
+            raise AsaSyntaxError("OVER must follow a function call", line)
+        name = call.group(1)
+        if name.lower() not in ANALYTIC_FUNCTIONS:
+            raise UnsupportedConstruct(f"{name}() OVER (...)", line, "analytic functions: LAG, LAST, ISFIRST")
+        close = _matching(masked, m.end() - 1)
+        if close < 0:
+            raise AsaSyntaxError("OVER ( without its )", line)
+        body, mbody = text[m.end():close], masked[m.end():close]
+        marks = {k: km.start() for k, pat in (("partition", r"\bPARTITION\s+BY\b"), ("limit", r"\bLIMIT\s+DURATION\b"),
+                                                ("when", r"\bWHEN\b"))
+                 if (km := re.search(pat, mbody, re.IGNORECASE))}
+        order = sorted(marks.items(), key=lambda kv: kv[1])
+        parts: dict[str, tuple[str, str]] = {}
+        for n, (k, start) in enumerate(order):
+            end = order[n + 1][1] if n + 1 < len(order) else len(body)
+            kw = re.match(r"\w+(\s+\w+)?" if k != "when" else r"\w+", mbody[start:]).end()  # type: ignore[union-attr]
+            parts[k] = (body[start + kw:end], mbody[start + kw:end])
+        if mbody[: order[0][1] if order else len(mbody)].strip():
+            raise AsaSyntaxError(f"OVER ({body.strip()}): expected PARTITION BY, LIMIT DURATION or WHEN", line)
+        duration = None
+        if "limit" in parts:
+            d = re.fullmatch(r"\s*\((.*)\)\s*", parts["limit"][0], re.DOTALL)
+            if not d:
+                raise AsaSyntaxError("LIMIT DURATION needs (unit, length)", line)
+            duration = d.group(1)
+        key = f"{ANALYTIC_PREFIX}{len(found)}"
+        found[key] = Analytic(
+            key=key, function=name.lower(),
+            partition_by=tuple(_split_top(*parts["partition"])) if "partition" in parts else (),
+            duration=duration, when=parts["when"][0].strip() if "when" in parts else None, line=line)
+        edits.append((call.start(1), call.end(1), key))
+        edits.append((m.start(), close + 1, ""))
+    return edits, found
+
+
 def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
     """Lift the Stream Analytics-only clauses out of ``text`` (see the module docstring)."""
+    cleaned, tsby, _ = preprocess_all(text)
+    return cleaned, tsby
+
+
+def preprocess_all(text: str) -> tuple[str, dict[str, TimestampBy], dict[str, Analytic]]:
+    """:func:`preprocess`, also returning the analytic functions it lifted."""
     masked = mask(text)
     chars = list(text)
     found: dict[str, TimestampBy] = {}
@@ -187,13 +293,18 @@ def preprocess(text: str) -> tuple[str, dict[str, TimestampBy]]:
         replacement = stream if alias else f"{stream} AS {name}"
         renames.append((src.start(1), src.end(1), replacement))
         _blank(chars, m.start(), end)
-    for m in re.finditer(r"\bPARTITION\s+BY\s+PartitionId\b", masked, re.IGNORECASE):
+    for m in re.finditer(r"\bPARTITION\s+BY\s+PartitionId\b(?!\s*(LIMIT|WHEN|\)))", masked, re.IGNORECASE):
         _blank(chars, m.start(), m.end())
+    # TIMESTAMP BY ... OVER keys is blanked by now, so every OVER left is an analytic function's.
+    edits, analytics = _lift_analytics(text, mask("".join(chars)))
+    for start, end, new in edits:
+        blanked = list(new) if new else [ch if ch == "\n" else " " for ch in chars[start:end]]
+        renames.append((start, end, "".join(blanked)))
     for start, end, new in sorted(renames, reverse=True):
         chars[start:end] = list(new)
     cleaned = "".join(chars)
     cleaned = re.sub(r"\bSystem\.Timestamp\b(\s*\(\s*\))?", f"{SYSTEM_TIMESTAMP}()", cleaned, flags=re.IGNORECASE)
-    return cleaned, found
+    return cleaned, found, analytics
 
 
 def split_statements(text: str) -> str:
@@ -238,11 +349,9 @@ def node_line(node: exp.Expression, text: str, needle: str | None = None) -> int
 
 
 _UNSUPPORTED_SYNTAX = [
-    (r"\bOVER\s*\(", "OVER (analytic functions: LAG, LAST, ISFIRST, ...)"),
     (r"\bMATCH_RECOGNIZE\b", "MATCH_RECOGNIZE"),
     (r"\bud[af]\.[A-Za-z_]", "user-defined function (udf./uda.)"),
     (r"\bCREATE\s+TABLE\b", "CREATE TABLE"),
-    (r"\bLIMIT\s+DURATION\b", "LIMIT DURATION"),
 ]
 """Stream Analytics syntax that T-SQL parsing would only report as a confusing parse error."""
 
@@ -254,7 +363,7 @@ def parse_script(text: str) -> Script:
         m = re.search(pattern, masked, re.IGNORECASE)
         if m:
             raise UnsupportedConstruct(construct, line_of(text, m.start()))
-    cleaned, tsby = preprocess(text)
+    cleaned, tsby, analytics = preprocess_all(text)
     try:
         trees = sqlglot.parse(split_statements(cleaned), read="tsql")
     except ParseError as exc:
@@ -262,7 +371,7 @@ def parse_script(text: str) -> Script:
         raise AsaSyntaxError(str(err.get("description") or exc).split("\n")[0], err.get("line")) from None
     except TokenError as exc:
         raise AsaSyntaxError(str(exc)) from None
-    script = Script(text=text, timestamp_by=tsby)
+    script = Script(text=text, timestamp_by=tsby, analytics=analytics)
     for tree in trees:
         if tree is None:
             continue

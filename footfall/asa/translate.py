@@ -16,8 +16,10 @@ from dataclasses import dataclass, field
 from sqlglot import exp
 
 from footfall.asa.errors import AsaError, UnsupportedConstruct
-from footfall.asa.script import SYSTEM_TIMESTAMP, Statement, node_line
-from footfall.asa.windows import UNIT_NS, WindowSpec, parse_window, window_name
+import sqlglot
+
+from footfall.asa.script import ANALYTIC_PREFIX, SYSTEM_TIMESTAMP, Analytic, Statement, node_line
+from footfall.asa.windows import UNIT_NS, WindowSpec, parse_window, unit_amount, window_name
 
 DATE_UNITS: dict[str, str] = {
     "year": "year", "yy": "year", "yyyy": "year",
@@ -87,14 +89,17 @@ class _Ctx:
     aliases: set[str] = field(default_factory=set)
     applies: list[str] = field(default_factory=list)
     """APPLY aliases; their ArrayIndex/ArrayValue are columns ``<alias>__ArrayIndex/Value`` of the stream."""
+    analytics: list[str] = field(default_factory=list)
+    """Analytic function calls, computed as columns ``__analytic<n>`` of the stream."""
 
 
 class Translator:
     """Translates statements against a catalog of relations (name -> :class:`Relation`)."""
 
-    def __init__(self, text: str, catalog: dict[str, Relation]) -> None:
+    def __init__(self, text: str, catalog: dict[str, Relation], analytics: dict[str, Analytic] | None = None) -> None:
         self.text = text
         self.catalog = catalog
+        self.analytics = analytics or {}
 
     # -- errors -------------------------------------------------------------------------
     def _unsupported(self, node: exp.Expression, construct: str | None = None, hint: str = "") -> UnsupportedConstruct:
@@ -139,6 +144,17 @@ class Translator:
         ctx = _Ctx(text=self.text, stream_alias=alias, aliases={alias.lower()})
         joins = sel.args.get("joins") or []
         base = f"{q(rel.table)} AS {q(alias)}"
+        # Analytic functions see the stream as FROM gives it, before WHERE, JOIN and GROUP BY.
+        calls = [n for n in sel.find_all(exp.Anonymous) if _analytic_key(n)]
+        if calls:
+            cols = []
+            for call in calls:
+                key = _analytic_key(call)
+                if key in ctx.analytics:
+                    continue
+                ctx.analytics.append(key)
+                cols.append(f"{self._analytic(call, key, ctx)} AS {q(key)}")
+            base = f"(SELECT {q(alias)}.*, {', '.join(cols)} FROM {base}) AS {q(alias)}"
         # APPLY unnests in the projection of a wrapping subquery (several times faster in DuckDB
         # than a LATERAL join); the stream keeps its alias, the elements become its columns.
         for join in joins:
@@ -274,7 +290,8 @@ class Translator:
             if windowed:
                 raise self._unsupported(e, "SELECT * in a windowed aggregate")
             table = e.table if isinstance(e, exp.Column) else ""
-            hidden = ["__ts"] + [f"{a}__{f}" for a in ctx.applies for f in ("ArrayValue", "ArrayIndex")]
+            hidden = (["__ts"] + [f"{a}__{f}" for a in ctx.applies for f in ("ArrayValue", "ArrayIndex")]
+                      + ctx.analytics)
             records = [f"{{'ArrayIndex': {self._apply_col(a, 'ArrayIndex', ctx)}, "
                        f"'ArrayValue': {self._apply_col(a, 'ArrayValue', ctx)}}} AS {q(a)}" for a in ctx.applies]
             if not table:
@@ -404,9 +421,66 @@ class Translator:
                 return f"{fn}({s(node.this, ctx)})"
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == SYSTEM_TIMESTAMP:
             return ctx.ts_sql
+        if isinstance(node, exp.Anonymous) and (key := _analytic_key(node)):
+            if key not in ctx.analytics:
+                raise self._unsupported(node, f"{key.split('__')[-1].upper()} here", "use it in a statement over a stream")
+            return f"{q(ctx.stream_alias)}.{q(key)}"
         if isinstance(node, exp.Anonymous) and window_name(node):
             raise self._unsupported(node, str(node.this), "windows belong in GROUP BY")
         raise self._unsupported(node)
+
+    # -- analytic functions ---------------------------------------------------------------------
+    def _analytic(self, call: exp.Anonymous, key: str, ctx: _Ctx) -> str:
+        """Window SQL for LAG, LAST or ISFIRST over the statement's stream, ordered by time."""
+        spec = self.analytics.get(key) or Analytic(key, "isfirst", (), None, None, node_line(call, self.text) or 0)
+        name = spec.function.upper()
+        line = spec.line or node_line(call, self.text, str(call.this))
+        ts = f"{q(ctx.stream_alias)}.{q('__ts')}"
+        part = [self.sql(self._expr(p, line), ctx) for p in spec.partition_by]
+        when = f"coalesce({self.sql(self._expr(spec.when, line), ctx)}, FALSE)" if spec.when else None
+        args = list(call.expressions)
+        if spec.function == "isfirst":
+            if len(args) != 2:
+                raise UnsupportedConstruct(f"ISFIRST with {len(args)} arguments", line, "ISFIRST(unit, length)")
+            size = unit_amount(args, "ISFIRST", line)
+            interval = WindowSpec("tumbling", size, size).end_sql(ts)
+            keys = ", ".join([*part, interval] + ([when] if when else []))
+            first = f"CAST(row_number() OVER (PARTITION BY {keys} ORDER BY {ts}) = 1 AS BIGINT)"
+            return f"CASE WHEN {when} THEN {first} ELSE 0 END" if when else first
+        if spec.duration is None:
+            raise UnsupportedConstruct(f"{name} without LIMIT DURATION", line, "Stream Analytics requires it")
+        duration = unit_amount(list(self._expr(f"Duration({spec.duration})", line).expressions), "LIMIT DURATION", line)
+        since = f"{ts} - to_microseconds({duration // 1000})"
+        if args and isinstance(args[0], exp.Star):
+            raise UnsupportedConstruct(f"{name}(*)", line, "name the fields")
+        max_args = 3 if spec.function == "lag" else 2
+        if not 1 <= len(args) <= max_args:
+            raise UnsupportedConstruct(f"{name} with {len(args)} arguments", line)
+        value = self.sql(args[0], ctx)
+        offset = 0
+        if spec.function == "lag":
+            offset = 1
+            if len(args) > 1:
+                if not (isinstance(args[1], exp.Literal) and args[1].this.isdigit() and int(args[1].this) >= 1):
+                    raise UnsupportedConstruct(f"LAG offset {args[1].sql()}", line, "an integer >= 1")
+                offset = int(args[1].this)
+        default = self.sql(args[-1], ctx) if len(args) == max_args else "NULL"
+        over = f"OVER ({'PARTITION BY ' + ', '.join(part) + ' ' if part else ''}ORDER BY {ts}"
+        if when is None and offset >= 1:
+            return (f"CASE WHEN lag({ts}, {offset}) {over}) >= {since} "
+                    f"THEN lag({value}, {offset}) {over}) ELSE {default} END")
+        if offset > 1:
+            raise UnsupportedConstruct("LAG with an offset above 1 and WHEN", line)
+        frame = "1 PRECEDING" if offset else "CURRENT ROW"
+        found = (f"last_value(CASE WHEN {when or 'TRUE'} THEN {{'v': {value}, 't': {ts}}} END IGNORE NULLS) "
+                 f"{over} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})")
+        return f"CASE WHEN ({found}).t >= {since} THEN ({found}).v ELSE {default} END"
+
+    def _expr(self, text: str, line: int | None) -> exp.Expression:
+        try:
+            return sqlglot.parse_one(text, read="tsql")
+        except sqlglot.errors.ParseError:
+            raise AsaError(f"line {line}: cannot parse {text!r}") from None
 
     @staticmethod
     def _apply_col(alias: str, field_: str, ctx: _Ctx) -> str:
@@ -437,6 +511,18 @@ class Translator:
 _CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",
                  "windows": "WINDOW clause", "distinct": "SELECT DISTINCT", "laterals": "LATERAL",
                  "pivots": "PIVOT"}
+
+
+def _analytic_key(node: exp.Expression) -> str | None:
+    """The placeholder of a lifted analytic call, or ``__isfirst`` for ISFIRST without OVER."""
+    if not isinstance(node, exp.Anonymous):
+        return None
+    name = str(node.this).lower()
+    if name.startswith(ANALYTIC_PREFIX):
+        return name
+    if name == "isfirst":
+        return f"{ANALYTIC_PREFIX}_isfirst_{abs(hash(node.sql()))}"
+    return None
 
 
 def _construct_name(node: exp.Expression) -> str:

@@ -61,7 +61,7 @@ def window_name(node: exp.Expression) -> str | None:
     return None
 
 
-def _unit_amount(args: list[exp.Expression], what: str, line: int | None) -> int:
+def unit_amount(args: list[exp.Expression], what: str, line: int | None) -> int:
     if len(args) != 2:
         raise UnsupportedConstruct(f"{what} with {len(args)} arguments", line, "expected (timeunit, size)")
     unit, amount = args
@@ -86,19 +86,19 @@ def parse_window(node: exp.Anonymous, line: int | None) -> WindowSpec:
         raise UnsupportedConstruct(name, line, "supported windows: TumblingWindow, HoppingWindow, SlidingWindow")
     args = list(node.expressions)
     if args and _named(args[0], {"duration"}):
-        size = _unit_amount(list(args[0].expressions), "Duration", line)
+        size = unit_amount(list(args[0].expressions), "Duration", line)
         hop, offset = size, 0
         for extra in args[1:]:
             if _named(extra, {"hop"}):
-                hop = _unit_amount(list(extra.expressions), "Hop", line)
+                hop = unit_amount(list(extra.expressions), "Hop", line)
             elif _named(extra, {"offset"}):
-                offset = _unit_amount(list(extra.expressions), "Offset", line)
+                offset = unit_amount(list(extra.expressions), "Offset", line)
             else:
                 raise UnsupportedConstruct(f"{name} argument {extra.sql()!r}", line)
     else:
         if len(args) < 2:
             raise UnsupportedConstruct(f"{name} with {len(args)} arguments", line)
-        size = _unit_amount(args[:2], name, line)
+        size = unit_amount(args[:2], name, line)
         unit_ns = size // int(args[1].this)
         rest = [int(a.this) * unit_ns for a in args[2:] if isinstance(a, exp.Literal) and a.this.isdigit()]
         if len(rest) != len(args) - 2:

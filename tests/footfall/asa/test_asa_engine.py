@@ -220,13 +220,71 @@ def test_string_and_null_functions(run_query):
     assert out["out"] == [{"up": "OSLO", "n": 4, "b": "none", "c": "y", "mid": "sl"}]
 
 
+# -- analytic functions: LAG, LAST, ISFIRST (examples of Microsoft's query-patterns article) ---------
+
+CARS = [ev("00:00:01", Make="Honda", Plate="ABC-123"), ev("00:00:02", Make="Honda", Plate="AAA-999"),
+        ev("00:00:03", Make="Toyota", Plate="DEF-987"), ev("00:00:04", Make="Honda", Plate="GHI-345")]
+
+
+def test_lag_looks_one_event_back_within_the_duration(run_query):
+    out = run_query("""SELECT Make, Plate, LAG(Plate, 1) OVER (LIMIT DURATION(second, 90)) AS previous
+                       INTO out FROM input TIMESTAMP BY time WHERE LAG(Make, 1) OVER (LIMIT DURATION(second, 90)) = Make""",
+                    CARS)
+    assert out["out"] == [{"Make": "Honda", "Plate": "AAA-999", "previous": "ABC-123"}]
+
+
+def test_lag_is_evaluated_before_where_and_honours_partition_offset_default_and_duration(run_query):
+    out = run_query("""SELECT Plate,
+                         LAG(Plate) OVER (PARTITION BY Make LIMIT DURATION(second, 2)) AS same_make,
+                         LAG(Plate, 2, 'none') OVER (LIMIT DURATION(minute, 1)) AS two_back
+                       INTO out FROM input TIMESTAMP BY time WHERE Make = 'Honda'""", CARS)
+    assert out["out"] == [{"Plate": "ABC-123", "same_make": None, "two_back": "none"},
+                          {"Plate": "AAA-999", "same_make": "ABC-123", "two_back": "none"},
+                          {"Plate": "GHI-345", "same_make": "AAA-999", "two_back": "AAA-999"}]
+    late = run_query("SELECT Plate, LAG(Plate) OVER (PARTITION BY Make LIMIT DURATION(second, 1)) AS p INTO out "
+                     "FROM input TIMESTAMP BY time WHERE Plate = 'GHI-345'", CARS)
+    assert late["out"] == [{"Plate": "GHI-345", "p": None}]  # the previous Honda is 2 s back
+
+
+def test_lag_and_last_with_when_consider_only_matching_events(run_query):
+    clicks = [ev("00:00:01", user="u", event="start"), ev("00:00:05", user="u", event="click"),
+              ev("00:00:08", user="u", event="end")]
+    out = run_query("""SELECT DATEDIFF(second, LAST(time) OVER (PARTITION BY user LIMIT DURATION(hour, 1)
+                                                           WHEN event = 'start'), time) AS duration,
+                              LAG(event) OVER (LIMIT DURATION(hour, 1) WHEN event <> 'click') AS before
+                       INTO out FROM input TIMESTAMP BY time WHERE event = 'end'""", clicks)
+    assert out["out"] == [{"duration": 7, "before": "start"}]
+
+
+def test_isfirst_marks_the_first_event_of_each_tumbling_interval(run_query):
+    events = [ev("00:00:05", p="DXE 5291", m="Honda"), ev("00:02:17", p="YZK 5704", m="Ford"),
+              ev("00:05:01", p="RMV 8282", m="Honda"), ev("00:12:02", p="QYF 9358", m="Honda")]
+    first = run_query("SELECT p INTO out FROM input TIMESTAMP BY time WHERE IsFirst(minute, 10) = 1", events)
+    per_make = run_query("SELECT p, ISFIRST(minute, 10) OVER (PARTITION BY m WHEN p <> 'DXE 5291') AS f "
+                         "INTO out FROM input TIMESTAMP BY time", events)
+    assert first["out"] == [{"p": "DXE 5291"}, {"p": "QYF 9358"}]
+    assert per_make["out"] == [{"p": "DXE 5291", "f": 0}, {"p": "YZK 5704", "f": 1}, {"p": "RMV 8282", "f": 1},
+                               {"p": "QYF 9358", "f": 1}]
+
+
+def test_select_star_hides_the_analytic_columns(run_query):
+    out = run_query("SELECT *, LAG(Plate) OVER (LIMIT DURATION(minute, 1)) AS p INTO out FROM input TIMESTAMP BY time",
+                    CARS[:2])
+    assert [sorted(r) for r in out["out"]] == [["Make", "Plate", "p", "time"]] * 2
+
+
+def test_analytic_functions_need_limit_duration_and_name_what_is_wrong(run_query):
+    with pytest.raises(AsaError, match=r"LAG without LIMIT DURATION \(line 2\)"):
+        run_query("SELECT\n LAG(Make) OVER (PARTITION BY Make) AS p INTO out FROM input TIMESTAMP BY time", CARS)
+
+
 # -- clear errors -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize(
     ("sql", "construct", "line"),
     [
-        ("SELECT id,\n  LAG(id) OVER (LIMIT DURATION(minute, 1)) AS p\nINTO out FROM input TIMESTAMP BY time",
-         "OVER", 2),
+        ("SELECT id,\n  SUM(v) OVER (LIMIT DURATION(minute, 1)) AS p\nINTO out FROM input TIMESTAMP BY time",
+         "SUM() OVER", 2),
         ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY SessionWindow(minute, 5, 10)",
          "SessionWindow", 2),
         ("SELECT id INTO out FROM input TIMESTAMP BY time\nORDER BY id", "ORDER BY", 1),
