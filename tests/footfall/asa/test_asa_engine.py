@@ -146,8 +146,8 @@ def test_union_keeps_every_row_of_both_streams_and_a_later_window_sums_them(run_
         [ev("08:01:00", k="x"), ev("08:02:00", k="x")],
         other=[ev("08:02:00", k="x"), ev("08:16:00", k="y")],
     )
-    assert out["out"] == [{"k": "x", "e": f"{T}08:15:00.000Z", "a": 2, "b": 1},
-                          {"k": "y", "e": f"{T}08:30:00.000Z", "a": 0, "b": 1}]
+    assert out["out"] == [{"k": "x", "e": f"{T}08:15:00.0000000Z", "a": 2, "b": 1},
+                          {"k": "y", "e": f"{T}08:30:00.0000000Z", "a": 0, "b": 1}]
     assert sorted(r["k"] for r in out["raw"]) == ["x", "x", "x", "y"]
 
 
