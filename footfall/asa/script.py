@@ -26,6 +26,8 @@ from footfall.asa.errors import AsaSyntaxError, UnsupportedConstruct
 SYSTEM_TIMESTAMP = "__system_timestamp"
 TSBY_PREFIX = "__tsby"
 ANALYTIC_PREFIX = "__analytic"
+DEFAULT_OUTPUT = "output"
+"""Where a SELECT without INTO writes."""
 ANALYTIC_FUNCTIONS = {"lag", "last", "isfirst"}
 
 _STOP_WORDS = {
@@ -390,9 +392,9 @@ def parse_script(text: str) -> Script:
             tree = tree.copy()
             tree.set("with_", None)
         tree, into = _take_into(tree)
-        if into is None:
-            raise AsaSyntaxError("SELECT without INTO: every output statement needs INTO <output>", line)
-        script.statements.append(Statement("output", into.this.name.lower(), tree, line))
+        # INTO (Azure Stream Analytics): "If not specified, the default output stream is 'output'."
+        name = into.this.name.lower() if into is not None else DEFAULT_OUTPUT
+        script.statements.append(Statement("output", name, tree, line))
     return script
 
 

@@ -50,7 +50,7 @@ _BINARY = {
 }
 _SIMPLE_FUNCS = {
     exp.Upper: "upper", exp.Lower: "lower", exp.Floor: "floor", exp.Ceil: "ceil", exp.Abs: "abs",
-    exp.Sqrt: "sqrt",
+    exp.Sqrt: "sqrt", exp.Exp: "exp", exp.Ln: "ln", exp.Reverse: "reverse",
 }
 _AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
 _TYPES = {
@@ -170,7 +170,11 @@ class Translator:
         window: WindowSpec | None = None
         if group is not None:
             for g in group.expressions:
-                if window_name(g):
+                if isinstance(g, exp.Anonymous) and str(g.this).lower() in {SYSTEM_TIMESTAMP, "snapshotwindow"}:
+                    if window is not None:
+                        raise self._unsupported(g, "two windows in one GROUP BY")
+                    window = WindowSpec("snapshot", 0, 0)  # events with the very same timestamp
+                elif window_name(g):
                     if window is not None:
                         raise self._unsupported(g, "two windows in one GROUP BY")
                     window = parse_window(g, node_line(g, self.text, str(g.this)))
@@ -200,6 +204,9 @@ class Translator:
         elif window.kind == "tumbling":
             ctx.ts_sql = window.end_sql(ts_col)
             group_sql.append(ctx.ts_sql)
+        elif window.kind == "snapshot":
+            ctx.ts_sql = ts_col
+            group_sql.append(ts_col)
         elif window.kind == "hopping":
             from_sql[0] = f"(SELECT *, unnest({window.hop_ends_sql(ts_col)}) AS __we FROM {from_sql[0]}) AS {q(alias)}"
             ctx.ts_sql = f"make_timestamp_ns({q(alias)}.__we)"
@@ -218,7 +225,12 @@ class Translator:
             out += " GROUP BY " + ", ".join(group_sql)
         having = sel.args.get("having")
         if having is not None:
-            out += " HAVING " + self.sql(having.this, ctx)
+            # HAVING may name a SELECT alias ("HAVING [Count] >= 3" in Microsoft's query patterns).
+            aliases = {e.alias.lower(): e.this for e in sel.expressions if isinstance(e, exp.Alias)}
+            cond = having.this.transform(
+                lambda n: aliases[n.name.lower()].copy()
+                if isinstance(n, exp.Column) and not n.table and n.name.lower() in aliases else n)
+            out += " HAVING " + self.sql(cond, ctx)
         return out
 
     def _relation(self, table: exp.Table) -> Relation:
@@ -385,10 +397,47 @@ class Translator:
             return (f"date_diff('{unit}', asa_datetime({s(node.expression, ctx)}), "
                     f"asa_datetime({s(node.this, ctx)}))")
         if isinstance(node, exp.Extract):
-            unit = DATE_UNITS.get(node.this.name.lower())
+            name = node.this.name.lower()
+            unit = "dow" if name == "dayofweek" else DATE_UNITS.get(name)
             if unit is None:
                 raise self._unsupported(node, f"DATEPART unit {node.this.name}")
-            return f"date_part('{unit}', asa_datetime({s(node.expression, ctx)}))"
+            return _datepart(unit, f"asa_datetime({s(node.expression, ctx)})")
+        for cls, unit in ((exp.Day, "day"), (exp.Month, "month"), (exp.Year, "year")):
+            if type(node) is cls:
+                inner = node.this.this if isinstance(node.this, exp.TsOrDsToDate) else node.this
+                return _datepart(unit, f"asa_datetime({s(inner, ctx)})")
+        if isinstance(node, exp.TimeToStr):  # DATENAME(part, t): names for month and weekday, else numbers
+            inner = node.this.this if isinstance(node.this, exp.Cast) else node.this
+            fmt = node.args["format"].name
+            t = f"asa_datetime({s(inner, ctx)})"
+            if fmt in {"%B", "%A"}:
+                return f"strftime({t}, '{fmt}')"
+            unit = {"%Y": "year", "%m": "month", "%d": "day", "%j": "doy", "%H": "hour", "%M": "minute",
+                    "%S": "second", "%f": "millisecond", "%W": "week", "%U": "week", "%q": "quarter"}.get(fmt)
+            if unit is None:
+                raise self._unsupported(node, "DATENAME part")
+            return f"CAST({_datepart(unit, t)} AS VARCHAR)"
+        if isinstance(node, exp.Replace):
+            return f"replace({s(node.this, ctx)}, {s(node.expression, ctx)}, {s(node.args['replacement'], ctx)})"
+        if isinstance(node, exp.StrPosition):  # CHARINDEX(find, text[, start]): 1-based, 0 when absent
+            text, find = s(node.this, ctx), s(node.args["substr"], ctx)
+            start = node.args.get("position")
+            if start is None:
+                return f"strpos({text}, {find})"
+            st = f"greatest(CAST({s(start, ctx)} AS BIGINT), 1)"
+            return (f"CASE WHEN strpos(substring({text}, {st}), {find}) = 0 THEN 0 "
+                    f"ELSE strpos(substring({text}, {st}), {find}) + {st} - 1 END")
+        if isinstance(node, exp.Trim):
+            fn = {"LEADING": "ltrim", "TRAILING": "rtrim"}.get(str(node.args.get("position") or "").upper(), "trim")
+            if node.args.get("expression") is not None:
+                raise self._unsupported(node, "TRIM(characters FROM text)")
+            return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Nullif):
+            return f"nullif({s(node.this, ctx)}, {s(node.expression, ctx)})"
+        if isinstance(node, exp.Pow):
+            return f"pow(CAST({s(node.this, ctx)} AS DOUBLE), {s(node.expression, ctx)})"
+        if isinstance(node, exp.Sign):
+            return f"CAST(sign({s(node.this, ctx)}) AS BIGINT)"
         if isinstance(node, exp.Concat):
             return f"concat({', '.join('asa_to_string(' + s(a, ctx) + ')' for a in node.expressions)})"
         if isinstance(node, exp.Length):
@@ -511,6 +560,16 @@ class Translator:
 _CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",
                  "windows": "WINDOW clause", "distinct": "SELECT DISTINCT", "laterals": "LATERAL",
                  "pivots": "PIVOT"}
+
+
+def _datepart(unit: str, t: str) -> str:
+    """DATEPART as T-SQL numbers it (DATEFIRST 7): weekday 1 = Sunday; week 1 holds January 1 and
+    weeks start on Sunday."""
+    if unit == "dow":
+        return f"(dayofweek({t}) + 1)"
+    if unit == "week":
+        return f"((dayofyear({t}) - 1 + dayofweek(date_trunc('year', {t}))) // 7 + 1)"
+    return f"date_part('{unit}', {t})"
 
 
 def _analytic_key(node: exp.Expression) -> str | None:

@@ -323,9 +323,30 @@ def test_an_unknown_input_is_named_at_its_use_not_at_a_comment(run_query):
         run_query("-- reads nosuch\nSELECT id INTO out\nFROM nosuch", [ev("08:00:00", id="a")])
 
 
-def test_a_select_without_into_is_refused(run_query):
-    with pytest.raises(AsaError, match="SELECT without INTO"):
-        run_query("SELECT id FROM input TIMESTAMP BY time", [ev("08:00:00", id="a")])
+def test_a_select_without_into_writes_to_the_default_output(run_query):
+    """INTO (reference page): "If not specified, the default output stream is 'output'"."""
+    assert run_query("SELECT id FROM input TIMESTAMP BY time", [ev("08:00:00", id="a")]) == {"output": [{"id": "a"}]}
+
+
+def test_group_by_system_timestamp_groups_events_with_the_same_timestamp(run_query):
+    out = run_query("SELECT COUNT(DISTINCT v) AS n, System.Timestamp() AS t INTO out FROM input TIMESTAMP BY time "
+                    "GROUP BY System.Timestamp() HAVING n > 1",
+                    [ev("08:00:00", v=1), ev("08:00:00", v=2), ev("08:00:00", v=2), ev("08:00:01", v=3)])
+    assert out["out"] == [{"n": 2, "t": f"{T}08:00:00.0000000Z"}]
+
+
+def test_date_string_and_math_functions_number_as_t_sql_does(run_query):
+    out = run_query(
+        """SELECT DATEPART(weekday, t) AS wd, DATEPART(week, t) AS wk, DAY(t) AS d, MONTH(t) AS m, YEAR(t) AS y,
+                  DATENAME(weekday, t) AS dn, DATENAME(month, t) AS mn, REPLACE(s, 'b', 'X') AS r,
+                  CHARINDEX('c', s) AS c1, CHARINDEX('c', s, 6) AS c2, CHARINDEX('z', s) AS c0, LTRIM(s) AS l,
+                  RTRIM(s) AS rt, NULLIF(n, -3) AS nn, POWER(n, 2) AS p, SIGN(n) AS sg
+           INTO out FROM input TIMESTAMP BY t""",
+        [{"t": "2026-01-04T10:00:00Z", "s": "  abcabc  ", "n": -3}])
+    # 4 January 2026 is a Sunday: weekday 1, and week 2 (week 1 is Thursday 1 to Saturday 3 January).
+    assert out["out"] == [{"wd": 1, "wk": 2, "d": 4, "m": 1, "y": 2026, "dn": "Sunday", "mn": "January",
+                           "r": "  aXcaXc  ", "c1": 5, "c2": 8, "c0": 0, "l": "abcabc  ", "rt": "  abcabc",
+                           "nn": None, "p": 9.0, "sg": -1}]
 
 
 def test_arrival_time_is_the_timestamp_without_timestamp_by(run_query):
