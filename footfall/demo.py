@@ -1,12 +1,15 @@
 """``footfall demo``: the whole pipeline on one machine.
 
 1. Azurite (data in ``<state>/azurite``) and the face service start on loopback ports.
-2. The camera simulator uploads a day for several stores while the local trigger host runs
-   ``analyze_upload`` on each photo (two progress bars: uploads and processing).
+2. The camera simulator uploads a day for several stores (a visit crop per visitor from each
+   entrance camera, whole frames from another camera) while the local trigger host runs
+   ``analyze_upload`` on each photo (two progress bars: uploads and processing). The cameras'
+   minute-by-minute counts (line crossings, zones) go to the local event log's ``counts`` stream.
 3. Once every upload is processed, the Stream Analytics job runs on the local engine over the
    event log and writes the report store (``<state>/reports.duckdb``).
-4. A summary is printed (photos, faces, events, quarantined, windows written; the counts must
-   add up: uploads = events + quarantined) and the dashboard is served until Ctrl-C.
+4. A summary is printed (photos, faces, events, quarantined, windows written, visitors measured
+   against visitors simulated; the counts must add up: uploads = events + quarantined) and the
+   dashboard is served until Ctrl-C.
    Run from a terminal it serves by default; run without one (CI, a script, ``make demo`` in a
    pipeline) it exits after the summary, as ``--no-serve`` does; ``--serve`` forces serving.
 
@@ -77,6 +80,8 @@ class DemoSummary(BaseModel):
     poisoned: int
     retried: int
     windows_written: dict[str, int]
+    visitors_simulated: int
+    visitors_measured: int
     seconds: float
     dashboard_url: str | None = None
 
@@ -85,6 +90,12 @@ class DemoSummary(BaseModel):
         """Every upload became exactly one event or one quarantined blob."""
         return self.uploads == self.events + self.quarantined
 
+    @property
+    def visitor_error(self) -> float:
+        """Visitors measured against visitors simulated, as a relative error."""
+        return (self.visitors_measured - self.visitors_simulated) / self.visitors_simulated \
+            if self.visitors_simulated else 0.0
+
     def text(self) -> str:
         """The summary for people."""
         verdict = "yes" if self.counts_add_up else "NO"
@@ -92,6 +103,8 @@ class DemoSummary(BaseModel):
         lines = [
             f"photos uploaded   {self.uploads} ({self.photos} photos + {self.broken_uploads} broken on purpose) "
             f"from {self.stores} stores",
+            f"visitors          {self.visitors_measured} counted at the doors, "
+            f"{self.visitors_simulated} simulated ({self.visitor_error:+.1%})",
             f"faces analysed    {self.faces}",
             f"events            {self.events}",
             f"quarantined       {self.quarantined} (poisoned after retries: {self.poisoned}; retries: {self.retried})",
@@ -185,6 +198,12 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         manifest = simulate(config, BlobTarget(azurite.connection_string), PROJECT_DIR / "stores.csv",
                             on_upload=lambda _: uploads_bar.update(), stop=stop)
         (paths.root / "simulate-manifest.json").write_text(manifest.model_dump_json(indent=1))
+        from footfall.simulate.counts import count_events as simulated_counts
+        from footfall.simulate.counts import plan_visits
+        from functions.sinks.local_log import LocalEventLogSink
+
+        visits = plan_visits(manifest)
+        LocalEventLogSink(paths.events, stream="counts").send(simulated_counts(manifest, visits))
         while not finished.wait(0.2):
             if not host_thread.is_alive():
                 raise RuntimeError(f"the trigger host stopped early; see {paths.log}")
@@ -201,11 +220,15 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         from footfall.asa import run_job
 
         windows = run_job(PROJECT_DIR, output_dir=paths.asa_output, report_store=paths.reports)
+        from footfall.reports.store import ReportStore
+
+        measured = sum(row["visitors"] for row in ReportStore(paths.reports).rows("store_windows"))
     summary = DemoSummary(
         uploads=len(manifest.uploads), photos=len(manifest.photos), broken_uploads=len(manifest.broken),
         stores=len(manifest.stores), events=events, faces=faces, quarantined=quarantined,
         poisoned=outcomes.get(Status.POISONED, 0), retried=host.counters.retried,
-        windows_written=windows, seconds=time.monotonic() - started,
+        windows_written=windows, visitors_simulated=len(visits), visitors_measured=measured,
+        seconds=time.monotonic() - started,
     )
     if _should_serve(args):
         from footfall.reports.server import serve_dashboard

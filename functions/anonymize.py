@@ -1,10 +1,14 @@
 """Turn face detections into an anonymized :class:`~functions.contracts.FrameEvent`.
 
-Only four things survive per face: age (rounded to whole years) with its band, gender
-(``female``/``male``), and the strongest of the Face API's eight emotions with its score.
-Everything else the service returns (rectangle, landmarks, face id, head pose, ...) is
-dropped here and never reaches an event. A missing or unrecognised value becomes ``None``:
-against Azure AI Face, which no longer returns gender or emotion, those fields are null.
+Only four things survive per face: the age band (the exact age only when the setting
+``FOOTFALL_EXACT_AGE`` asks for it), gender (``female``/``male``), and the strongest of the Face
+API's eight emotions with its score. Everything else the service returns (rectangle, landmarks,
+face id, head pose, ...) is dropped here and never reaches an event. A missing or unrecognised
+value becomes ``None``: against Azure AI Face, which no longer returns gender or emotion, those
+fields are null.
+
+A visit crop describes one visitor: only its main face (the largest) is kept, so the demographics
+of visits count each visit once, whoever else was caught at the edge of the crop.
 """
 
 from __future__ import annotations
@@ -14,9 +18,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
 from typing import Any
 
-from functions.contracts import EMOTIONS, FaceRecord, FrameEvent, UploadPath, age_band
-
-GENDERS = frozenset({"female", "male"})
+from functions.contracts import EMOTIONS, GENDERS, FaceRecord, FrameEvent, UploadPath, age_band
 
 
 def _number(value: Any) -> float | None:
@@ -30,7 +32,7 @@ def _attributes(detection: Mapping[str, Any]) -> Mapping[str, Any]:
     return attrs if isinstance(attrs, Mapping) else {}
 
 
-def anonymize_face(detection: Mapping[str, Any]) -> FaceRecord:
+def anonymize_face(detection: Mapping[str, Any], exact_age: bool = False) -> FaceRecord:
     """One detection (a ``FaceDetectionResult`` or its JSON dict) to a :class:`FaceRecord`."""
     attrs = _attributes(detection)
 
@@ -42,9 +44,22 @@ def anonymize_face(detection: Mapping[str, Any]) -> FaceRecord:
 
     emotion, score = _strongest_emotion(attrs.get("emotion"))
     return FaceRecord(
-        age=age, age_band=age_band(age), gender=gender,  # type: ignore[arg-type]
+        age=age if exact_age else None, age_band=age_band(age), gender=gender,  # type: ignore[arg-type]
         emotion=emotion, emotion_score=score,  # type: ignore[arg-type]
     )
+
+
+def _area(detection: Mapping[str, Any]) -> float:
+    rect = detection.get("faceRectangle")
+    if not isinstance(rect, Mapping):
+        return 0.0
+    width, height = _number(rect.get("width")), _number(rect.get("height"))
+    return (width or 0.0) * (height or 0.0)
+
+
+def main_face(detections: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The largest face of a visit crop (the visitor's), or none."""
+    return [max(detections, key=_area)] if detections else []
 
 
 def _strongest_emotion(scores: Any) -> tuple[str | None, float | None]:
@@ -61,18 +76,21 @@ def _strongest_emotion(scores: Any) -> tuple[str | None, float | None]:
 
 def build_event(
     upload: UploadPath,
-    event_id: str,
     detections: Sequence[Mapping[str, Any]],
     analyzer: str,
     processed_at: datetime | None = None,
+    *,
+    exact_age: bool = False,
 ) -> FrameEvent:
-    """The FrameEvent v1 for one analysed photo."""
-    faces = [anonymize_face(d) for d in detections]
+    """The FrameEvent for one analysed photo; its id comes from the capture (:meth:`UploadPath.event_id`)."""
+    kept = main_face(detections) if upload.kind == "visit" else detections
+    faces = [anonymize_face(d, exact_age) for d in kept]
     return FrameEvent(
-        event_id=event_id,
+        event_id=upload.event_id(),
         captured_at=upload.captured_at,
         store_id=upload.store_id,
         camera_id=upload.camera_id,
+        kind=upload.kind,
         face_count=len(faces),
         faces=faces,
         analyzer=analyzer,

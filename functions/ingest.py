@@ -26,7 +26,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from functions.anonymize import build_event
-from functions.contracts import UploadPath, UploadPathError, event_id_for
+from functions.contracts import UploadPath, UploadPathError
 from functions.counters import IngestCounters
 from functions.errors import PermanentError, QuarantineReason, TransientError
 from functions.face_client import FaceAnalyzer
@@ -142,11 +142,8 @@ class UploadProcessor:
         image = prepare_image(data, self.limits)
         detections = self.face.detect(image.jpeg)
         event = build_event(
-            upload,
-            event_id=event_id_for(self.settings.uploads_container, blob, etag),
-            detections=detections,
-            analyzer=self.face.analyzer(),
-            processed_at=datetime.now(timezone.utc),
+            upload, detections, self.face.analyzer(), datetime.now(timezone.utc),
+            exact_age=self.settings.exact_age,
         )
         written = self.sink.send([event])  # durable when it returns; raises TransientError otherwise
         if self.settings.after_success == "tag":

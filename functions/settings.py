@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from functions.contracts import DEFAULT_K
+
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -89,7 +91,16 @@ class Settings(BaseSettings):
     max_side: int = Field(default=4096, ge=36, validation_alias="FOOTFALL_MAX_SIDE")
 
     # Reports.
-    k_anonymity: int = Field(default=5, ge=1, validation_alias="FOOTFALL_K")
+    k_anonymity: int = Field(
+        default=DEFAULT_K, ge=1, validation_alias="FOOTFALL_K",
+        description="k-anonymity: demographic breakdowns of fewer than k visit faces are suppressed. "
+        "The one setting of k: the job's query (footfall asa generate / Terraform), the reports API, "
+        "the dashboard and the Power BI model all take it from here.",
+    )
+    exact_age: bool = Field(
+        default=False, validation_alias="FOOTFALL_EXACT_AGE",
+        description="Write each face's exact age into events; by default only its age band travels.",
+    )
 
     # Reports API over Cosmos DB (the HTTP functions). Leave the key empty in Azure: the app then
     # signs in with its managed identity (Cosmos DB Built-in Data Reader on the database).
@@ -99,7 +110,10 @@ class Settings(BaseSettings):
     )
     cosmos_key: SecretStr | None = Field(default=None, validation_alias="FOOTFALL_COSMOS_KEY")
     cosmos_database: str = Field(default="footfall", validation_alias="FOOTFALL_COSMOS_DATABASE")
-    cosmos_container: str = Field(default="aggregates", validation_alias="FOOTFALL_COSMOS_CONTAINER")
+    cosmos_container: str = Field(
+        default="footfall", validation_alias="FOOTFALL_COSMOS_CONTAINER",
+        description="The container the job writes (partition key /store_id; doc_type tells rows apart).",
+    )
     reports_directory_days: int = Field(
         default=62, ge=1, validation_alias="FOOTFALL_REPORTS_DIRECTORY_DAYS",
         description="The store directory (filters) is read from this many days before the newest window, "

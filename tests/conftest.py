@@ -78,3 +78,12 @@ def face_service_url() -> Iterator[str]:
     workers = os.environ.get("FOOTFALL_FACE_WORKERS", "1")
     with FaceServiceProcess(env={"FOOTFALL_FACE_WORKERS": workers}) as face:
         yield face.url
+
+
+@pytest.fixture(scope="session")
+def fleet():
+    """One deterministic fleet day (8 stores, 5 cities, 3 regions and one store without reference data),
+    as people and as the store and zone windows the job publishes (see tests/fleet.py)."""
+    from fleet import make_fleet
+
+    return make_fleet()

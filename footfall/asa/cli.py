@@ -1,4 +1,5 @@
-"""``footfall asa run`` and ``footfall asa test``: the Stream Analytics job on the local engine."""
+"""``footfall asa run``, ``footfall asa test`` and ``footfall asa generate``: the Stream Analytics job
+on the local engine, and its query written from the contracts."""
 
 from __future__ import annotations
 
@@ -32,20 +33,41 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--recorded-arrival", action="store_true",
                      help="read the local event log with the arrival times it recorded (a live run) instead of "
                           "replaying each event at its capture time (the demo's compressed day)")
+    run.add_argument("--k", type=int, default=None,
+                     help="k-anonymity for this run (default: FOOTFALL_K, else the query's own k)")
     test = sub.add_parser("test", help="run test/testConfig.json and fail on any failed case")
     test.add_argument("--config", type=Path, default=None, help="testConfig.json (default <project>/test/testConfig.json)")
+    sub.add_parser("generate", help="write stream_analytics/footfall.asaql from the contracts")
     return parser
+
+
+def _k_setting() -> int | None:
+    """``FOOTFALL_K`` through the settings model, when it is set."""
+    import os
+
+    if not os.environ.get("FOOTFALL_K"):
+        return None
+    from functions.settings import Settings
+
+    return Settings().k_anonymity
 
 
 def main(argv: list[str]) -> int:
     """Entry point of ``footfall asa``."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "generate":
+            from footfall.stream_job import write
+
+            for path in write():
+                print(f"wrote {path}")
+            return 0
         if args.command == "run":
             started = time.perf_counter()
             logging.basicConfig(level=logging.WARNING, format="footfall asa: %(message)s")
+            k = args.k if args.k is not None else _k_setting()
             counts = run_job(args.project, dict(args.input), args.output_dir, args.report_store,
-                             replay=not args.recorded_arrival)
+                             replay=not args.recorded_arrival, k=k)
             took = time.perf_counter() - started
             for alias, n in counts.items():
                 print(f"{alias}: {n} rows")

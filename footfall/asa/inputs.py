@@ -20,28 +20,36 @@ from pydantic import BaseModel, ConfigDict
 
 from footfall.asa.errors import AsaError
 from footfall.asa.translate import q
-from functions.contracts import SCHEMA_V1
+from functions.contracts import COUNT_SCHEMA, DWELL_BUCKET_NAMES, FRAME_SCHEMA
 
-FRAME_V1_COLUMNS: dict[str, str] = {
-    "schema": "VARCHAR",
-    "event_id": "VARCHAR",
-    "captured_at": "VARCHAR",
-    "store_id": "VARCHAR",
-    "camera_id": "VARCHAR",
-    "face_count": "BIGINT",
-    "faces": "STRUCT(age BIGINT, age_band VARCHAR, gender VARCHAR, emotion VARCHAR, emotion_score DOUBLE)[]",
-    "analyzer": "VARCHAR",
-    "processed_at": "VARCHAR",
-    "EventEnqueuedUtcTime": "VARCHAR",
-    "PartitionKey": "VARCHAR",
+_FACE = "STRUCT(age BIGINT, age_band VARCHAR, gender VARCHAR, emotion VARCHAR, emotion_score DOUBLE)"
+_LINE = "STRUCT(line VARCHAR, entries BIGINT, exits BIGINT)"
+_DWELL = "STRUCT(" + ", ".join(f"{name} BIGINT" for name in DWELL_BUCKET_NAMES) + ")"
+_ZONE = (f"STRUCT(zone VARCHAR, occupancy_mean DOUBLE, occupancy_max BIGINT, visits BIGINT, dwell_s_sum DOUBLE, "
+         f"dwell_histogram {_DWELL})")
+_LOGGED = {"EventEnqueuedUtcTime": "VARCHAR", "PartitionKey": "VARCHAR"}
+
+EVENT_COLUMNS: dict[str, dict[str, str]] = {
+    FRAME_SCHEMA: {
+        "schema": "VARCHAR", "event_id": "VARCHAR", "captured_at": "VARCHAR", "store_id": "VARCHAR",
+        "camera_id": "VARCHAR", "kind": "VARCHAR", "face_count": "BIGINT", "faces": f"{_FACE}[]",
+        "analyzer": "VARCHAR", "processed_at": "VARCHAR", **_LOGGED,
+    },
+    COUNT_SCHEMA: {
+        "schema": "VARCHAR", "event_id": "VARCHAR", "store_id": "VARCHAR", "camera_id": "VARCHAR",
+        "window_start": "VARCHAR", "window_end": "VARCHAR", "frames": "BIGINT", "lines": f"{_LINE}[]",
+        "zones": f"{_ZONE}[]", **_LOGGED,
+    },
 }
-"""DuckDB columns of a FrameEvent v1 (functions/contracts.py), plus Event Hubs' enqueue time and
-the partition key the local event log records.
+"""DuckDB columns of the project's own events (FrameEvent v2 and CountEvent v1 in functions/contracts.py),
+by schema, plus Event Hubs' enqueue time and the partition key the local event log records.
 
-Declared rather than sniffed so that a file whose frames all have zero faces still reads
-``faces`` as a list of face records, and so 5 million lines parse without a sampling pass."""
+Declared rather than sniffed so that a file whose frames all have zero faces still reads ``faces``
+as a list of face records, and so 5 million lines parse without a sampling pass."""
 
 ARRIVAL_COLUMN = "EventEnqueuedUtcTime"
+LOG_STREAMS = ("frames", "counts")
+"""The streams of the local event log (functions/sinks/local_log.py)."""
 PARTITION_COLUMNS = ("PartitionId", "PartitionKey")
 """Columns naming an event's input partition, in order of preference."""
 _NO_SNIFFING = "dateformat = '%%none', timestampformat = '%%none'"
@@ -67,7 +75,10 @@ class InputSource(BaseModel):
 def _files(src: InputSource) -> list[Path]:
     path = src.path
     if path.is_dir():
-        patterns = {"Json": ["frames-*.jsonl", "*.jsonl", "*.json"], "Csv": ["*.csv"], "Parquet": ["*.parquet"]}
+        patterns = {"Json": [f"{src.alias}-*.jsonl", "*.jsonl", "*.json"], "Csv": ["*.csv"], "Parquet": ["*.parquet"]}
+        if src.format == "Json" and any(path.glob(f"{stream}-*.jsonl") for stream in LOG_STREAMS):
+            # The local event log keeps one stream per input in one folder: <alias>-YYYYMMDD.jsonl only.
+            patterns["Json"] = [f"{src.alias}-*.jsonl"]
         for pattern in patterns[src.format]:
             found = sorted(p for p in path.glob(pattern) if p.is_file())
             if found:
@@ -78,14 +89,17 @@ def _files(src: InputSource) -> list[Path]:
     return [path]
 
 
-def _is_frame_v1(files: list[Path]) -> bool:
-    """Whether the events are FrameEvent v1 (judged by the first event), or there are none."""
+def _event_columns(files: list[Path], alias: str) -> dict[str, str] | None:
+    """The declared columns when the events are one of our schemas (judged by the first event).
+
+    No event at all: the columns of the schema the input alias carries in this project, if any.
+    """
     for f in files:
         with f.open("rb") as fh:
             head = fh.read(4096)
         if head.strip():
-            return SCHEMA_V1.encode() in head
-    return True
+            return next((cols for schema, cols in EVENT_COLUMNS.items() if schema.encode() in head), None)
+    return {"frames": EVENT_COLUMNS[FRAME_SCHEMA], "counts": EVENT_COLUMNS[COUNT_SCHEMA]}.get(alias.lower())
 
 
 def arrival_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") -> str:
@@ -115,10 +129,10 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
         if not files:
             raise AsaError(f"input {src.alias!r}: no Parquet file in {src.path}")
         reader = f"read_parquet({names})"
-    elif _is_frame_v1(files):
-        cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in FRAME_V1_COLUMNS.items()) + "}"
+    elif (declared := _event_columns(files, src.alias)) is not None:
+        cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in declared.items()) + "}"
         if not files or all(f.stat().st_size == 0 for f in files):
-            reader = "(SELECT " + ", ".join(f"NULL::{v} AS {q(k)}" for k, v in FRAME_V1_COLUMNS.items()) + " LIMIT 0)"
+            reader = "(SELECT " + ", ".join(f"NULL::{v} AS {q(k)}" for k, v in declared.items()) + " LIMIT 0)"
         else:
             reader = f"read_json({names}, format = 'auto', columns = {cols}, {_NO_SNIFFING})"
     else:
@@ -131,12 +145,14 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
         raise AsaError(f"input {src.alias!r}: cannot read {src.path}: {exc}") from None
     described = con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()
     columns = {name for name, *_ in described}
-    if src.arrival == "capture_time" and "captured_at" in columns:
+    event_time = next((c for c in ("captured_at", "window_end") if c in columns), None)
+    if src.arrival == "capture_time" and event_time is not None:
         # The demo's event log is written in processing order: a simulated day analysed in
         # minutes by several workers, so the recorded arrival times are minutes apart while
-        # the capture times span a day. In Azure cameras upload as they capture, so a replay
-        # takes each event to arrive at its capture time (the recorded partition is kept).
-        arrival = "captured_at"
+        # the capture times span a day. In Azure cameras upload as they capture (and send their
+        # counts as each minute ends), so a replay takes each event to arrive at its own time
+        # (the recorded partition is kept).
+        arrival = event_time
         select = (f"SELECT * REPLACE ({arrival} AS {q(ARRIVAL_COLUMN)})" if ARRIVAL_COLUMN in columns
                   else f"SELECT *, {arrival} AS {q(ARRIVAL_COLUMN)}")
         con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "

@@ -50,6 +50,7 @@ def resolve_inputs(project: AsaProject, overrides: Mapping[str, Path] | None = N
         elif mock is not None:
             path = Path(mock.file_path)
         elif not conf.is_reference:
+            # The local event log: one folder, one stream per input (<alias>-YYYYMMDD.jsonl).
             path = local_event_log()
             path.mkdir(parents=True, exist_ok=True)  # no log yet: no events, empty outputs
             arrival = "capture_time" if replay else "file_order"
@@ -79,6 +80,7 @@ def run_job(
     output_dir: Path | None = None,
     report_store: Path | None = None,
     replay: bool = True,
+    k: int | None = None,
 ) -> dict[str, int]:
     """Run ``project_dir``'s job on local inputs and write ``<output_dir>/<alias>.jsonl``.
 
@@ -86,11 +88,17 @@ def run_job(
     log, ``stores`` to the project's reference CSV). When ``report_store`` is given, every
     output's rows also go to ``footfall.reports.store.ReportStore(report_store)``.
     ``replay``: see :func:`resolve_inputs`. Dropped and re-timed events are logged as warnings.
+    ``k``, when given, replaces the query's k the way Terraform does (:func:`footfall.stream_job.with_k`).
     Returns the number of rows written per output alias.
     """
     project = AsaProject.load(Path(project_dir))
     sources = resolve_inputs(project, inputs, replay)
-    results = Engine(project.script, project.job_config).run(sources)
+    script = project.script
+    if k is not None:
+        from footfall.stream_job import with_k
+
+        script = with_k(script, k)
+    results = Engine(script, project.job_config).run(sources)
     for alias in project.outputs:
         results.setdefault(alias, [])
     out_dir = Path(output_dir) if output_dir else state_dir() / "asa"

@@ -1,7 +1,7 @@
 """The reports API and dashboard as a FastAPI app, over any :class:`ReportReader`.
 
-``GET /`` the dashboard, ``GET /static/...`` its files, ``GET /api/filters``, ``GET /api/openapi.json``,
-``GET /api/report`` (see :class:`functions.reports.models.ReportQuery`), ``GET /api/health``.
+``GET /`` the dashboard, ``GET /static/...`` its files, ``GET /api/filters``, ``GET /api/meta``,
+``GET /api/openapi.json``, ``GET /api/report`` (see :class:`functions.reports.models.ReportQuery`), ``GET /api/health``.
 The same API runs in Azure as ``functions/blueprints/reports.py``.
 """
 
@@ -14,9 +14,10 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from functions.reports.models import Filters, Report, ReportQuery
+from functions.contracts import DEFAULT_K
+from functions.reports.models import Filters, Meta, Report, ReportQuery
 from functions.reports.reader import ReaderUnavailable, ReportReader
-from functions.reports.service import DEFAULT_K, ReportService
+from functions.reports.service import ReportService
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 
@@ -43,6 +44,11 @@ def create_app(reader: ReportReader, *, k: int = DEFAULT_K) -> FastAPI:
     def filters() -> Filters:
         """Regions > cities > stores and the span of the data."""
         return service.filters()
+
+    @app.get("/api/meta", response_model=Meta)
+    def meta() -> Meta:
+        """k and the labels of every category and column (from the contracts)."""
+        return service.meta()
 
     @app.get("/api/report", response_model=Report)
     def report(query: Annotated[ReportQuery, Query()]) -> Report:

@@ -1,8 +1,8 @@
-"""The local report store: Stream Analytics outputs in an embedded DuckDB file.
+"""The local report store: the Stream Analytics outputs in an embedded DuckDB file.
 
-Output ``cosmos`` goes to table ``cosmos`` (upsert by ``id``), output ``powerbi`` to table
-``powerbi`` (upsert by ``(level, group_key, window_end)``, where ``group_key`` is the store id,
-city or region of the row's level). The reports read table ``cosmos``, as the cloud reads Cosmos DB.
+Output ``store_windows`` goes to table ``store_windows`` and output ``zone_windows`` to table
+``zone_windows``, both upserted by ``id`` as Cosmos DB upserts documents. The tables' columns are
+generated from :mod:`functions.aggregates`, the one definition of every column.
 
 Concurrency. DuckDB lets one process open a file read-write, or any number open it read-only,
 never both at once. So the store holds no connection: every call opens one, does a short
@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import duckdb
 import pandas as pd
@@ -31,42 +32,33 @@ except ImportError:  # pragma: no cover - Windows
     fcntl = None  # type: ignore[assignment]
 
 from footfall.paths import state_dir
-from functions.reports.models import (
-    COUNT_COLUMNS, DEMOGRAPHIC_COLUMNS, GROUP_COLUMNS, StoreRef, WindowRow, WindowSelection,
-)
+from functions.aggregates import DOC_TYPES, Column
+from functions.reports.models import OUTPUT_MODELS, StoreRef, WindowSelection
 from functions.reports.reader import ReaderUnavailable
 
-ALIASES = ("cosmos", "powerbi")
+ALIASES: tuple[str, ...] = tuple(OUTPUT_MODELS)
+"""The outputs the store holds: ``store_windows`` and ``zone_windows``."""
+_TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
+    alias: DOC_TYPES[model.doc_type] for alias, model in OUTPUT_MODELS.items()
+}
+_SQL_TYPES = {"string": "VARCHAR", "datetime": "TIMESTAMP", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
+_PANDAS_TYPES = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
 
-_COUNT_SQL = ", ".join(f"{c} BIGINT" for c in COUNT_COLUMNS)
-_ROW_COLUMNS_SQL = f"""
-    level VARCHAR NOT NULL,
-    window_start TIMESTAMP NOT NULL,
-    window_end TIMESTAMP NOT NULL,
-    store_id VARCHAR, store_name VARCHAR, city VARCHAR, country VARCHAR, region VARCHAR,
-    frames BIGINT NOT NULL,
-    faces BIGINT NOT NULL,
-    {_COUNT_SQL},
-    avg_age DOUBLE,
-    happiness_share DOUBLE,
-    suppressed BOOLEAN NOT NULL,
-    written_at TIMESTAMP NOT NULL
-"""
-SCHEMA = [
-    f"CREATE TABLE IF NOT EXISTS cosmos (id VARCHAR PRIMARY KEY, pk VARCHAR NOT NULL, {_ROW_COLUMNS_SQL})",
-    f"""CREATE TABLE IF NOT EXISTS powerbi (group_key VARCHAR NOT NULL, {_ROW_COLUMNS_SQL},
-        PRIMARY KEY (level, group_key, window_end))""",
-]
-_ROW_COLUMNS = (
-    "level", "window_start", "window_end", *GROUP_COLUMNS, "frames", "faces", *DEMOGRAPHIC_COLUMNS, "suppressed",
-)
-_COLUMNS = {"cosmos": ("id", "pk", *_ROW_COLUMNS), "powerbi": ("group_key", *_ROW_COLUMNS)}
-_DTYPES: dict[str, str] = {
-    **{c: "string" for c in ("id", "pk", "group_key", "level", *GROUP_COLUMNS)},
-    **{c: "Int64" for c in ("frames", "faces", *COUNT_COLUMNS)},
-    "avg_age": "Float64",
-    "happiness_share": "Float64",
-    "suppressed": "boolean",
+
+def _ddl(alias: str) -> str:
+    parts = []
+    for column in _TABLE_COLUMNS[alias]:
+        null = "" if column.nullable or column.role == "group" else " NOT NULL"
+        key = " PRIMARY KEY" if column.name == "id" else ""
+        parts.append(f"{column.name} {_SQL_TYPES[column.type]}{null}{key}")
+    parts.append("written_at TIMESTAMP NOT NULL")
+    return f"CREATE TABLE IF NOT EXISTS {alias} ({', '.join(parts)})"
+
+
+SCHEMA = [_ddl(alias) for alias in ALIASES]
+_COLUMNS: dict[str, tuple[str, ...]] = {alias: tuple(c.name for c in cols) for alias, cols in _TABLE_COLUMNS.items()}
+_ROW_COLUMNS: dict[str, tuple[str, ...]] = {
+    alias: tuple(c for c in names if c not in ("id", "doc_type")) for alias, names in _COLUMNS.items()
 }
 
 _process_locks: dict[Path, threading.RLock] = {}
@@ -91,13 +83,13 @@ def _is_lock_conflict(exc: duckdb.Error) -> bool:
     return "Could not set lock" in text or "different configuration" in text
 
 
-def _trusted_row(columns: tuple[str, ...], record: tuple[Any, ...]) -> WindowRow:
+def _trusted_row(alias: str, columns: tuple[str, ...], record: tuple[Any, ...]) -> Any:
     """A row read back from the store: validated on the way in and typed by the schema, so built
     without validating again (the read path of a fleet-wide report touches tens of thousands)."""
-    values = dict(zip(columns, record))
+    values = dict(zip(columns, record, strict=True))
     values["window_start"] = values["window_start"].replace(tzinfo=timezone.utc)
     values["window_end"] = values["window_end"].replace(tzinfo=timezone.utc)
-    return WindowRow.model_construct(**values)
+    return OUTPUT_MODELS[alias].model_construct(**values)
 
 
 class StoreBusy(ReaderUnavailable):
@@ -183,26 +175,22 @@ class ReportStore:
     # -- writing ---------------------------------------------------------------------------
 
     def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert Stream Analytics output rows of ``alias`` (``cosmos`` or ``powerbi``) in one transaction.
+        """Upsert Stream Analytics output rows of ``alias`` (``store_windows`` or ``zone_windows``) in
+        one transaction, by document ``id`` (derived from the row when missing).
 
-        ``cosmos`` rows upsert by ``id`` (derived from the contract when missing), ``powerbi``
-        rows by (level, group key, window end). Rows are validated as :class:`WindowRow`
-        (demographics of suppressed rows are dropped); a repeated key within one call keeps
-        the last row. Returns the number of distinct rows written.
+        Rows are validated by the output's model (demographics of suppressed rows are dropped); a
+        repeated id within one call keeps the last row. Returns the number of distinct rows written.
         """
         if alias not in ALIASES:
             raise ValueError(f"unknown output alias {alias!r}; expected one of {ALIASES}")
-        latest: dict[Any, tuple[WindowRow, str, str]] = {}
+        model = OUTPUT_MODELS[alias]
+        latest: dict[str, Any] = {}
         for raw in rows:
-            row = WindowRow.model_validate(raw)
-            if alias == "cosmos":
-                row_id, pk = row.ids()
-                latest[row_id] = (row, row_id, pk)
-            else:
-                latest[(row.level, row.key, row.window_end)] = (row, "", "")
+            row = model.model_validate(raw)
+            latest[row.row_id()] = row
         if not latest:
             return 0
-        frame = self._frame(alias, latest.values())
+        frame = self._frame(alias, latest)
         columns = ", ".join(_COLUMNS[alias])
         with self._connect(read_only=False) as con:
             con.register("incoming", frame)
@@ -221,85 +209,90 @@ class ReportStore:
         return len(latest)
 
     @staticmethod
-    def _frame(alias: str, rows: Iterable[tuple[WindowRow, str, str]]) -> pd.DataFrame:
+    def _frame(alias: str, rows: dict[str, Any]) -> pd.DataFrame:
         """The rows as typed columns (nullable integers, UTC timestamps) for one bulk insert."""
-        entries = list(rows)
+        entries = list(rows.values())
         columns: dict[str, Any] = {}
-        for column in _COLUMNS[alias]:
-            if column == "id":
-                columns[column] = pd.array([row_id for _, row_id, _ in entries], dtype="string")
-            elif column == "pk":
-                columns[column] = pd.array([pk for _, _, pk in entries], dtype="string")
-            elif column == "group_key":
-                columns[column] = pd.array([row.key for row, _, _ in entries], dtype="string")
-            elif column in ("window_start", "window_end"):
-                columns[column] = pd.to_datetime([_naive_utc(getattr(row, column)) for row, _, _ in entries])
+        for column in _TABLE_COLUMNS[alias]:
+            if column.name == "id":
+                columns["id"] = pd.array(list(rows), dtype="string")
+            elif column.name == "doc_type":
+                columns["doc_type"] = pd.array([OUTPUT_MODELS[alias].doc_type] * len(entries), dtype="string")
+            elif column.type == "datetime":
+                columns[column.name] = pd.to_datetime([_naive_utc(getattr(row, column.name)) for row in entries])
             else:
-                columns[column] = pd.array([getattr(row, column) for row, _, _ in entries], dtype=_DTYPES[column])
+                columns[column.name] = pd.array([getattr(row, column.name) for row in entries],
+                                                dtype=_PANDAS_TYPES[column.type])
         return pd.DataFrame(columns)
 
     # -- reading (ReportReader) ------------------------------------------------------------
 
-    def windows(self, selection: WindowSelection) -> list[WindowRow]:
-        """Rows of table ``cosmos`` at the selection's level, filters and range, in time order."""
-        clauses, params = ["level = ?"], [selection.level]
-        for field in ("region", "city", "store_id"):
-            value = getattr(selection, field)
-            if value is not None:
+    def _select(self, alias: str, selection: WindowSelection) -> list[Any]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        filters = [(f, getattr(selection, f)) for f in ("region", "city", "store_id") if getattr(selection, f)]
+        if alias == "store_windows":
+            for field, value in filters:
                 clauses.append(f"{field} = ?")
                 params.append(value)
+        elif filters:  # zone rows name only their store: pick the stores from the store windows
+            where = " AND ".join(f"{field} = ?" for field, _ in filters)
+            clauses.append(f"store_id IN (SELECT DISTINCT store_id FROM store_windows WHERE {where})")
+            params.extend(value for _, value in filters)
         if selection.start is not None:
             clauses.append("window_start >= ?")
             params.append(_naive_utc(selection.start))
         if selection.end is not None:
             clauses.append("window_end <= ?")
             params.append(_naive_utc(selection.end))
-        columns = ("id", "pk", *_ROW_COLUMNS)
-        sql = f"SELECT {', '.join(columns)} FROM cosmos WHERE {' AND '.join(clauses)} ORDER BY window_start, id"
+        columns = _ROW_COLUMNS[alias]
+        where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {', '.join(columns)} FROM {alias}{where_sql} ORDER BY window_start, id"
         with self._connect(read_only=True) as con:
             records = con.execute(sql, params).fetchall()
-        return [_trusted_row(columns, record) for record in records]
+        return [_trusted_row(alias, columns, record) for record in records]
+
+    def store_windows(self, selection: WindowSelection) -> list[Any]:
+        """Store windows matching the selection, in time order."""
+        return self._select("store_windows", selection)
+
+    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+        """Zone windows of the selected stores, in time order."""
+        return self._select("zone_windows", selection)
 
     def stores(self) -> list[StoreRef]:
-        """Every store of the store rows, with its latest reference data."""
+        """Every store of the store windows, with its latest reference data."""
         sql = """
             SELECT store_id, arg_max(store_name, window_end), arg_max(city, window_end),
-                   arg_max(country, window_end), arg_max(region, window_end)
-            FROM cosmos WHERE level = 'store' AND store_id IS NOT NULL GROUP BY store_id ORDER BY store_id
+                   arg_max(country, window_end), arg_max(region, window_end), arg_max(time_zone, window_end)
+            FROM store_windows WHERE store_id IS NOT NULL GROUP BY store_id ORDER BY store_id
         """
         with self._connect(read_only=True) as con:
             records = con.execute(sql).fetchall()
         return [
-            StoreRef(store_id=r[0], store_name=r[1], city=r[2], country=r[3], region=r[4]) for r in records
+            StoreRef(store_id=r[0], store_name=r[1], city=r[2], country=r[3], region=r[4], time_zone=r[5])
+            for r in records
         ]
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:
-        """Earliest window start and latest window end in table ``cosmos``."""
+        """Earliest window start and latest window end of the store windows."""
         with self._connect(read_only=True) as con:
-            first, last = con.execute("SELECT min(window_start), max(window_end) FROM cosmos").fetchone()
+            first, last = con.execute("SELECT min(window_start), max(window_end) FROM store_windows").fetchone()
         return _aware(first), _aware(last)
 
-    def count(self, alias: str = "cosmos") -> int:
+    def count(self, alias: str = "store_windows") -> int:
         """How many rows output ``alias`` holds."""
         if alias not in ALIASES:
             raise ValueError(f"unknown output alias {alias!r}")
         with self._connect(read_only=True) as con:
             return int(con.execute(f"SELECT count(*) FROM {alias}").fetchone()[0])
 
-    def rows(self, alias: str = "powerbi") -> list[dict[str, Any]]:
-        """Every row of output ``alias`` as JSON-ready dicts, in window order (for checks and exports)."""
+    def rows(self, alias: str = "store_windows") -> list[dict[str, Any]]:
+        """Every row of output ``alias`` as JSON-ready documents, in window order (for checks and exports)."""
         if alias not in ALIASES:
             raise ValueError(f"unknown output alias {alias!r}")
-        columns = _COLUMNS[alias]
+        columns = _ROW_COLUMNS[alias]
         with self._connect(read_only=True) as con:
-            records = con.execute(
-                f"SELECT {', '.join(columns)} FROM {alias} ORDER BY window_end, level, {columns[0]}"
-            ).fetchall()
-        out = []
-        for record in records:
-            values = dict(zip(columns, record))
-            document = WindowRow.model_validate(values).model_dump(mode="json")
-            if alias == "powerbi":
-                document.pop("id"), document.pop("pk")
-            out.append(document)
-        return out
+            records = con.execute(f"SELECT {', '.join(columns)} FROM {alias} ORDER BY window_end, id").fetchall()
+        model = OUTPUT_MODELS[alias]
+        return [model.model_validate(dict(zip(columns, record, strict=True))).document() for record in records]

@@ -13,13 +13,18 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, Field
 
-from functions.contracts import UploadPath, upload_metadata
 from footfall.simulate.schedule import capture_times, people_in_frame
 from footfall.simulate.stores import UNKNOWN_STORE_ID, Store
+from functions.contracts import PhotoKind, UploadPath, upload_metadata
 
 UploadKind = Literal["photo", "corrupt", "bad_path", "unknown_store"]
 BROKEN_KINDS: tuple[UploadKind, ...] = ("corrupt", "bad_path", "unknown_store")
-CAMERAS = ("C01", "C02")
+ENTRANCE_CAMERA = "C01"
+"""Photographs each visitor once as they come in (a visit crop); its line counts them (cameras.csv)."""
+FRAME_CAMERA = "C02"
+"""A camera that uploads whole frames, as cameras that only send photos do: its faces are sightings."""
+VISIT_SHARE = 0.8
+"""Share of the valid photos that are visit crops; the rest are whole frames."""
 FACING_PROBABILITY = 0.8
 
 
@@ -42,6 +47,7 @@ class PlannedUpload(BaseModel):
     store_id: str
     camera_id: str
     captured_at: datetime
+    photo_kind: PhotoKind = "frame"
     people: int = Field(ge=0, le=6)
     faces_visible: int = Field(ge=0, le=6)
     render_seed: int
@@ -50,8 +56,8 @@ class PlannedUpload(BaseModel):
 
     @property
     def metadata(self) -> dict[str, str]:
-        """Blob metadata as the edge module sets it: ``capturedat`` (ISO 8601 UTC) and ``cameraid``."""
-        return upload_metadata(self.captured_at, self.camera_id)
+        """Blob metadata as the edge module sets it: ``capturedat`` (ISO 8601 UTC), ``cameraid``, ``kind``."""
+        return upload_metadata(self.captured_at, self.camera_id, self.photo_kind)
 
     @property
     def expected(self) -> Literal["event", "quarantine"]:
@@ -72,6 +78,11 @@ class Manifest(BaseModel):
         return [u for u in self.uploads if u.kind == "photo"]
 
     @property
+    def visits(self) -> list[PlannedUpload]:
+        """The visit crops: one per simulated visitor."""
+        return [u for u in self.uploads if u.kind == "photo" and u.photo_kind == "visit"]
+
+    @property
     def broken(self) -> list[PlannedUpload]:
         """The broken uploads (each should be quarantined)."""
         return [u for u in self.uploads if u.kind != "photo"]
@@ -90,18 +101,20 @@ def plan_day(config: SimConfig, stores: list[Store]) -> Manifest:
     seq: dict[tuple[str, str], int] = {}
 
     def add(kind: UploadKind, store: Store, store_index: int, ts: datetime, store_id: str | None = None) -> None:
-        camera_index = int(rng.integers(len(CAMERAS)))
-        camera = CAMERAS[camera_index]
+        visit = kind == "photo" and rng.random() < VISIT_SHARE
+        camera = ENTRANCE_CAMERA if visit else FRAME_CAMERA
+        camera_index = 0 if visit else 1
         sid = store_id or store.store_id
         seq[(sid, camera)] = seq.get((sid, camera), 0) + 1
         hour = _local_hour(ts, store)
-        people = people_in_frame(rng, hour)
+        people = 1 if visit else people_in_frame(rng, hour)
         name = UploadPath(store_id=sid, camera_id=camera, captured_at=ts, seq=seq[(sid, camera)],
                           extension="jpg").blob_name()
         if kind == "bad_path":  # what a misconfigured camera might send
             name = f"{sid}/{camera} entrance/{ts:%Y-%m-%d}/snapshot_{ts:%H%M%S}.jpg"
         uploads.append(PlannedUpload(
             index=len(uploads), kind=kind, blob_name=name, store_id=sid, camera_id=camera, captured_at=ts,
+            photo_kind="visit" if visit else "frame",
             people=people, faces_visible=int(rng.binomial(people, FACING_PROBABILITY)),
             render_seed=int(rng.integers(2**31)), background_seed=config.seed * 1000 + store_index * 10 + camera_index,
             brightness=float(0.92 + 0.1 * np.sin((hour - 8) / 12 * np.pi)),

@@ -16,7 +16,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from functions.reports.cosmos import CosmosReportStore
-from functions.reports.models import ReportQuery
+from functions.reports.models import Meta, ReportQuery
 from functions.reports.reader import ReaderUnavailable
 from functions.reports.service import ReportService
 from functions.settings import get_settings
@@ -50,7 +50,7 @@ def handle_filters(service: ReportService) -> func.HttpResponse:
 
 
 def handle_report(req: func.HttpRequest, service: ReportService) -> func.HttpResponse:
-    """``GET /api/report?level=&region=&city=&store_id=&start=&end=``: 422 on bad parameters."""
+    """``GET /api/report?granularity=&region=&city=&store_id=&start=&end=``: 422 on bad parameters."""
     try:
         query = ReportQuery.model_validate(dict(req.params))
     except ValidationError as exc:
@@ -75,6 +75,13 @@ def reports_filters(req: func.HttpRequest) -> func.HttpResponse:
     except ValueError as exc:
         return _not_configured(exc)
     return handle_filters(service)
+
+
+@bp.route(route="meta", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def reports_meta(req: func.HttpRequest) -> func.HttpResponse:
+    """k and the labels of every category and column."""
+    settings = get_settings()
+    return _json(Meta.build(settings.k_anonymity).model_dump(mode="json"))
 
 
 @bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)

@@ -1,9 +1,11 @@
-"""Cosmos DB adapter of the reports: reads (and can write) the Stream Analytics ``cosmos`` output.
+"""Cosmos DB adapter of the reports: reads (and can write) the Stream Analytics outputs.
 
-The container is partitioned on ``/pk`` (``"{level}|{key}"``, the key being the store id, city
-or region, as ``stream_analytics/footfall.asaql`` builds it). A report on one store, city or
-region at its own level reads that single partition (``partition_key="store|S0001"``); a
-report that sums finer groups (the cities of a region, the fleet) queries across partitions.
+One container holds every document of the job (``store_windows`` and ``zone_windows``) and of the
+reports' own rollups, told apart by ``doc_type`` and partitioned on ``/store_id``: a store's whole
+history is one logical partition (a year of 15-minute windows is about 35,000 documents, some
+50 MB, far below the 20 GB limit), so the query managers run most, one store over a period, reads
+one partition. A report over a city or region is a cross-partition query filtered on ``region`` or
+``city`` (indexed); it fans out only to the physical partitions that hold those stores.
 
 Timestamps are ISO 8601 UTC strings in the documents, compared as strings by Cosmos DB. Writers
 differ in the fraction they print (``08:15:00.000Z`` from footfall, ``08:15:00.0000000Z`` from
@@ -22,13 +24,14 @@ from azure.core.exceptions import AzureError
 from pydantic import ValidationError
 
 from functions.contracts import parse_iso
-from functions.reports.models import StoreRef, WindowRow, WindowSelection
+from functions.reports.models import OUTPUT_MODELS, StoreRef, WindowSelection
 from functions.reports.reader import ReaderUnavailable
 from functions.settings import Settings
 
 log = logging.getLogger(__name__)
 
-_STORE_FIELDS = "c.store_id, c.store_name, c.city, c.country, c.region"
+_STORE_FIELDS = "c.store_id, c.store_name, c.city, c.country, c.region, c.time_zone"
+_STORE_WINDOWS: list[dict[str, Any]] = [{"name": "@doc_type", "value": "store_window"}]
 
 
 class ContainerLike(Protocol):
@@ -56,11 +59,12 @@ def upper_bound(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
+def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
-    clauses = ["c.level = @level"]
-    params: list[dict[str, Any]] = [{"name": "@level", "value": selection.level}]
-    for field in ("region", "city", "store_id"):
+    clauses = ["c.doc_type = @doc_type"]
+    params: list[dict[str, Any]] = [{"name": "@doc_type", "value": doc_type}]
+    fields = ("region", "city", "store_id") if doc_type == "store_window" else ("store_id",)
+    for field in fields:
         value = getattr(selection, field)
         if value is not None:
             clauses.append(f"c.{field} = @{field}")
@@ -71,9 +75,7 @@ def build_windows_query(selection: WindowSelection) -> tuple[str, list[dict[str,
     if selection.end is not None:
         clauses.append("c.window_end <= @end")
         params.append({"name": "@end", "value": upper_bound(selection.end)})
-    own_key = {"store": selection.store_id, "city": selection.city, "region": selection.region}[selection.level]
-    partition_key = f"{selection.level}|{own_key}" if own_key is not None else None
-    return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, partition_key
+    return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
 
 
 class CosmosReportStore:
@@ -116,13 +118,14 @@ class CosmosReportStore:
         except AzureError as exc:
             raise ReaderUnavailable(f"Cosmos DB query failed: {exc}") from exc
 
-    def windows(self, selection: WindowSelection) -> list[WindowRow]:
-        """The selected rows; documents that do not validate are logged and skipped."""
-        query, params, partition_key = build_windows_query(selection)
+    def _windows(self, alias: str, selection: WindowSelection) -> list[Any]:
+        """The selected rows of one output; documents that do not validate are logged and skipped."""
+        model = OUTPUT_MODELS[alias]
+        query, params, partition_key = build_windows_query(model.doc_type, selection)
         rows = []
         for item in self._query(query, params, partition_key):
             try:
-                row = WindowRow.model_validate(item)
+                row = model.model_validate(item)
             except ValidationError as exc:
                 log.warning("skipping invalid report document %s: %s", item.get("id"), exc)
                 continue
@@ -131,13 +134,24 @@ class CosmosReportStore:
                 rows.append(row)
         return rows
 
+    def store_windows(self, selection: WindowSelection) -> list[Any]:
+        """The selected store windows."""
+        return self._windows("store_windows", selection)
+
+    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+        """Zone windows of the selected stores (one store: one partition; else the stores of the region or city)."""
+        if selection.store_id is None and (selection.region or selection.city):
+            stores = {r.store_id for r in self.store_windows(selection)}
+            return [z for z in self._windows("zone_windows", selection) if z.store_id in stores]
+        return self._windows("zone_windows", selection)
+
     def _newest(self) -> datetime | None:
-        values = self._query("SELECT VALUE MAX(c.window_end) FROM c", [])
+        values = self._query("SELECT VALUE MAX(c.window_end) FROM c WHERE c.doc_type = @doc_type", _STORE_WINDOWS)
         return parse_iso(values[0]) if values and values[0] else None
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest window start and latest window end (two cross-partition aggregates)."""
-        firsts = self._query("SELECT VALUE MIN(c.window_start) FROM c", [])
+        firsts = self._query("SELECT VALUE MIN(c.window_start) FROM c WHERE c.doc_type = @doc_type", _STORE_WINDOWS)
         first = parse_iso(firsts[0]) if firsts and firsts[0] else None
         return first, self._newest()
 
@@ -148,8 +162,8 @@ class CosmosReportStore:
             return []
         since = lower_bound(newest - timedelta(days=self.directory_days))
         items = self._query(
-            f"SELECT DISTINCT {_STORE_FIELDS} FROM c WHERE c.level = @level AND c.window_end >= @since",
-            [{"name": "@level", "value": "store"}, {"name": "@since", "value": since}],
+            f"SELECT DISTINCT {_STORE_FIELDS} FROM c WHERE c.doc_type = @doc_type AND c.window_end >= @since",
+            [*_STORE_WINDOWS, {"name": "@since", "value": since}],
         )
         stores: dict[str, StoreRef] = {}
         for item in items:
@@ -162,11 +176,11 @@ class CosmosReportStore:
         return list(stores.values())
 
     def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert rows of output ``cosmos`` as documents (by ``id``); returns how many were written."""
-        if alias != "cosmos":
-            raise ValueError(f"Cosmos DB holds output 'cosmos' only, not {alias!r}")
+        """Upsert rows of an output (``store_windows``, ``zone_windows``) as documents; returns how many."""
+        if alias not in OUTPUT_MODELS:
+            raise ValueError(f"unknown output alias {alias!r}; expected one of {tuple(OUTPUT_MODELS)}")
         written = 0
         for row in rows:
-            self.container.upsert_item(WindowRow.model_validate(row).document())
+            self.container.upsert_item(OUTPUT_MODELS[alias].model_validate(row).document())
             written += 1
         return written

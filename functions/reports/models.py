@@ -1,89 +1,64 @@
-"""Pydantic models of the reports: window rows in, filters and reports out.
+"""Pydantic models of the reports: published rows in, queries and reports out.
 
-:class:`WindowRow` is one Stream Analytics output row (outputs ``cosmos`` and ``powerbi``, see
-``shared/ARCHITECTURE.md``). :class:`ReportQuery` holds the query parameters of
-``GET /api/report``; :class:`Filters` and :class:`Report` are the two response payloads.
+The row models are built from the column lists of :mod:`functions.aggregates` (one definition of
+every column): :class:`StoreWindow` and :class:`ZoneWindow` are the Stream Analytics outputs
+``store_windows`` and ``zone_windows``. :class:`ReportQuery` holds the query parameters of
+``GET /api/report``; :class:`Filters`, :class:`Meta` and :class:`Report` are response payloads.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer, field_validator, model_validator
 
-from functions.contracts import AGE_BANDS, EMOTIONS, ID_PATTERN, utc_iso
+from functions.aggregates import (
+    CATEGORIES, COUNT_COLUMNS, STORE_WINDOW, TOTAL_COLUMNS, WINDOW_MINUTES, ZONE_WINDOW, Column,
+)
+from functions.contracts import ID_PATTERN, utc_iso
 
 Level = Literal["store", "city", "region"]
 LEVELS: tuple[Level, ...] = ("store", "city", "region")
-"""From the finest to the coarsest grouping."""
+"""From the finest to the coarsest grouping of stores."""
 
-WINDOW_MINUTES: dict[str, int] = {"store": 15, "city": 60, "region": 60}
-"""Tumbling window length of each level, as the Stream Analytics job computes them."""
+Granularity = Literal["15min", "hour"]
+GRANULARITY_MINUTES: dict[str, int] = {"15min": WINDOW_MINUTES, "hour": 60}
+"""Minutes per point of a series at each granularity."""
 
-GENDER_COLUMNS: dict[str, str] = {"female": "female", "male": "male", "unknown": "gender_unknown"}
-AGE_COLUMNS: dict[str, str] = {
-    **{band: "age_" + band.replace("-", "_").replace("+", "_plus") for band in AGE_BANDS},
-    "unknown": "age_unknown",
-}
-EMOTION_COLUMNS: dict[str, str] = {emotion: f"emotion_{emotion}" for emotion in EMOTIONS}
-COUNT_COLUMNS: tuple[str, ...] = (
-    *GENDER_COLUMNS.values(), *AGE_COLUMNS.values(), *EMOTION_COLUMNS.values(),
-)
-"""The demographic counts of a row (null when the row is suppressed)."""
-DEMOGRAPHIC_COLUMNS: tuple[str, ...] = (*COUNT_COLUMNS, "avg_age", "happiness_share")
-"""Every column that k-anonymity suppresses."""
-GROUP_COLUMNS: tuple[str, ...] = ("store_id", "store_name", "city", "country", "region")
+GROUP_COLUMNS: tuple[str, ...] = ("store_id", "store_name", "city", "country", "region", "time_zone")
 
 
 def _as_utc(value: datetime) -> datetime:
     return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-class WindowRow(BaseModel):
-    """One aggregate row: a group (store, city or region) over one tumbling window.
+_PY_TYPES: dict[str, type] = {"string": str, "datetime": datetime, "int": int, "float": float, "bool": bool}
 
-    A suppressed row never carries demographics: should a writer fill them anyway, they are
-    dropped on validation, so nothing downstream can leak them.
-    """
+
+def _fields(columns: tuple[Column, ...], skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """Pydantic field definitions for ``columns``: counts are non-negative, nullable ones default to null."""
+    fields: dict[str, Any] = {}
+    for column in columns:
+        if column.name in skip:
+            continue
+        annotation: Any = _PY_TYPES[column.type]
+        constraints: dict[str, Any] = {"description": column.description}
+        if column.type in ("int", "float"):
+            constraints["ge"] = 0
+        if column.nullable or column.role in ("key", "group"):
+            annotation = annotation | None
+            constraints["default"] = None
+        fields[column.name] = (annotation, Field(**constraints))
+    return fields
+
+
+class _Row(BaseModel):
+    """What every published row shares: UTC times in and ISO 8601 out, NaN read as null."""
 
     model_config = ConfigDict(extra="ignore")
-
-    id: str | None = None
-    pk: str | None = None
-    level: Level
-    window_start: datetime
-    window_end: datetime
-    store_id: str | None = None
-    store_name: str | None = None
-    city: str | None = None
-    country: str | None = None
-    region: str | None = None
-    frames: int = Field(ge=0)
-    faces: int = Field(ge=0)
-    female: int | None = Field(default=None, ge=0)
-    male: int | None = Field(default=None, ge=0)
-    gender_unknown: int | None = Field(default=None, ge=0)
-    age_0_17: int | None = Field(default=None, ge=0)
-    age_18_24: int | None = Field(default=None, ge=0)
-    age_25_34: int | None = Field(default=None, ge=0)
-    age_35_44: int | None = Field(default=None, ge=0)
-    age_45_54: int | None = Field(default=None, ge=0)
-    age_55_64: int | None = Field(default=None, ge=0)
-    age_65_plus: int | None = Field(default=None, ge=0)
-    age_unknown: int | None = Field(default=None, ge=0)
-    emotion_anger: int | None = Field(default=None, ge=0)
-    emotion_contempt: int | None = Field(default=None, ge=0)
-    emotion_disgust: int | None = Field(default=None, ge=0)
-    emotion_fear: int | None = Field(default=None, ge=0)
-    emotion_happiness: int | None = Field(default=None, ge=0)
-    emotion_neutral: int | None = Field(default=None, ge=0)
-    emotion_sadness: int | None = Field(default=None, ge=0)
-    emotion_surprise: int | None = Field(default=None, ge=0)
-    avg_age: float | None = Field(default=None, ge=0)
-    happiness_share: float | None = Field(default=None, ge=0, le=1)
-    suppressed: bool
+    doc_type: ClassVar[str]
 
     @model_validator(mode="before")
     @classmethod
@@ -93,44 +68,65 @@ class WindowRow(BaseModel):
             return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in data.items()}
         return data
 
-    @field_validator("window_start", "window_end")
+    @field_validator("window_start", "window_end", check_fields=False)
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return _as_utc(value)
 
-    @field_serializer("window_start", "window_end")
+    @field_serializer("window_start", "window_end", check_fields=False)
     def _iso(self, value: datetime) -> str:
         return utc_iso(value)
 
+    def document(self) -> dict[str, Any]:
+        """The row as a JSON-ready document, with ``id`` and ``doc_type``, as stored in Cosmos DB."""
+        data = self.model_dump(mode="json")
+        data["id"] = self.row_id()
+        data["doc_type"] = self.doc_type
+        return data
+
+    def row_id(self) -> str:
+        """The document id the job gives this row."""
+        raise NotImplementedError
+
+
+class _StoreWindowBase(_Row):
+    doc_type: ClassVar[str] = "store_window"
+
     @model_validator(mode="after")
-    def _never_leak_suppressed(self) -> "WindowRow":
-        if self.suppressed:
-            for column in DEMOGRAPHIC_COLUMNS:
+    def _never_leak_suppressed(self) -> _StoreWindowBase:
+        """A suppressed row never carries demographics: should a writer fill them anyway, they are
+        dropped on validation, so nothing downstream can leak them."""
+        if getattr(self, "suppressed", False):
+            for column in COUNT_COLUMNS:
                 if getattr(self, column) is not None:
                     object.__setattr__(self, column, None)
         return self
 
-    @property
-    def key(self) -> str:
-        """The group key of the row: the store id, city or region (empty when unknown)."""
-        value = {"store": self.store_id, "city": self.city, "region": self.region}[self.level]
-        return value or ""
+    def row_id(self) -> str:
+        return f"{getattr(self, 'store_id')}|{utc_iso(getattr(self, 'window_end'))}"
 
-    def ids(self) -> tuple[str, str]:
-        """``(id, pk)``: the row's own, or derived from the contract when missing."""
-        pk = self.pk or f"{self.level}|{self.key}"
-        return self.id or f"{pk}|{utc_iso(self.window_end)}", pk
 
-    def with_ids(self) -> "WindowRow":
-        """The row with ``id`` and ``pk`` filled in from the contract when they are missing."""
-        if self.id and self.pk:
-            return self
-        row_id, pk = self.ids()
-        return self.model_copy(update={"id": row_id, "pk": pk})
+class _ZoneWindowBase(_Row):
+    doc_type: ClassVar[str] = "zone_window"
 
-    def document(self) -> dict[str, Any]:
-        """The row as a JSON-ready document (ISO 8601 strings), as stored in Cosmos DB."""
-        return self.with_ids().model_dump(mode="json")
+    def row_id(self) -> str:
+        return f"{getattr(self, 'store_id')}|{getattr(self, 'zone')}|{utc_iso(getattr(self, 'window_end'))}"
+
+
+StoreWindow: type[_StoreWindowBase] = create_model(  # type: ignore[call-overload]
+    "StoreWindow", __base__=_StoreWindowBase, __doc__="One store's 15-minute window (output ``store_windows``).",
+    **_fields(STORE_WINDOW, skip=("id", "doc_type")),
+)
+"""One store's 15-minute window, output ``store_windows``; fields from :data:`functions.aggregates.STORE_WINDOW`."""
+
+ZoneWindow: type[_ZoneWindowBase] = create_model(  # type: ignore[call-overload]
+    "ZoneWindow", __base__=_ZoneWindowBase, __doc__="One zone's 15-minute window (output ``zone_windows``).",
+    **_fields(ZONE_WINDOW, skip=("id", "doc_type")),
+)
+"""One zone's 15-minute window, output ``zone_windows``; fields from :data:`functions.aggregates.ZONE_WINDOW`."""
+
+OUTPUT_MODELS: dict[str, type[_Row]] = {"store_windows": StoreWindow, "zone_windows": ZoneWindow}
+"""The Stream Analytics outputs the reports read, by alias."""
 
 
 class StoreRef(BaseModel):
@@ -143,6 +139,7 @@ class StoreRef(BaseModel):
     city: str | None = None
     country: str | None = None
     region: str | None = None
+    time_zone: str | None = None
 
 
 class StoreOption(BaseModel):
@@ -150,6 +147,7 @@ class StoreOption(BaseModel):
 
     store_id: str
     store_name: str | None = None
+    time_zone: str | None = None
 
 
 class CityNode(BaseModel):
@@ -183,15 +181,45 @@ class Filters(BaseModel):
         return utc_iso(value) if value else None
 
 
+class CategoryMeta(BaseModel):
+    """A demographic category as reports show it."""
+
+    name: str
+    title: str
+    values: list[str] = Field(description="Its values in order, the last one 'unknown'.")
+    labels: dict[str, str]
+
+
+class Meta(BaseModel):
+    """``GET /api/meta``: what the dashboard needs to label everything, from the contracts."""
+
+    k: int
+    window_minutes: int
+    categories: list[CategoryMeta]
+    columns: dict[str, str] = Field(description="Every store window column and its description.")
+
+    @classmethod
+    def build(cls, k: int) -> Meta:
+        """The metadata for ``k``."""
+        return cls(
+            k=k, window_minutes=WINDOW_MINUTES,
+            categories=[
+                CategoryMeta(name=c.name, title=c.title, values=[*c.values, "unknown"],
+                             labels={v: (v if v[0].isdigit() else v.capitalize()) for v in (*c.values, "unknown")})
+                for c in CATEGORIES
+            ],
+            columns={c.name: c.description for c in STORE_WINDOW},
+        )
+
+
 class WindowSelection(BaseModel):
-    """Which rows a reader returns: one level, optional group filters, and a time range.
+    """Which rows a reader returns: optional store filters and a time range.
 
     A row is selected when it lies wholly inside ``[start, end)``.
     """
 
     model_config = ConfigDict(frozen=True)
 
-    level: Level
     region: str | None = None
     city: str | None = None
     store_id: str | None = None
@@ -203,23 +231,22 @@ class ReportQuery(BaseModel):
     """The parameters of ``GET /api/report``.
 
     ``region``, ``city`` and ``store_id`` select stores; every figure is summed from their
-    15-minute store windows (see :mod:`functions.reports.service`). ``level`` sets the time
-    resolution of the series: ``store`` 15 minutes, ``city`` and ``region`` one hour; it
-    defaults to the most specific filter (``store_id`` > ``city`` > ``region``, none: ``region``).
-    ``start`` and ``end`` are ISO 8601 (naive means UTC); windows wholly inside
+    15-minute store windows (see :mod:`functions.reports.service`). ``granularity`` is the time
+    resolution of the series (``15min`` or ``hour``); it defaults to ``15min`` for one store and
+    ``hour`` otherwise. ``start`` and ``end`` are ISO 8601 (naive means UTC); windows wholly inside
     ``[start, end)`` are reported.
     """
 
     model_config = ConfigDict(extra="forbid")
 
-    level: Level | None = None
+    granularity: Granularity | None = Field(default=None, description="Time resolution of the series.")
     region: str | None = Field(default=None, max_length=200)
     city: str | None = Field(default=None, max_length=200)
     store_id: str | None = Field(default=None, pattern=ID_PATTERN)
     start: datetime | None = None
     end: datetime | None = None
 
-    @field_validator("level", "region", "city", "store_id", "start", "end", mode="before")
+    @field_validator("granularity", "region", "city", "store_id", "start", "end", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
@@ -230,56 +257,60 @@ class ReportQuery(BaseModel):
         return _as_utc(value) if value else None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "ReportQuery":
+    def _consistent(self) -> ReportQuery:
         if self.start and self.end and self.start >= self.end:
             raise ValueError("start must be before end")
         return self
 
     @property
-    def resolved_level(self) -> Level:
-        """The level whose window length the series uses: the explicit one, else the most specific filter."""
-        if self.level:
-            return self.level
-        return "store" if self.store_id else "city" if self.city else "region"
+    def resolved_granularity(self) -> Granularity:
+        """The explicit granularity, else 15 minutes for one store and an hour otherwise."""
+        return self.granularity or ("15min" if self.store_id else "hour")
 
-    def selection(self, level: Level | None = None) -> WindowSelection:
-        """The rows this report needs, at ``level`` (default: :attr:`resolved_level`)."""
-        return WindowSelection(
-            level=level or self.resolved_level, region=self.region, city=self.city,
-            store_id=self.store_id, start=self.start, end=self.end,
-        )
+    def selection(self) -> WindowSelection:
+        """The store windows this report needs."""
+        return WindowSelection(region=self.region, city=self.city, store_id=self.store_id,
+                               start=self.start, end=self.end)
 
 
-class SeriesPoint(BaseModel):
-    """Visitors in one window or hour, summed over the selected stores. Totals are never suppressed."""
+class Totals(BaseModel):
+    """Counts that are never suppressed, summed over store windows."""
+
+    visitors: int = Field(description="People who entered (entrance lines), each counted once.")
+    exits: int = Field(description="People who left through the entrance lines.")
+    photos: int = Field(description="Photos analysed (visit crops and whole frames).")
+    visit_photos: int = Field(description="Visit crops analysed.")
+    visit_faces: int = Field(description="Visit crops with a face: what breakdowns count.")
+    sightings: int = Field(description="Faces in whole frames: sightings, never visitors.")
+
+
+assert set(Totals.model_fields) == set(TOTAL_COLUMNS), "Totals must list the store window's total columns"
+
+
+class SeriesPoint(Totals):
+    """One point of the series: totals over the selected stores in one window or hour."""
 
     window_start: datetime
     window_end: datetime
-    visitors: int
-    frames: int
-    suppressed_visitors: int = Field(description="Visitors in groups whose breakdown was suppressed.")
+    suppressed_faces: int = Field(description="Visit faces in store windows whose breakdown was suppressed.")
 
     @field_serializer("window_start", "window_end")
     def _iso(self, value: datetime) -> str:
         return utc_iso(value)
 
 
-class Breakdown(BaseModel):
-    """Demographics over a range, after k-anonymity is re-applied (see :mod:`.service`).
+class Breakdown(Totals):
+    """Totals and the demographics of visits over a range, after k-anonymity is re-applied (see :mod:`.service`).
 
-    When ``suppressed`` is true every demographic field is ``None``: shown as "suppressed",
-    never as zero.
+    When ``suppressed`` is true ``demographics`` is ``None``: shown as "suppressed", never as zero.
     """
 
     suppressed: bool
-    visitors: int = Field(description="All visitors (faces) in the range; never suppressed.")
-    breakdown_visitors: int = Field(description="Visitors the breakdown counts: those in published windows.")
-    suppressed_visitors: int = Field(description="Visitors in suppressed windows, left out of the breakdown.")
-    gender: dict[str, int] | None = None
-    age_bands: dict[str, int] | None = None
-    emotions: dict[str, int] | None = None
-    avg_age: float | None = None
-    happiness_share: float | None = None
+    breakdown_faces: int = Field(description="Visit faces the breakdown counts: those in published windows.")
+    suppressed_faces: int = Field(description="Visit faces in suppressed windows, left out of the breakdown.")
+    demographics: dict[str, dict[str, int]] | None = Field(
+        default=None, description="Per category (gender, age, emotion), visit faces per value (with 'unknown').",
+    )
 
 
 class GroupSummary(Breakdown):
@@ -293,10 +324,21 @@ class GroupSummary(Breakdown):
     store_id: str | None = None
 
 
-class Report(Breakdown):
-    """``GET /api/report``: the time series and the demographic breakdown of the selection."""
+class ZoneSummary(BaseModel):
+    """One zone of a store over the range: visits, dwell and occupancy (counts only, no k)."""
 
-    level: Level = Field(description="The resolution of the series: store 15 minutes, city and region an hour.")
+    zone: str
+    visits: int
+    avg_dwell_s: float | None = Field(description="Average dwell of the zone's visits, seconds.")
+    dwell: dict[str, int] = Field(description="Visits per dwell bucket.")
+    occupancy_mean: float | None = Field(description="People in the zone, averaged over the windows reported.")
+    occupancy_max: int | None
+
+
+class Report(Breakdown):
+    """``GET /api/report``: the time series, totals and visit breakdown of the selection."""
+
+    granularity: Granularity
     window_minutes: int
     region: str | None = None
     city: str | None = None
@@ -305,10 +347,10 @@ class Report(Breakdown):
     start: datetime | None = None
     end: datetime | None = None
     k: int
-    frames: int
-    windows: int = Field(description="Distinct windows in the series.")
+    windows: int = Field(description="Points in the series.")
     series: list[SeriesPoint]
     groups: list[GroupSummary] = Field(default_factory=list, description="Sub-groups one level down.")
+    zones: list[ZoneSummary] = Field(default_factory=list, description="A store's zones (one store only).")
     rule: str = Field(description="The k-anonymity rule applied to the range, in words.")
 
     @field_serializer("start", "end")

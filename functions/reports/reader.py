@@ -3,24 +3,26 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
-from functions.reports.models import StoreRef, WindowRow, WindowSelection
+from functions.reports.models import StoreRef, WindowSelection
 
 
 @runtime_checkable
 class ReportReader(Protocol):
-    """Reads Stream Analytics output rows (output ``cosmos``) for the reports."""
+    """Reads the Stream Analytics outputs ``store_windows`` and ``zone_windows`` for the reports."""
 
-    def windows(self, selection: WindowSelection) -> list[WindowRow]:
-        """Rows of ``selection.level`` matching its filters, wholly inside ``[start, end)``.
+    def store_windows(self, selection: WindowSelection) -> list[Any]:
+        """:class:`~functions.reports.models.StoreWindow` rows matching the selection's store filters,
+        wholly inside ``[start, end)``. The order is unspecified; callers sort."""
+        ...
 
-        The order is unspecified; callers sort.
-        """
+    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+        """:class:`~functions.reports.models.ZoneWindow` rows of the selected stores, likewise."""
         ...
 
     def stores(self) -> list[StoreRef]:
-        """Every store the store-level rows name, with its city, country and region."""
+        """Every store the store windows name, with its city, country, region and time zone."""
         ...
 
     def time_range(self) -> tuple[datetime | None, datetime | None]:

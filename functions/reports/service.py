@@ -1,95 +1,96 @@
 """Report logic shared by the local dashboard (FastAPI) and the Functions blueprint.
 
+Visitors are people who entered
+-------------------------------
+``visitors`` is the sum of entries over the entrance cameras' lines (each person once); ``exits``
+the sum of exits. Faces are never visitors: ``visit_faces`` (one per visit crop with a face) is
+what demographic breakdowns count, and ``sightings`` (faces in whole frames) is reported apart.
+
 k-anonymity over a range
 ------------------------
-The Stream Analytics job suppresses a window's demographics when it holds fewer than ``k``
-faces. When windows (and groups) are summed over a range, the same rule is applied again:
+The Stream Analytics job suppresses a store window's demographics when it holds fewer than ``k``
+visit faces. When windows (and groups) are summed over a range, the same rule is applied again:
 
-* totals (``visitors`` = faces, ``frames``) are summed over every window and are never suppressed;
-* a breakdown (gender, age bands, emotions, average age, happiness share) sums only the
-  *published* windows: not flagged ``suppressed`` and holding at least ``k`` faces (so a
-  larger ``k`` in the API than in the job is honoured too). Suppressed windows never add
-  anything to a breakdown, so summing them cannot leak;
-* the breakdown is shown only when those published windows hold at least ``k`` faces
-  together (and so the group too); otherwise it is ``suppressed: true`` with every
-  demographic ``null``, never zeros;
-* ``breakdown_visitors`` and ``suppressed_visitors`` say how many of the range's visitors the
+* totals are summed over every window and are never suppressed;
+* a breakdown sums only the *published* windows: not flagged ``suppressed`` and holding at least
+  ``k`` visit faces (so a larger ``k`` in the API than in the job is honoured too). Suppressed
+  windows never add anything to a breakdown, so summing them cannot leak;
+* the breakdown is shown only when those published windows hold at least ``k`` visit faces
+  together; otherwise it is ``suppressed: true`` with ``demographics`` null, never zeros;
+* ``breakdown_faces`` and ``suppressed_faces`` say how many of the range's visit faces the
   breakdown covers and how many it leaves out.
 
 One base level: store windows
 -----------------------------
-The job also publishes hourly city and region rows. Their demographics sum only the job's
-published store windows (at least 5 faces), so "region minus its published stores" reveals no
-suppressed store window. They are still not used here, since they are fixed to the job's k = 5:
-every report, at every level, is summed from the *store* rows only (cities and regions are groups
-of stores, hourly series are 15-minute windows bucketed by the hour) with the service's ``k``. Any
-breakdown is a sum of published store windows, so no combination of reports can isolate a
-suppressed one.
+The job publishes only store windows (and zone windows). Every report, at every level, is summed
+from them here: cities and regions are groups of stores, hourly series are 15-minute windows
+bucketed by the hour. Any breakdown is a sum of published store windows, so no combination of
+reports can isolate a suppressed one.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Iterable
+from typing import Any
 
+from functions.aggregates import CATEGORIES, DWELL_COLUMNS, TOTAL_COLUMNS, WINDOW_MINUTES
+from functions.contracts import DEFAULT_K
 from functions.reports.models import (
-    AGE_COLUMNS, COUNT_COLUMNS, EMOTION_COLUMNS, GENDER_COLUMNS, WINDOW_MINUTES, Breakdown, CityNode, Filters,
-    GroupSummary, Level, RegionNode, Report, ReportQuery, SeriesPoint, StoreOption, StoreRef, WindowRow,
+    GRANULARITY_MINUTES, Breakdown, CityNode, Filters, GroupSummary, Level, Meta, RegionNode, Report, ReportQuery,
+    SeriesPoint, StoreOption, StoreRef, ZoneSummary,
 )
 from functions.reports.reader import ReportReader
 
-DEFAULT_K = 5
 UNASSIGNED = "(unassigned)"
 
 
 def rule_text(k: int) -> str:
     """The range rule in words, as reports state it."""
     return (
-        f"Every figure is summed from 15-minute store windows. Breakdowns sum only published store "
-        f"windows (not suppressed, at least k={k} faces); visitors in suppressed windows count in the "
-        f"totals but never in a breakdown, which is shown only when the published windows hold at "
-        f"least k={k} faces together."
+        f"Every figure is summed from 15-minute store windows. Visitors are entries counted at the doors. "
+        f"Breakdowns describe visits (one face per visit) and sum only published store windows (not "
+        f"suppressed, at least k={k} visit faces); faces in suppressed windows count in the totals but never "
+        f"in a breakdown, which is shown only when the published windows hold at least k={k} visit faces together."
     )
 
 
-def is_published(row: WindowRow, k: int) -> bool:
-    """Whether a row's demographics may be used: not suppressed and at least ``k`` faces."""
-    return not row.suppressed and row.faces >= k
+def is_published(row: Any, k: int) -> bool:
+    """Whether a store window's demographics may be used: not suppressed and at least ``k`` visit faces."""
+    return not row.suppressed and row.visit_faces >= k
 
 
-def breakdown(rows: Iterable[WindowRow], k: int) -> Breakdown:
-    """Sum rows into totals and a k-anonymous demographic breakdown (rule: module docstring)."""
-    visitors = covered = 0
-    counts: dict[str, int] = defaultdict(int)
-    age_sum = 0.0
-    aged = 0
+def totals(rows: Iterable[Any]) -> dict[str, int]:
+    """The never-suppressed totals of store windows, summed."""
+    sums = dict.fromkeys(TOTAL_COLUMNS, 0)
     for row in rows:
-        visitors += row.faces
+        for column in TOTAL_COLUMNS:
+            sums[column] += getattr(row, column)
+    return sums
+
+
+def breakdown(rows: Iterable[Any], k: int) -> Breakdown:
+    """Sum store windows into totals and a k-anonymous breakdown of visits (rule: module docstring)."""
+    rows = list(rows)
+    sums = totals(rows)
+    covered = 0
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
         if not is_published(row, k):
             continue
-        covered += row.faces
-        for column in COUNT_COLUMNS:
-            counts[column] += getattr(row, column) or 0
-        known_age = sum(getattr(row, c) or 0 for band, c in AGE_COLUMNS.items() if band != "unknown")
-        if row.avg_age is not None and known_age:
-            age_sum += row.avg_age * known_age
-            aged += known_age
+        covered += row.visit_faces
+        for cat in CATEGORIES:
+            for column in cat.columns:
+                counts[column] += getattr(row, column) or 0
+    faces = sums["visit_faces"]
     if covered < k:
-        return Breakdown(suppressed=True, visitors=visitors, breakdown_visitors=0, suppressed_visitors=visitors)
-    emotions = {name: counts[column] for name, column in EMOTION_COLUMNS.items()}
-    known_emotion = sum(emotions.values())
-    return Breakdown(
-        suppressed=False,
-        visitors=visitors,
-        breakdown_visitors=covered,
-        suppressed_visitors=visitors - covered,
-        gender={name: counts[column] for name, column in GENDER_COLUMNS.items()},
-        age_bands={name: counts[column] for name, column in AGE_COLUMNS.items()},
-        emotions=emotions,
-        avg_age=round(age_sum / aged, 1) if aged else None,
-        happiness_share=round(emotions["happiness"] / known_emotion, 4) if known_emotion else None,
-    )
+        return Breakdown(suppressed=True, breakdown_faces=0, suppressed_faces=faces, **sums)
+    demographics = {
+        cat.name: {value: counts[cat.column(value)] for value in (*cat.values, "unknown")} for cat in CATEGORIES
+    }
+    return Breakdown(suppressed=False, breakdown_faces=covered, suppressed_faces=faces - covered,
+                     demographics=demographics, **sums)
 
 
 def _bucket(start: datetime, minutes: int) -> tuple[datetime, datetime]:
@@ -99,19 +100,17 @@ def _bucket(start: datetime, minutes: int) -> tuple[datetime, datetime]:
     return floor, floor + timedelta(minutes=minutes)
 
 
-def series(rows: Iterable[WindowRow], k: int, minutes: int | None = None) -> list[SeriesPoint]:
-    """Visitors per window (or per ``minutes`` bucket of windows), summed over groups, in time order."""
-    points: dict[tuple[datetime, datetime], list[int]] = {}
+def series(rows: Iterable[Any], k: int, minutes: int = WINDOW_MINUTES) -> list[SeriesPoint]:
+    """Totals per window (or per ``minutes`` bucket of windows), summed over stores, in time order."""
+    points: dict[tuple[datetime, datetime], list[Any]] = defaultdict(list)
     for row in rows:
-        key = (row.window_start, row.window_end) if minutes is None else _bucket(row.window_start, minutes)
-        point = points.setdefault(key, [0, 0, 0])
-        point[0] += row.faces
-        point[1] += row.frames
-        if not is_published(row, k):
-            point[2] += row.faces
+        key = (row.window_start, row.window_end) if minutes == WINDOW_MINUTES else _bucket(row.window_start, minutes)
+        points[key].append(row)
     return [
-        SeriesPoint(window_start=start, window_end=end, visitors=v, frames=f, suppressed_visitors=s)
-        for (start, end), (v, f, s) in sorted(points.items())
+        SeriesPoint(window_start=start, window_end=end,
+                    suppressed_faces=sum(r.visit_faces for r in members if not is_published(r, k)),
+                    **totals(members))
+        for (start, end), members in sorted(points.items())
     ]
 
 
@@ -122,7 +121,7 @@ def _child_level(query: ReportQuery) -> Level | None:
     return "store" if query.city else "city" if query.region else "region"
 
 
-def _group_identity(row: WindowRow, level: Level) -> tuple[str, str, dict[str, str | None]]:
+def _group_identity(row: Any, level: Level) -> tuple[str, str, dict[str, str | None]]:
     if level == "store":
         key = row.store_id or ""
         return key, row.store_name or key, {"store_id": row.store_id, "city": row.city, "region": row.region}
@@ -131,9 +130,9 @@ def _group_identity(row: WindowRow, level: Level) -> tuple[str, str, dict[str, s
     return row.region or "", row.region or UNASSIGNED, {"region": row.region}
 
 
-def groups(rows: Iterable[WindowRow], k: int, level: Level) -> list[GroupSummary]:
+def groups(rows: Iterable[Any], k: int, level: Level) -> list[GroupSummary]:
     """One k-anonymous summary per store, city or region (``level``) of the rows, by label."""
-    by_key: dict[str, list[WindowRow]] = defaultdict(list)
+    by_key: dict[str, list[Any]] = defaultdict(list)
     identity: dict[str, tuple[str, dict[str, str | None]]] = {}
     for row in rows:
         key, label, fields = _group_identity(row, level)
@@ -146,6 +145,24 @@ def groups(rows: Iterable[WindowRow], k: int, level: Level) -> list[GroupSummary
     return sorted(summaries, key=lambda g: g.label.lower())
 
 
+def zone_summaries(rows: Iterable[Any]) -> list[ZoneSummary]:
+    """Per zone: visits, average dwell, the dwell histogram and occupancy over the zone windows."""
+    by_zone: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_zone[row.zone].append(row)
+    out = []
+    for zone, members in sorted(by_zone.items()):
+        visits = sum(r.visits for r in members)
+        dwell_s = sum(r.dwell_s_sum for r in members)
+        out.append(ZoneSummary(
+            zone=zone, visits=visits, avg_dwell_s=round(dwell_s / visits, 1) if visits else None,
+            dwell={c.name.removeprefix("dwell_"): sum(getattr(r, c.name) for r in members) for c in DWELL_COLUMNS},
+            occupancy_mean=round(sum(r.occupancy_mean for r in members) / len(members), 2),
+            occupancy_max=max(r.occupancy_max for r in members),
+        ))
+    return out
+
+
 class ReportService:
     """Answers the reports API from any :class:`ReportReader`."""
 
@@ -155,12 +172,16 @@ class ReportService:
         self.reader = reader
         self.k = k
 
+    def meta(self) -> Meta:
+        """Labels of every category and column, and k."""
+        return Meta.build(self.k)
+
     def filters(self) -> Filters:
         """Regions > cities > stores, sorted by name, and the span of the data."""
         tree: dict[str, dict[tuple[str, str | None], list[StoreOption]]] = defaultdict(lambda: defaultdict(list))
         unassigned: list[StoreOption] = []
         for store in sorted(self.reader.stores(), key=_store_sort_key):
-            option = StoreOption(store_id=store.store_id, store_name=store.store_name)
+            option = StoreOption(store_id=store.store_id, store_name=store.store_name, time_zone=store.time_zone)
             if store.region and store.city:
                 tree[store.region][(store.city, store.country)].append(option)
             else:
@@ -177,23 +198,24 @@ class ReportService:
                        last_window_end=last, k=self.k)
 
     def report(self, query: ReportQuery) -> Report:
-        """The time series, breakdown and sub-group summaries of one selection, from store windows."""
-        level = query.resolved_level
-        rows = self.reader.windows(query.selection("store"))
+        """The time series, breakdown, sub-group and zone summaries of one selection, from store windows."""
+        granularity = query.resolved_granularity
+        minutes = GRANULARITY_MINUTES[granularity]
+        rows = self.reader.store_windows(query.selection())
         child_level = _child_level(query)
         store_name = next((r.store_name for r in rows if r.store_name), None) if query.store_id else None
-        minutes = WINDOW_MINUTES[level]
-        points = series(rows, self.k, None if minutes == WINDOW_MINUTES["store"] else minutes)
+        points = series(rows, self.k, minutes)
+        zones = zone_summaries(self.reader.zone_windows(query.selection())) if query.store_id else []
         return Report(
-            level=level,
+            granularity=granularity,
             window_minutes=minutes,
             region=query.region, city=query.city, store_id=query.store_id, store_name=store_name,
             start=query.start, end=query.end,
             k=self.k,
-            frames=sum(p.frames for p in points),
             windows=len(points),
             series=points,
             groups=groups(rows, self.k, child_level) if child_level else [],
+            zones=zones,
             rule=rule_text(self.k),
             **breakdown(rows, self.k).model_dump(),
         )

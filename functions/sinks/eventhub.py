@@ -17,7 +17,7 @@ from typing import Any
 from azure.eventhub import EventData, EventDataBatch, EventHubProducerClient
 from azure.eventhub.exceptions import EventHubError
 
-from functions.contracts import SCHEMA_V1, FrameEvent
+from functions.contracts import FRAME_SCHEMA, FrameEvent
 from functions.errors import TransientError
 from functions.settings import Settings
 
@@ -52,7 +52,7 @@ def to_event_data(event: FrameEvent) -> EventData:
     """The wire form: UTF-8 JSON body, content type, and the schema as an application property."""
     data = EventData(event.to_json())
     data.content_type = "application/json"
-    data.properties = {"schema": SCHEMA_V1}
+    data.properties = {"schema": FRAME_SCHEMA}
     return data
 
 

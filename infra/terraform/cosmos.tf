@@ -47,15 +47,16 @@ resource "azurerm_cosmosdb_sql_database" "reports" {
   account_name        = azurerm_cosmosdb_account.main.name
 }
 
-# Documents are written by Stream Analytics (stream_analytics/Outputs/cosmos.json) with document
-# id field "id" and partition key "/pk" (the store, city or region of the window), so a report
-# for one store reads one partition.
+# Stream Analytics writes store and zone windows here (stream_analytics/Outputs/*.json, document id
+# "id", doc_type telling them apart). Partition key /store_id: a store's whole history is one
+# logical partition, so the query managers run most (a store over a period) reads one partition;
+# a region's report filters on region across the partitions holding its stores.
 resource "azurerm_cosmosdb_sql_container" "reports" {
-  name                  = "aggregates"
+  name                  = "footfall"
   resource_group_name   = azurerm_resource_group.main.name
   account_name          = azurerm_cosmosdb_account.main.name
   database_name         = azurerm_cosmosdb_sql_database.reports.name
-  partition_key_paths   = ["/pk"]
+  partition_key_paths   = ["/store_id"]
   partition_key_version = 2
   default_ttl           = var.reports_ttl_seconds
 

@@ -1,4 +1,5 @@
-# FrameEvent v1 transport: the function sends, Stream Analytics reads. Entra ID only.
+# Event transport, Entra ID only: FrameEvents (the function sends) and CountEvents (IoT Hub routes
+# the edge modules' counts); Stream Analytics reads both.
 
 resource "azurerm_eventhub_namespace" "main" {
   name                = local.names.eventhub_namespace
@@ -31,4 +32,19 @@ resource "azurerm_eventhub_consumer_group" "stream_analytics" {
   eventhub_name       = azurerm_eventhub.events.name
   resource_group_name = azurerm_resource_group.main.name
   user_metadata       = "Reserved for the Stream Analytics job input 'frames'."
+}
+
+resource "azurerm_eventhub" "counts" {
+  name              = "footfall-counts"
+  namespace_id      = azurerm_eventhub_namespace.main.id
+  partition_count   = var.eventhub_partition_count
+  message_retention = var.eventhub_message_retention_days
+}
+
+resource "azurerm_eventhub_consumer_group" "counts_stream_analytics" {
+  name                = "stream-analytics"
+  namespace_name      = azurerm_eventhub_namespace.main.name
+  eventhub_name       = azurerm_eventhub.counts.name
+  resource_group_name = azurerm_resource_group.main.name
+  user_metadata       = "Reserved for the Stream Analytics job input 'counts'."
 }

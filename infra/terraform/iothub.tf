@@ -14,11 +14,57 @@ resource "azurerm_iothub" "main" {
   }
 
   # Hub-scoped shared access policies are off.
-  local_authentication_enabled  = false
+  local_authentication_enabled = false
+
+  # Routes CountEvents to Event Hubs with this identity (no keys).
+  identity {
+    type = "SystemAssigned"
+  }
   public_network_access_enabled = true
   min_tls_version               = "1.2"
 
   tags = local.tags
+}
+
+# --- CountEvents: edgeHub output "counts" -> $upstream -> this route -> event hub footfall-counts ---
+# The edge module sets the application property schema=footfall.count.v1 on every CountEvent.
+# IoT Hub keeps one device's messages in order on one partition.
+
+resource "azurerm_role_assignment" "iothub_counts_sender" {
+  scope                = azurerm_eventhub.counts.id
+  role_definition_name = "Azure Event Hubs Data Sender"
+  principal_id         = azurerm_iothub.main.identity[0].principal_id
+}
+
+resource "azurerm_iothub_endpoint_eventhub" "counts" {
+  name                = "counts"
+  iothub_id           = azurerm_iothub.main.id
+  resource_group_name = azurerm_resource_group.main.name
+  authentication_type = "identityBased"
+  endpoint_uri        = "sb://${azurerm_eventhub_namespace.main.name}.servicebus.windows.net"
+  entity_path         = azurerm_eventhub.counts.name
+
+  depends_on = [azurerm_role_assignment.iothub_counts_sender]
+}
+
+resource "azurerm_iothub_route" "counts" {
+  name                = "counts"
+  resource_group_name = azurerm_resource_group.main.name
+  iothub_name         = azurerm_iothub.main.name
+  source              = "DeviceMessages"
+  condition           = "schema = 'footfall.count.v1'"
+  endpoint_names      = [azurerm_iothub_endpoint_eventhub.counts.name]
+  enabled             = true
+}
+
+# Everything else (the modules' telemetry) stays on the built-in endpoint.
+resource "azurerm_iothub_fallback_route" "builtin" {
+  resource_group_name = azurerm_resource_group.main.name
+  iothub_name         = azurerm_iothub.main.name
+  source              = "DeviceMessages"
+  condition           = "true"
+  endpoint_names      = ["events"]
+  enabled             = true
 }
 
 # The deploying identity applies edge deployments and lists the fleet's devices.

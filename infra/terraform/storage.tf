@@ -128,7 +128,7 @@ resource "azurerm_storage_management_policy" "photo_retention" {
   }
 }
 
-# The deploying identity writes stores.csv through Entra ID (shared keys are off).
+# The deploying identity writes stores.csv and cameras.csv through Entra ID (shared keys are off).
 resource "azurerm_role_assignment" "deployer_reference_writer" {
   scope                = azurerm_storage_container.reference.id
   role_definition_name = "Storage Blob Data Contributor"
@@ -147,10 +147,23 @@ resource "azurerm_storage_blob" "stores_csv" {
   depends_on = [azurerm_role_assignment.deployer_reference_writer]
 }
 
+resource "azurerm_storage_blob" "cameras_csv" {
+  name                   = "cameras.csv"
+  storage_account_name   = azurerm_storage_account.main.name
+  storage_container_name = azurerm_storage_container.reference.name
+  type                   = "Block"
+  content_type           = "text/csv"
+  source                 = local.cameras_csv_path
+  content_md5            = filemd5(local.cameras_csv_path)
+
+  depends_on = [azurerm_role_assignment.deployer_reference_writer]
+}
+
 locals {
   # The Stream Analytics project is the single source of truth for the query and the stores.
   stream_analytics_dir = "${path.module}/../../stream_analytics"
   stores_csv_path      = "${local.stream_analytics_dir}/stores.csv"
+  cameras_csv_path     = "${local.stream_analytics_dir}/cameras.csv"
 }
 
 # Audit trail of who read, wrote or deleted photos (and the host's queues) in Log Analytics.

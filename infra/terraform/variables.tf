@@ -122,7 +122,7 @@ variable "after_success" {
 }
 
 variable "k_anonymity" {
-  description = "Demographic breakdowns of groups with fewer faces than this are suppressed (FOOTFALL_K)."
+  description = "Demographic breakdowns of fewer visit faces than this are suppressed: the job's query, FOOTFALL_K of the reports API and the Power BI model."
   type        = number
   default     = 5
 
@@ -208,12 +208,19 @@ variable "asa_streaming_units" {
   }
 }
 
+variable "powerbi_output" {
+  description = "Also feed the deprecated Power BI streaming output (retired 31 October 2027; 200,000-row FIFO). Off by default: use the Power BI project over Cosmos DB."
+  type        = bool
+  default     = false
+}
+
 variable "powerbi_group_id" {
-  description = "Power BI workspace (group) id that receives the live dataset. The job's managed identity must be a Contributor of this workspace (see infra/README.md)."
+  description = "With powerbi_output: the Power BI workspace (group) id that receives the live dataset. The job's managed identity must be a Contributor of this workspace (see infra/README.md)."
   type        = string
+  default     = null
 
   validation {
-    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.powerbi_group_id))
+    condition     = var.powerbi_group_id == null || can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.powerbi_group_id))
     error_message = "powerbi_group_id must be the workspace GUID."
   }
 }
@@ -233,19 +240,19 @@ variable "powerbi_dataset" {
 variable "powerbi_table" {
   description = "Table inside the Power BI dataset."
   type        = string
-  default     = "aggregates"
+  default     = "store_windows"
 }
 
 # --- Cosmos DB ---------------------------------------------------------------------------------
 
 variable "reports_ttl_seconds" {
-  description = "Default TTL of report documents in Cosmos DB. One year (31,536,000 s) by design."
+  description = "Default TTL of report documents in Cosmos DB: 400 days (34,560,000 s), so a year-over-year view is always complete."
   type        = number
-  default     = 31536000
+  default     = 34560000
 
   validation {
-    condition     = var.reports_ttl_seconds >= 86400 && var.reports_ttl_seconds <= 63072000
-    error_message = "reports_ttl_seconds must be between one day and two years."
+    condition     = var.reports_ttl_seconds >= 34560000 && var.reports_ttl_seconds <= 94608000
+    error_message = "reports_ttl_seconds must be between 400 days (13 months of history) and three years."
   }
 }
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from footfall.paths import REPO_ROOT
 from footfall.simulate import Manifest
-from functions.contracts import FrameEvent, utc_iso
+from functions.contracts import FrameEvent, utc_iso_seconds
 from functions.sinks.local_log import LogRecord
 
 STORES_CSV = REPO_ROOT / "stream_analytics" / "stores.csv"
@@ -21,7 +21,7 @@ def read_event_lines(events_dir: Path) -> list[FrameEvent]:
 
 def photo_key(store_id: str, camera_id: str, captured_at: object) -> tuple[str, str, str]:
     """What ties an event back to the photo it came from (the event has no blob name)."""
-    return store_id, camera_id, utc_iso(captured_at)  # type: ignore[arg-type]
+    return store_id, camera_id, utc_iso_seconds(captured_at)  # type: ignore[arg-type]
 
 
 def expected_faces(manifest: Manifest) -> dict[tuple[str, str, str], int]:

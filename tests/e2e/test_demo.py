@@ -29,8 +29,13 @@ def test_demo_runs_to_a_summary_where_uploads_equal_events_plus_quarantined(tmp_
     assert summary["events"] == 20 and summary["quarantined"] == 3
     assert summary["faces"] == sum(u["faces_visible"] for u in json.loads(
         (tmp_path / "state" / "simulate-manifest.json").read_text())["uploads"] if u["kind"] == "photo")
-    assert summary["windows_written"]["cosmos"] > 0
+    assert summary["windows_written"]["store_windows"] > 0 and summary["windows_written"]["zone_windows"] > 0
     assert "counts add up     yes: 23 = 20 events + 3 quarantined" in result.stdout
+    # Visitors are the people the doors counted, one per simulated visit, never the faces.
+    visits = sum(1 for u in json.loads((tmp_path / "state" / "simulate-manifest.json").read_text())["uploads"]
+                 if u["kind"] == "photo" and u["photo_kind"] == "visit")
+    assert summary["visitors_simulated"] == visits and abs(summary["visitors_measured"] - visits) <= 0.1 * visits
+    assert f"counted at the doors, {visits} simulated" in result.stdout
     assert (tmp_path / "state" / "reports.duckdb").is_file()
     assert "dashboard" not in result.stdout.split("counts add up")[1]  # --no-serve: nothing served
 
@@ -59,8 +64,9 @@ def test_a_served_demo_shows_its_day_in_the_dashboard_and_stops_cleanly_on_ctrl_
         url = next(line.split()[-1] for line in lines if line.startswith("dashboard "))
         report = httpx.get(f"{url.rstrip('/')}/api/report", timeout=10).json()
         summary = json.loads((tmp_path / "state" / "demo-summary.json").read_text())
-        assert report["frames"] == summary["events"] == 12
-        assert report["visitors"] == summary["faces"]
+        assert report["photos"] == summary["events"] == 12
+        assert report["visit_faces"] + report["sightings"] == summary["faces"]
+        assert report["visitors"] == summary["visitors_measured"]
 
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         assert proc.wait(30) == 0

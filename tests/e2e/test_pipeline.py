@@ -64,33 +64,34 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     # The Stream Analytics job: windows into the report store.
     store_path = tmp_path / "reports.duckdb"
     written = run_job(REPO_ROOT / "stream_analytics", output_dir=tmp_path / "asa", report_store=store_path)
-    assert written["cosmos"] > 0
-    # Each store window holds exactly the frames and faces captured in it, counted plainly
-    # from the events: windows are (end - 15 min, end], by capture time, whatever order the
-    # host happened to process the photos in.
+    assert written["store_windows"] > 0
+    # Each store window holds exactly the photos, visit faces and sightings captured in it,
+    # counted plainly from the events: windows are (end - 15 min, end], by capture time, whatever
+    # order the host happened to process the photos in.
     plain: dict[tuple[str, datetime], list[int]] = {}
     for e in events:
         end = _quarter_end(e.captured_at)
-        plain.setdefault((e.store_id, end), [0, 0])
-        plain[(e.store_id, end)][0] += 1
-        plain[(e.store_id, end)][1] += e.face_count
-    rows = [json.loads(line) for line in (tmp_path / "asa" / "cosmos.jsonl").read_text().splitlines()]
-    windows = {(r["store_id"], datetime.fromisoformat(r["window_end"].replace("Z", "+00:00"))): [r["frames"], r["faces"]]
-               for r in rows if r["level"] == "store"}
+        counts = plain.setdefault((e.store_id, end), [0, 0, 0])
+        counts[0] += 1
+        counts[1 if e.kind == "visit" else 2] += e.face_count
+    rows = [json.loads(line) for line in (tmp_path / "asa" / "store_windows.jsonl").read_text().splitlines()]
+    windows = {(r["store_id"], datetime.fromisoformat(r["window_end"].replace("Z", "+00:00"))):
+               [r["photos"], r["visit_faces"], r["sightings"]] for r in rows}
     assert windows == plain
 
-    # The reports API over that store: totals match the events, per store and for the fleet.
+    # The reports API over that store: totals match the events, per store and for the fleet. No
+    # camera counted anyone at a door here, so there are no visitors, however many faces.
     faces_by_store: dict[str, int] = {}
     for e in events:
         faces_by_store[e.store_id] = faces_by_store.get(e.store_id, 0) + e.face_count
     server = serve_dashboard(store_path, "127.0.0.1", 0)
     try:
         fleet = httpx.get(f"{server.url}/api/report", timeout=10).json()
-        assert fleet["visitors"] == sum(faces_by_store.values())
-        assert fleet["frames"] == 24
+        assert fleet["visit_faces"] + fleet["sightings"] == sum(faces_by_store.values())
+        assert (fleet["photos"], fleet["visitors"]) == (24, 0)
         for store_id, faces in faces_by_store.items():
             report = httpx.get(f"{server.url}/api/report", params={"store_id": store_id}, timeout=10).json()
-            assert report["visitors"] == faces, store_id
+            assert report["visit_faces"] + report["sightings"] == faces, store_id
         filters = httpx.get(f"{server.url}/api/filters", timeout=10).json()
         assert {r["region"] for r in filters["regions"]} >= {
             s.region for s in manifest.stores}

@@ -28,7 +28,7 @@ def test_a_buffered_photo_knows_its_blob_name_and_metadata(tmp_path: Path) -> No
         store_id="S0042", camera_id="C07", captured_at=T0, seq=photo.seq, extension="jpg",
     ).blob_name()
     assert photo.blob_name.startswith("S0042/C07/2026/11/23/091530250-")
-    assert photo.metadata == {"capturedat": "2026-11-23T09:15:30.250Z", "cameraid": "C07"}
+    assert photo.metadata == {"capturedat": "2026-11-23T09:15:30.250Z", "cameraid": "C07", "kind": "frame"}
     # and the function side parses it back to the same upload
     parsed = UploadPath.parse(photo.blob_name, photo.metadata)
     assert (parsed.store_id, parsed.camera_id, parsed.captured_at) == ("S0042", "C07", T0)

@@ -111,4 +111,4 @@ def test_crash_between_upload_and_delete_does_not_duplicate_or_rewrite(
     with BlobServiceClient.from_connection_string(azurite.connection_string) as svc:
         props = svc.get_blob_client("crash-test", photo.blob_name).get_blob_properties()
     assert props.etag == etag, "the blob was not rewritten (no second blob-trigger event)"
-    assert props.metadata == {"capturedat": photo.metadata["capturedat"], "cameraid": "C07"}
+    assert props.metadata == {"capturedat": photo.metadata["capturedat"], "cameraid": "C07", "kind": "frame"}

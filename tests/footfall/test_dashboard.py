@@ -18,9 +18,10 @@ from footfall.reports.server import serve_dashboard
 from footfall.reports.store import ReportStore
 
 ROW = {
-    "level": "store", "window_start": "2026-11-23T08:00:00.000Z", "window_end": "2026-11-23T08:15:00.000Z",
+    "window_start": "2026-11-23T08:00:00.000Z", "window_end": "2026-11-23T08:15:00.000Z",
     "store_id": "S0001", "store_name": "Gallerian", "city": "Stockholm", "country": "SE", "region": "Nordics",
-    "frames": 9, "faces": 3, "suppressed": True,
+    "time_zone": "Europe/Stockholm", "photos": 9, "visit_photos": 4, "visit_faces": 3, "sightings": 6,
+    "visitors": 4, "exits": 2, "suppressed": True,
 }
 
 
@@ -39,7 +40,7 @@ def wait_until_up(url: str, proc: subprocess.Popen | None = None, timeout_s: flo
 
 def test_command_serves_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     store = tmp_path / "reports.duckdb"
-    ReportStore(store).write_output("cosmos", [ROW])
+    ReportStore(store).write_output("store_windows", [ROW])
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "footfall.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port),
@@ -51,7 +52,8 @@ def test_command_serves_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     try:
         wait_until_up(url, proc)
         report = httpx.get(f"{url}/api/report", params={"store_id": "S0001"}).json()
-        assert (report["visitors"], report["suppressed"], report["gender"]) == (3, True, None)
+        assert (report["visitors"], report["visit_faces"], report["suppressed"], report["demographics"]) == (
+            4, 3, True, None)
         assert "Footfall" in httpx.get(url).text
         proc.send_signal(signal.SIGINT)
         assert proc.wait(15) == 0
@@ -72,14 +74,14 @@ def test_default_store_lives_in_the_state_dir(tmp_path: Path, monkeypatch: pytes
 
 def test_serve_dashboard_runs_in_a_thread_and_stops_cleanly(tmp_path: Path) -> None:
     store = tmp_path / "reports.duckdb"
-    ReportStore(store).write_output("cosmos", [ROW])
+    ReportStore(store).write_output("store_windows", [ROW])
     with serve_dashboard(store, "127.0.0.1", 0, k=2) as server:
         assert server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
         filters = httpx.get(f"{server.url}/api/filters").json()
         assert filters["k"] == 2 and filters["regions"][0]["region"] == "Nordics"
         report = httpx.get(f"{server.url}/api/report", params={"store_id": "S0001"}).json()
         # A smaller k in the API cannot reveal what the job already withheld.
-        assert (report["k"], report["suppressed"], report["gender"]) == (2, True, None)
+        assert (report["k"], report["suppressed"], report["demographics"]) == (2, True, None)
     with pytest.raises(httpx.ConnectError):
         httpx.get(f"{server.url}/api/health", timeout=2)
 

@@ -58,11 +58,12 @@ def test_photos_are_taken_in_opening_hours_local_time_busiest_at_lunch_and_after
     assert hours[12] > 1.8 * hours[9] and hours[12] > 1.8 * hours[15]
     assert hours[17] > 1.8 * hours[9] and hours[17] > 1.8 * hours[15]
     assert intensity(7.99) == intensity(20.0) == 0.0
-    # Busy hours also show more people per photo.
-    busy = [u.people for u in manifest.photos if
-            u.captured_at.astimezone(by_store[u.store_id].tz).hour in (12, 17)]
-    quiet = [u.people for u in manifest.photos if u.captured_at.astimezone(by_store[u.store_id].tz).hour in (8, 9)]
+    # Busy hours also show more people per whole frame; a visit crop shows its one visitor.
+    frames = [u for u in manifest.photos if u.photo_kind == "frame"]
+    busy = [u.people for u in frames if u.captured_at.astimezone(by_store[u.store_id].tz).hour in (12, 17)]
+    quiet = [u.people for u in frames if u.captured_at.astimezone(by_store[u.store_id].tz).hour in (8, 9)]
     assert sum(busy) / len(busy) > 1.5 * sum(quiet) / len(quiet)
+    assert {u.people for u in manifest.visits} == {1} and 0.7 < len(manifest.visits) / len(manifest.photos) < 0.9
 
 
 def test_uploads_follow_the_contract_and_the_broken_ones_break_it_on_purpose() -> None:
@@ -90,7 +91,7 @@ def test_uploads_follow_the_contract_and_the_broken_ones_break_it_on_purpose() -
 
 def test_photos_are_640x480_jpegs_with_zero_to_six_people_some_showing_no_face() -> None:
     manifest = plan_day(SimConfig(photos=60, stores=4, broken=0, day=DAY), pick_stores(load_stores(), 4))
-    people = Counter(u.people for u in manifest.photos)
+    people = Counter(u.people for u in manifest.photos if u.photo_kind == "frame")
     assert min(people) == 0 and max(people) >= 5 and max(people) <= 6
     assert any(0 < u.faces_visible < u.people for u in manifest.photos)  # someone facing away
     assert any(u.faces_visible == 0 for u in manifest.photos)
@@ -107,7 +108,8 @@ def test_uploads_reach_azurite_with_capture_metadata(azurite: Azurite) -> None:
     assert set(blobs) == {u.blob_name for u in manifest.uploads}
     for upload in manifest.uploads:
         blob = blobs[upload.blob_name]
-        assert blob.metadata == {"capturedat": upload.metadata["capturedat"], "cameraid": upload.camera_id}
+        assert blob.metadata == {"capturedat": upload.metadata["capturedat"], "cameraid": upload.camera_id,
+                                 "kind": upload.photo_kind}
         assert blob.content_settings.content_type == "image/jpeg"
 
 

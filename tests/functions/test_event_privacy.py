@@ -29,7 +29,7 @@ LEAKY_DETECTION = face_json(
     faceLandmarks={"pupilLeft": {"x": 412.7, "y": 78.4}, "noseTip": {"x": 437.7, "y": 92.4}},
 )
 
-EVENT_KEYS = {"schema", "event_id", "captured_at", "store_id", "camera_id", "face_count", "faces",
+EVENT_KEYS = {"schema", "event_id", "captured_at", "store_id", "camera_id", "kind", "face_count", "faces",
               "analyzer", "processed_at"}
 FACE_KEYS = {"age", "age_band", "gender", "emotion", "emotion_score"}
 FORBIDDEN_WORDS = ["faceRectangle", "rectangle", "landmark", "pupil", "noseTip", "faceId", "face_id",

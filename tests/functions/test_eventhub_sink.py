@@ -45,7 +45,7 @@ class RecordingProducer:
 
 def event(n: int, store: str = "S0001", faces: int = 1) -> FrameEvent:
     ts = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", face_count=faces,
+    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", kind="frame", face_count=faces,
                       faces=[FaceRecord(age=30, age_band="25-34", gender="female", emotion="neutral",
                                         emotion_score=0.5)] * faces,
                       analyzer="face-service/1.0", processed_at=ts)
@@ -65,7 +65,7 @@ def test_each_event_is_sent_as_its_exact_json_with_the_store_as_partition_key() 
     assert bodies(batch) == [event(1).to_json(), event(2).to_json()]
     first = batch._internal_events[0]
     assert first.content_type == "application/json"
-    assert first.properties == {"schema": "footfall.frame.v1"}
+    assert first.properties == {"schema": "footfall.frame.v2"}
 
 
 def test_events_of_different_stores_go_in_different_batches() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from azure.storage.blob import BlobServiceClient
 
-from functions.contracts import event_id_for
+from functions.contracts import UploadPath
 from functions.errors import TransientError
 from functions.face_client import FaceAnalyzer
 from functions.ingest import ProcessOutcome, UploadProcessor, blob_name_in_container, etag_from_properties
@@ -41,15 +41,16 @@ def test_a_good_photo_becomes_one_event_and_is_then_deleted(
     make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
 ) -> None:
     face_stub.default = StubReply(200, [face_json(age=33.2, gender="female"), face_json(age=8, gender="male")])
-    etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C05"})
+    etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C01"})
 
-    outcome = make_processor().process(f"{containers.uploads.container_name}/{UPLOAD_NAME}", PHOTO, {"cameraid": "C05"}, etag)
+    outcome = make_processor().process(f"{containers.uploads.container_name}/{UPLOAD_NAME}", PHOTO, {"cameraid": "C01"}, etag)
 
     assert outcome.status == "sent" and outcome.face_count == 2
     (event,) = events_in(tmp_path)
-    assert event.event_id == outcome.event_id == event_id_for(containers.uploads.container_name, UPLOAD_NAME, etag)
-    assert (event.store_id, event.camera_id, event.analyzer) == ("S0001", "C05", "face-service/9.9-stub")
-    assert [(f.age, f.age_band, f.gender) for f in event.faces] == [(33, "25-34", "female"), (8, "0-17", "male")]
+    assert event.event_id == outcome.event_id == UploadPath.parse(UPLOAD_NAME).event_id()
+    assert (event.store_id, event.camera_id, event.kind, event.analyzer) == ("S0001", "C01", "frame", "face-service/9.9-stub")
+    # The band travels, not the exact age (FOOTFALL_EXACT_AGE turns that on).
+    assert [(f.age, f.age_band, f.gender) for f in event.faces] == [(None, "25-34", "female"), (None, "0-17", "male")]
     assert containers.upload_names() == []
     assert face_stub.detects[0].body != PHOTO  # the service got the re-encoded JPEG, not the upload
 
@@ -146,23 +147,42 @@ def test_a_redelivered_photo_yields_the_same_event_id_and_no_second_line(
     assert len(events_in(tmp_path)) == 1
 
 
-def test_a_re_upload_under_the_same_name_is_a_new_event(
+def test_a_re_upload_of_the_same_capture_is_the_same_event_counted_once(
     make_processor: Any, containers: Containers, tmp_path: Path
 ) -> None:
+    # The camera retried after a lost acknowledgement: a new blob (new etag) of the same capture.
     processor = make_processor()
     first = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
     second = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
-    assert first.event_id != second.event_id and len(events_in(tmp_path)) == 2
+    assert first.event_id == second.event_id and second.duplicate and not first.duplicate
+    assert len(events_in(tmp_path)) == 1
+
+
+def test_a_visit_crop_keeps_only_its_main_face_and_exact_ages_only_when_asked(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    small, large = face_json(age=61, gender="male"), face_json(age=27.4, gender="female")
+    small["faceRectangle"] = {"left": 0, "top": 0, "width": 40, "height": 40}
+    large["faceRectangle"] = {"left": 100, "top": 80, "width": 180, "height": 180}
+    face_stub.default = StubReply(200, [small, large])
+    metadata = {"cameraid": "C01", "kind": "visit"}
+    outcome = make_processor(FOOTFALL_EXACT_AGE="true").process(
+        UPLOAD_NAME, PHOTO, metadata, containers.upload(UPLOAD_NAME, PHOTO, metadata))
+    (event,) = events_in(tmp_path)
+    assert outcome.face_count == 1 and event.kind == "visit"
+    assert [(f.age, f.age_band, f.gender) for f in event.faces] == [(27, "25-34", "female")]
 
 
 def test_etag_and_metadata_are_read_from_the_blob_when_the_trigger_lacks_them(
     make_processor: Any, containers: Containers, tmp_path: Path
 ) -> None:
-    etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C42", "capturedat": "2026-11-23T10:11:12.131Z"})
+    containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C01", "capturedat": "2026-11-23T09:00:00.123+01:00",
+                                           "kind": "visit"})
     outcome = make_processor().process(UPLOAD_NAME, PHOTO, None, None)
     (event,) = events_in(tmp_path)
-    assert outcome.event_id == event_id_for(containers.uploads.container_name, UPLOAD_NAME, etag)
-    assert event.camera_id == "C42" and event.to_json().count("2026-11-23T10:11:12.131Z") == 1
+    assert outcome.event_id == UploadPath.parse(UPLOAD_NAME).event_id()
+    assert event.kind == "visit"  # read from the blob's metadata
+    assert event.to_json().count('"captured_at":"2026-11-23T08:00:00Z"') == 1  # to the second
 
 
 def test_a_trigger_for_a_blob_already_gone_is_skipped(make_processor: Any, tmp_path: Path) -> None:

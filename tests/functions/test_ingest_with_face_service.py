@@ -58,7 +58,7 @@ def test_real_photos_become_private_events_and_are_deleted(
     (event,) = read_events(tmp_path / "events")
     assert event.analyzer.startswith("face-service/")
     for face in event.faces:
-        assert face.age is not None and face.age_band is not None
+        assert face.age is None and face.age_band is not None  # the band travels, not the exact age
         assert face.gender in {"female", "male"} and face.emotion is not None
     assert_private(event.to_json(), [name, etag.strip('"'), containers.uploads.container_name])
     assert containers.upload_names() == []

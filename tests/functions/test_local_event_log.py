@@ -23,7 +23,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 def event(n: int, store: str = "S0001") -> FrameEvent:
     ts = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", face_count=0,
+    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", kind="frame", face_count=0,
                       faces=[], analyzer="face-service/1.0", processed_at=ts)
 
 
@@ -125,7 +125,7 @@ WRITER = textwrap.dedent("""
     ts = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
     sink = LocalEventLogSink(directory)
     for n in range(start, start + 300):  # overlaps the other writer on 150 ids
-        e = FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id="S0001", camera_id="C01",
+        e = FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id="S0001", camera_id="C01", kind="frame",
                        face_count=0, faces=[], analyzer="face-service/1.0", processed_at=ts)
         sink.send([e])
 """)

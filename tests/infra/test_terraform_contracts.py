@@ -12,11 +12,13 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from footfall.stream_job import K_PATTERN, OUTPUTS, render
 from functions.settings import Settings
 from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
 ASA_QUERY = REPO / "stream_analytics" / "footfall.asaql"
 STORES_CSV = REPO / "stream_analytics" / "stores.csv"
+CAMERAS_CSV = REPO / "stream_analytics" / "cameras.csv"
 ASA_JOB_CONFIG = REPO / "stream_analytics" / "JobConfig.json"
 
 
@@ -89,41 +91,72 @@ def test_app_settings_as_deployed_load_into_the_function_settings(tf: TerraformM
 # --- Stream Analytics project ------------------------------------------------------------------
 
 
-def test_job_query_is_loaded_from_the_stream_analytics_project(tf: TerraformModule) -> None:
+def test_job_query_is_the_generated_asaql_with_k_from_the_one_variable(tf: TerraformModule) -> None:
     job = tf.resource("azurerm_stream_analytics_job", "main")
-    match = re.fullmatch(r"\$\{file\((local\.\w+)\)\}", job["transformation_query"])
-    assert match, "the query must be file(...) of the project's .asaql, not inline text"
-    path = Path(tf.resolve("${" + match.group(1) + "}"))
-    assert path.resolve() == ASA_QUERY
+    assert job["transformation_query"] == "${local.asa_query}"
+    match = re.fullmatch(r'\$\{replace\(file\(local\.asa_query_path\), "/(.+)/", "(.+)"\)\}', tf.locals["asa_query"])
+    assert match, "the query must be file() of the project's .asaql with k replaced, not inline text"
+    pattern, replacement = match.groups()
+    assert pattern == K_PATTERN and replacement == "visit_faces < ${var.k_anonymity} THEN 1"
+    # What Terraform deploys equals the query generated for the variable's k, as footfall.stream_job.with_k makes it.
+    k = tf.variables["k_anonymity"]["default"]
+    assert re.sub(pattern, replacement.replace("${var.k_anonymity}", str(k)), ASA_QUERY.read_text()) == render(k=k)
+    paths = tf.locals["asa_query_path"]
+    assert "footfall.powerbi.asaql" in paths and "footfall.asaql" in paths and "var.powerbi_output" in paths
 
 
-def test_reference_data_is_the_projects_stores_csv(tf: TerraformModule) -> None:
-    blob = tf.resource("azurerm_storage_blob", "stores_csv")
-    assert Path(tf.resolve(blob["source"])).resolve() == STORES_CSV
-    assert blob["storage_container_name"] == "${azurerm_storage_container.reference.name}"
-    assert blob["content_md5"] == "${filemd5(local.stores_csv_path)}", "a changed CSV must be re-uploaded"
-    stores = tf.resource("azurerm_stream_analytics_reference_input_blob", "stores")
-    assert stores["path_pattern"] == "${azurerm_storage_blob.stores_csv.name}"
-    assert tf.block(stores, "serialization")["type"] == "Csv"
+def test_k_changed_in_the_one_variable_reaches_the_job_and_the_function(tf: TerraformModule) -> None:
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_K"] == "${tostring(var.k_anonymity)}"
+    pattern = re.search(r'"/(.+)/"', tf.locals["asa_query"]).group(1)
+    deployed = re.sub(pattern, "visit_faces < 9 THEN 1", ASA_QUERY.read_text())
+    assert deployed == render(k=9) != ASA_QUERY.read_text()
+
+
+def test_reference_data_is_the_projects_stores_and_cameras_csv(tf: TerraformModule) -> None:
+    for name, path in (("stores", STORES_CSV), ("cameras", CAMERAS_CSV)):
+        blob = tf.resource("azurerm_storage_blob", f"{name}_csv")
+        assert Path(tf.resolve(blob["source"])).resolve() == path
+        assert blob["storage_container_name"] == "${azurerm_storage_container.reference.name}"
+        assert blob["content_md5"] == f"${{filemd5(local.{name}_csv_path)}}", "a changed CSV must be re-uploaded"
+        reference = tf.resource("azurerm_stream_analytics_reference_input_blob", name)
+        assert reference["name"] == name
+        assert reference["path_pattern"] == f"${{azurerm_storage_blob.{name}_csv.name}}"
+        assert tf.block(reference, "serialization")["type"] == "Csv"
 
 
 def test_job_inputs_and_outputs_use_the_contract_aliases(tf: TerraformModule) -> None:
-    frames = tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", "frames")
-    assert frames["name"] == "frames"
-    assert tf.block(frames, "serialization") == {"type": "Json", "encoding": "UTF8"}
-    assert tf.resource("azurerm_stream_analytics_reference_input_blob", "stores")["name"] == "stores"
-    cosmos = tf.resource("azurerm_stream_analytics_output_cosmosdb", "cosmos")
-    assert (cosmos["name"], cosmos["document_id"]) == ("cosmos", "id")
-    assert tf.resource("azurerm_stream_analytics_output_powerbi", "powerbi")["name"] == "powerbi"
+    for name, hub in (("frames", "events"), ("counts", "counts")):
+        stream = tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", name)
+        assert stream["name"] == name and stream["authentication_mode"] == "Msi"
+        assert stream["eventhub_name"] == f"${{azurerm_eventhub.{hub}.name}}"
+        assert tf.block(stream, "serialization") == {"type": "Json", "encoding": "UTF8"}
+    windows = tf.resource("azurerm_stream_analytics_output_cosmosdb", "windows")
+    assert windows["for_each"] == '${toset(["store_windows", "zone_windows"])}'
+    assert (windows["name"], windows["document_id"]) == ("${each.key}", "id")
+    powerbi = tf.resource("azurerm_stream_analytics_output_powerbi", "powerbi")
+    assert powerbi["name"] == "powerbi" and powerbi["count"] == "${var.powerbi_output ? 1 : 0}"
+    assert tf.variables["powerbi_output"]["default"] is False
 
 
-def test_the_query_file_exists_and_uses_those_aliases() -> None:
+def test_counts_reach_their_event_hub_through_an_iot_hub_route(tf: TerraformModule) -> None:
+    route = tf.resource("azurerm_iothub_route", "counts")
+    assert route["condition"] == "schema = 'footfall.count.v1'" and route["source"] == "DeviceMessages"
+    endpoint = tf.resource("azurerm_iothub_endpoint_eventhub", "counts")
+    assert endpoint["authentication_type"] == "identityBased"
+    assert endpoint["entity_path"] == "${azurerm_eventhub.counts.name}"
+    assert tf.resource("azurerm_iothub_fallback_route", "builtin")["endpoint_names"] == ["events"]
+
+
+def test_the_query_files_exist_and_use_those_aliases() -> None:
     assert ASA_QUERY.is_file(), (
         f"{ASA_QUERY.relative_to(REPO)} is missing: infra/terraform/stream_analytics.tf deploys it with file()"
     )
-    query = ASA_QUERY.read_text(encoding="utf-8").lower()
-    for pattern in (r"\bfrom\s+\[?frames\]?", r"\bjoin\s+\[?stores\]?", r"\binto\s+\[?cosmos\]?", r"\binto\s+\[?powerbi\]?"):
-        assert re.search(pattern, query), f"the query has no {pattern!r}"
+    for path, outputs in ((ASA_QUERY, OUTPUTS), (ASA_QUERY.with_name("footfall.powerbi.asaql"), (*OUTPUTS, "powerbi"))):
+        query = path.read_text(encoding="utf-8").lower()
+        for pattern in (r"\bfrom\s+\[?frames\]?", r"\bfrom\s+\[?counts\]?", r"\bjoin\s+\[?stores\]?",
+                        r"\bjoin\s+\[?cameras\]?", *(rf"\binto\s+\[?{o}\]?" for o in outputs)):
+            assert re.search(pattern, query), f"{path.name} has no {pattern!r}"
 
 
 def test_job_settings_come_from_the_projects_job_config(tf: TerraformModule) -> None:
@@ -153,13 +186,26 @@ def test_deployed_inputs_and_outputs_match_the_projects_definitions(tf: Terrafor
     stores = json.loads((project / "Inputs" / "stores.json").read_text(encoding="utf-8"))["BlobStorageProperties"]
     assert stores["Container"] == tf.resolve(tf.resource("azurerm_storage_container", "reference")["name"])
     assert stores["PathPattern"] == tf.resource("azurerm_storage_blob", "stores_csv")["name"]
-    cosmos = json.loads((project / "Outputs" / "cosmos.json").read_text(encoding="utf-8"))["CosmosDbProperties"]
-    assert cosmos["Database"] == tf.resource("azurerm_cosmosdb_sql_database", "reports")["name"]
-    assert cosmos["ContainerName"] == tf.resource("azurerm_cosmosdb_sql_container", "reports")["name"]
-    assert cosmos["DocumentId"] == tf.resource("azurerm_stream_analytics_output_cosmosdb", "cosmos")["document_id"]
-    powerbi = json.loads((project / "Outputs" / "powerbi.json").read_text(encoding="utf-8"))["PowerBIProperties"]
-    assert powerbi["Dataset"] == tf.variables["powerbi_dataset"]["default"]
-    assert powerbi["Table"] == tf.variables["powerbi_table"]["default"]
+    for alias in OUTPUTS:
+        cosmos = json.loads((project / "Outputs" / f"{alias}.json").read_text(encoding="utf-8"))
+        assert cosmos["Name"] == alias
+        props = cosmos["CosmosDbProperties"]
+        assert props["Database"] == tf.resource("azurerm_cosmosdb_sql_database", "reports")["name"]
+        assert props["ContainerName"] == tf.resource("azurerm_cosmosdb_sql_container", "reports")["name"]
+        assert props["DocumentId"] == tf.resource("azurerm_stream_analytics_output_cosmosdb", "windows")["document_id"]
+    counts = json.loads((project / "Inputs" / "counts.json").read_text(encoding="utf-8"))
+    assert counts["Name"] == "counts" and counts["Type"] == "Data Stream"
+    cameras = json.loads((project / "Inputs" / "cameras.json").read_text(encoding="utf-8"))["BlobStorageProperties"]
+    assert cameras["PathPattern"] == tf.resource("azurerm_storage_blob", "cameras_csv")["name"]
+
+
+def test_cosmos_keeps_13_months_partitioned_by_store(tf: TerraformModule) -> None:
+    container = tf.resource("azurerm_cosmosdb_sql_container", "reports")
+    assert container["partition_key_paths"] == ["/store_id"]
+    assert container["default_ttl"] == "${var.reports_ttl_seconds}"
+    assert tf.variables["reports_ttl_seconds"]["default"] >= 400 * 86400
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_COSMOS_CONTAINER"] == "${azurerm_cosmosdb_sql_container.reports.name}"
 
 
 # --- Variables, example values, outputs, versions ----------------------------------------------

@@ -194,14 +194,24 @@ def test_event_hub_is_footfall_events_with_a_consumer_group_for_stream_analytics
 def test_stream_analytics_uses_its_managed_identity_for_every_input_and_output(tf: TerraformModule) -> None:
     job = tf.resource("azurerm_stream_analytics_job", "main")
     assert tf.block(job, "identity")["type"] == "SystemAssigned"
-    assert tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", "frames")["authentication_mode"] == "Msi"
-    stores = tf.resource("azurerm_stream_analytics_reference_input_blob", "stores")
-    assert stores["authentication_mode"] == "Msi"
-    assert "storage_account_key" not in stores
-    assert tf.resource("azurerm_stream_analytics_output_cosmosdb", "cosmos")["authentication_mode"] == "Msi"
+    for stream in ("frames", "counts"):
+        assert tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", stream)["authentication_mode"] == "Msi"
+    for name in ("stores", "cameras"):
+        reference = tf.resource("azurerm_stream_analytics_reference_input_blob", name)
+        assert reference["authentication_mode"] == "Msi"
+        assert "storage_account_key" not in reference
+    assert tf.resource("azurerm_stream_analytics_output_cosmosdb", "windows")["authentication_mode"] == "Msi"
     assert tf.roles_of(STREAM_ANALYTICS) == {
-        "Azure Event Hubs Data Receiver": {"${azurerm_eventhub.events.id}"},
+        "Azure Event Hubs Data Receiver": {"${azurerm_eventhub.events.id}", "${azurerm_eventhub.counts.id}"},
         "Storage Blob Data Reader": {"${azurerm_storage_container.reference.id}"},
+    }
+
+
+def test_iot_hub_routes_counts_with_its_own_identity_and_may_only_send_there(tf: TerraformModule) -> None:
+    hub = tf.resource("azurerm_iothub", "main")
+    assert tf.block(hub, "identity")["type"] == "SystemAssigned" and hub["local_authentication_enabled"] is False
+    assert tf.roles_of("azurerm_iothub.main.identity") == {
+        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.counts.id}"},
     }
 
 
@@ -232,11 +242,11 @@ def test_cosmos_accepts_entra_id_only_and_no_key_based_metadata_writes(tf: Terra
     assert account["ip_range_filter"] == '${concat(["0.0.0.0"], var.cosmos_allowed_ip_ranges)}'
 
 
-def test_reports_expire_after_one_year_and_are_partitioned_by_pk(tf: TerraformModule) -> None:
+def test_reports_are_kept_13_months_and_partitioned_by_store(tf: TerraformModule) -> None:
     container = tf.resource("azurerm_cosmosdb_sql_container", "reports")
     assert container["default_ttl"] == "${var.reports_ttl_seconds}"
-    assert tf.variables["reports_ttl_seconds"]["default"] == 31_536_000
-    assert container["partition_key_paths"] == ["/pk"]
+    assert tf.variables["reports_ttl_seconds"]["default"] == 400 * 86_400
+    assert container["partition_key_paths"] == ["/store_id"]
 
 
 # --- Face service --------------------------------------------------------------------------------

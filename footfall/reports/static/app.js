@@ -7,13 +7,14 @@ const controls = {
   region: $("filter-region"), city: $("filter-city"), store: $("filter-store"),
   from: $("filter-from"), to: $("filter-to"),
 };
-const GENDER = [["female", "Female", "#c2528b"], ["male", "Male", "#3b74b8"], ["unknown", "Unknown", "#a7b0ba"]];
-const AGE = ["0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+", "unknown"];
-const EMOTIONS = [
-  ["happiness", "#f2b233"], ["neutral", "#8e9aa6"], ["surprise", "#5fb3a1"], ["sadness", "#5d7fc4"],
-  ["anger", "#d0553f"], ["contempt", "#9a6bb5"], ["disgust", "#7c9a3d"], ["fear", "#4f5d75"],
-];
-let tree = { regions: [], unassigned_stores: [], k: 5 };
+// Colours are the dashboard's own; values and labels come from /api/meta (the contracts).
+const COLOURS = {
+  female: "#c2528b", male: "#3b74b8", unknown: "#a7b0ba",
+  happiness: "#f2b233", neutral: "#8e9aa6", surprise: "#5fb3a1", sadness: "#5d7fc4",
+  anger: "#d0553f", contempt: "#9a6bb5", disgust: "#7c9a3d", fear: "#4f5d75",
+};
+let meta = { categories: [], k: null };
+let tree = { regions: [], unassigned_stores: [], k: null };
 let requestSeq = 0;
 
 function option(value, label) {
@@ -88,6 +89,9 @@ function setChart(id, state, values) {
   return fig.querySelector(".plot");
 }
 
+const category = (name) => meta.categories.find((c) => c.name === name) || { values: [], labels: {} };
+const percent = (part, whole) => (whole ? `${Math.round((part / whole) * 100)}%` : "–");
+
 function render(report) {
   $("report-data").textContent = JSON.stringify(report);
   const k = report.k;
@@ -97,40 +101,65 @@ function render(report) {
   const span = report.series.length
     ? `${report.series[0].window_start.slice(0, 16).replace("T", " ")} – ${report.series.at(-1).window_end.slice(0, 16).replace("T", " ")} UTC`
     : "no data in this range";
-  $("selection-detail").textContent = `${report.windows} windows of ${report.window_minutes} min · ${span}`;
-  $("visitors-caption").textContent = `(${report.window_minutes}-minute windows, UTC)`;
+  $("selection-detail").textContent = `${report.windows} points of ${report.window_minutes} min · ${span}`;
+  $("visitors-caption").textContent = `(people entering, ${report.window_minutes}-minute points, UTC)`;
 
   $("tile-visitors").textContent = fmt.format(report.visitors);
-  $("tile-frames").textContent = fmt.format(report.frames);
-  for (const [tile, value] of [["tile-age", report.avg_age === null ? null : report.avg_age.toFixed(1)],
-    ["tile-happy", report.happiness_share === null ? null : `${Math.round(report.happiness_share * 100)}%`]]) {
-    $(tile).textContent = report.suppressed ? "suppressed" : value ?? "–";
-    $(tile).classList.toggle("is-suppressed", report.suppressed);
-  }
-  $("tile-coverage").textContent = report.visitors
-    ? `${Math.round((report.breakdown_visitors / report.visitors) * 100)}%` : "–";
-  $("tile-coverage").title = `${fmt.format(report.breakdown_visitors)} of ${fmt.format(report.visitors)} visitors are in published windows`;
+  $("tile-exits").textContent = fmt.format(report.exits);
+  $("tile-faces").textContent = fmt.format(report.visit_faces);
+  $("tile-faces").title = `${fmt.format(report.visit_photos)} visit photos analysed; ${fmt.format(report.sightings)} faces seen in whole frames (sightings, not visitors)`;
+  const emotions = report.demographics ? report.demographics.emotion : null;
+  const knownEmotions = emotions ? Object.entries(emotions).filter(([e]) => e !== "unknown").reduce((a, [, n]) => a + n, 0) : 0;
+  $("tile-happy").textContent = report.suppressed ? "suppressed" : percent(emotions.happiness, knownEmotions);
+  $("tile-happy").classList.toggle("is-suppressed", report.suppressed);
+  $("tile-coverage").textContent = percent(report.breakdown_faces, report.visit_faces);
+  $("tile-coverage").title = `${fmt.format(report.breakdown_faces)} of ${fmt.format(report.visit_faces)} visit faces are in published windows`;
 
   const visitors = setChart("chart-visitors", report.series.length ? "ready" : "empty", {
     windows: report.series.map((p) => p.window_start),
     visitors: report.series.map((p) => p.visitors),
-    suppressed_visitors: report.series.map((p) => p.suppressed_visitors),
+    exits: report.series.map((p) => p.exits),
+    visit_faces: report.series.map((p) => p.visit_faces),
+    suppressed_faces: report.series.map((p) => p.suppressed_faces),
     total: report.visitors,
   });
   timeChart(visitors, report.series, report.window_minutes);
 
-  if (report.suppressed) {
-    for (const id of ["chart-gender", "chart-age", "chart-emotions"]) suppressedPanel(setChart(id, "suppressed", null), k);
-  } else {
-    shareChart(setChart("chart-gender", "ready", report.gender),
-      GENDER.map(([key, label, color]) => ({ label, value: report.gender[key], color })));
-    barChart(setChart("chart-age", "ready", report.age_bands),
-      AGE.map((band) => ({ label: band, value: report.age_bands[band], color: band === "unknown" ? "#a7b0ba" : "#2a9d8f" })), { labelWidth: 70 });
-    barChart(setChart("chart-emotions", "ready", report.emotions),
-      EMOTIONS.map(([name, color]) => ({ label: name, value: report.emotions[name], color })));
+  const charts = [["chart-gender", "gender", shareChart], ["chart-age", "age", barChart], ["chart-emotions", "emotion", barChart]];
+  for (const [id, name, draw] of charts) {
+    if (report.suppressed) {
+      suppressedPanel(setChart(id, "suppressed", null), k);
+      continue;
+    }
+    const cat = category(name);
+    const counts = report.demographics[name];
+    const items = cat.values.map((v) => ({ label: cat.labels[v], value: counts[v], color: COLOURS[v] || (v === "unknown" ? COLOURS.unknown : "#2a9d8f") }));
+    draw(setChart(id, "ready", counts), items, name === "age" ? { labelWidth: 70 } : undefined);
   }
   renderGroups(report);
+  renderZones(report);
   $("rule").textContent = `k-anonymity: ${report.rule}`;
+}
+
+function renderZones(report) {
+  const section = $("zones");
+  section.hidden = !report.store_id || !report.zones.length;
+  section.dataset.state = "ready";
+  const rows = report.zones.map((z) => {
+    const tr = document.createElement("tr");
+    tr.dataset.zone = z.zone;
+    tr.dataset.visits = String(z.visits);
+    const cells = [z.zone, fmt.format(z.visits), z.avg_dwell_s === null ? "–" : `${(z.avg_dwell_s / 60).toFixed(1)} min`,
+      z.occupancy_mean === null ? "–" : z.occupancy_mean.toFixed(1), z.occupancy_max === null ? "–" : String(z.occupancy_max)];
+    cells.forEach((value, i) => {
+      const td = document.createElement("td");
+      td.textContent = value;
+      if (i > 0) td.className = "num";
+      tr.append(td);
+    });
+    return tr;
+  });
+  section.querySelector("tbody").replaceChildren(...rows);
 }
 
 function renderGroups(report) {
@@ -144,19 +173,19 @@ function renderGroups(report) {
     tr.dataset.key = g.key;
     tr.dataset.suppressed = String(g.suppressed);
     tr.dataset.visitors = String(g.visitors);
-    const cells = [g.label, fmt.format(g.visitors)];
+    const cells = [g.label, fmt.format(g.visitors), fmt.format(g.visit_faces)];
     if (g.suppressed) {
       cells.push(null);
     } else {
-      const known = g.gender.female + g.gender.male;
-      cells.push(known ? `${Math.round((g.gender.female / known) * 100)}%` : "–",
-        g.avg_age === null ? "–" : g.avg_age.toFixed(1),
-        g.happiness_share === null ? "–" : `${Math.round(g.happiness_share * 100)}%`);
+      const gender = g.demographics.gender;
+      const emotion = g.demographics.emotion;
+      const knownEmotion = g.visit_faces - emotion.unknown;
+      cells.push(percent(gender.female, gender.female + gender.male), percent(emotion.happiness, knownEmotion));
     }
     cells.forEach((value, i) => {
       const td = document.createElement("td");
       if (value === null) {
-        td.colSpan = 3;
+        td.colSpan = 2;
         td.className = "num";
         td.innerHTML = `<span class="badge">suppressed</span>`;
       } else {
@@ -214,6 +243,11 @@ const REFRESH_MS = Math.max(1, Number(new URLSearchParams(location.search).get("
 let defaultRange = { first: "", last: "" };
 
 async function loadFilters() {
+  if (!meta.k) {
+    const answer = await fetch("/api/meta");
+    if (!answer.ok) throw new Error(`HTTP ${answer.status}`);
+    meta = await answer.json();
+  }
   const response = await fetch("/api/filters");
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   tree = await response.json();

@@ -43,8 +43,8 @@ function timeLabel(date, spanHours) {
 }
 
 /**
- * Visitors per window as stacked bars on a time axis: visitors of published groups, and on top
- * those of groups whose breakdown was suppressed (hatched). Totals are never suppressed.
+ * Visitors (people entering, counted at the doors) per point as bars on a time axis; exits as a line.
+ * Counts are never suppressed: k-anonymity applies to demographics only.
  */
 export function timeChart(host, points, windowMinutes) {
   const W = 920, H = 260, L = 48, R = 12, T = 14, B = 34;
@@ -63,7 +63,7 @@ export function timeChart(host, points, windowMinutes) {
   const starts = points.map((p) => new Date(p.window_start).getTime());
   const t0 = Math.min(...starts);
   const t1 = Math.max(...points.map((p) => new Date(p.window_end).getTime()));
-  const max = Math.max(...points.map((p) => p.visitors), 1);
+  const max = Math.max(...points.map((p) => Math.max(p.visitors, p.exits)), 1);
   const ticks = niceTicks(max);
   const top = ticks[ticks.length - 1];
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
@@ -76,16 +76,14 @@ export function timeChart(host, points, windowMinutes) {
   const bw = Math.max(1, slot * 0.8);
   points.forEach((p, i) => {
     const x0 = x(starts[i]) + (slot - bw) / 2;
-    const published = p.visitors - p.suppressed_visitors;
     const label = `${p.window_start.slice(0, 16).replace("T", " ")}–${p.window_end.slice(11, 16)} UTC: ` +
-      `${fmt.format(p.visitors)} visitors` + (p.suppressed_visitors ? ` (${fmt.format(p.suppressed_visitors)} in suppressed groups)` : "");
+      `${fmt.format(p.visitors)} visitors, ${fmt.format(p.exits)} exits, ${fmt.format(p.visit_faces)} visits with a face analysed`;
     const g = titled(el("g", { class: "bar" }), label);
-    if (published > 0) g.append(el("rect", { x: x0, y: y(published), width: bw, height: y(0) - y(published), class: "bar-published" }));
-    if (p.suppressed_visitors > 0) {
-      g.append(el("rect", { x: x0, y: y(p.visitors), width: bw, height: y(published) - y(p.visitors), fill: "url(#hatch)", class: "bar-suppressed" }));
-    }
+    if (p.visitors > 0) g.append(el("rect", { x: x0, y: y(p.visitors), width: bw, height: y(0) - y(p.visitors), class: "bar-published" }));
     svg.append(g);
   });
+  const exits = points.map((p, i) => `${x(starts[i]) + slot / 2},${y(Math.min(p.exits, top))}`).join(" ");
+  svg.append(el("polyline", { points: exits, class: "exits-line", fill: "none", stroke: "#d0553f", "stroke-width": 1.5 }));
   const spanHours = (t1 - t0) / 3600000;
   const step = spanHours <= 30 ? 2 * 3600000 : spanHours <= 72 ? 6 * 3600000 : 24 * 3600000 * Math.ceil(spanHours / 24 / 10);
   for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
@@ -95,8 +93,8 @@ export function timeChart(host, points, windowMinutes) {
   svg.append(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis-line" }));
   const legend = document.createElement("div");
   legend.className = "legend";
-  legend.innerHTML = `<span><i class="swatch published"></i>visitors in published windows</span>` +
-    `<span><i class="swatch suppressed"></i>visitors in suppressed windows (counted, no demographics)</span>`;
+  legend.innerHTML = `<span><i class="swatch published"></i>visitors (people entering)</span>` +
+    `<span><i class="swatch exits"></i>exits</span>`;
   host.replaceChildren(svg, legend);
 }
 
@@ -146,7 +144,7 @@ export function shareChart(host, entries) {
 export function suppressedPanel(host, k) {
   const div = document.createElement("div");
   div.className = "suppressed-panel";
-  div.innerHTML = `<strong>Suppressed</strong><span>Fewer than ${k} faces in published windows: ` +
+  div.innerHTML = `<strong>Suppressed</strong><span>Fewer than ${k} visits with a face in published windows: ` +
     `demographics are withheld to protect privacy.</span>`;
   host.replaceChildren(div);
 }

@@ -49,5 +49,5 @@ def test_shipped_test_config_parses_in_the_ci_cd_format():
     raw = json.loads((DEFAULT_PROJECT / "test" / "testConfig.json").read_text())
     assert len(config.test_cases) == len(raw["TestCases"])
     first = config.test_cases[0]
-    assert {i.input_alias for i in first.inputs} == {"frames", "stores"}
+    assert {i.input_alias for i in first.inputs} == {"frames", "counts", "stores", "cameras"}
     assert all(o.required for o in first.expected_outputs)

@@ -1,0 +1,118 @@
+"""The reports API (FastAPI) over the DuckDB store: filters, reports, suppression, errors."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from fastapi.testclient import TestClient
+
+from footfall.reports.api import create_app
+from footfall.reports.store import ReportStore
+from functions.reports.models import WindowSelection
+from functions.reports.reader import ReaderUnavailable
+
+
+@pytest.fixture
+def client(filled_store: ReportStore) -> TestClient:
+    return TestClient(create_app(filled_store, k=5))
+
+
+def test_filters_list_regions_cities_and_stores(client: TestClient, fleet) -> None:
+    body = client.get("/api/filters").json()
+    assert [r["region"] for r in body["regions"]] == ["Benelux", "Iberia", "Nordics"]
+    nordics = body["regions"][2]
+    assert [(c["city"], c["country"]) for c in nordics["cities"]] == [("Oslo", "NO"), ("Stockholm", "SE")]
+    assert [s["store_id"] for s in nordics["cities"][0]["stores"]] == ["S0003", "S0004"]
+    assert nordics["cities"][0]["stores"][0]["time_zone"] == "Europe/Oslo"
+    assert body["unassigned_stores"] == [{"store_id": "S0999", "store_name": None, "time_zone": None}]
+    assert body["first_window_start"] == "2026-11-23T07:00:00.000Z"
+    assert body["last_window_end"] == max(r["window_end"] for r in fleet.rows)
+    assert body["k"] == 5
+
+
+def test_meta_gives_the_labels_and_k(client: TestClient) -> None:
+    body = client.get("/api/meta").json()
+    assert body["k"] == 5 and body["window_minutes"] == 15
+    assert [c["name"] for c in body["categories"]] == ["gender", "age", "emotion"]
+
+
+def test_report_of_a_region_counts_visitors_at_the_doors_and_breaks_down_published_visits(
+        client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={"region": "Iberia"}).json()
+    visits = fleet.visits_where(region="Iberia")
+    assert body["visitors"] == len(visits) and body["granularity"] == "hour"
+    assert sum(p["visitors"] for p in body["series"]) == len(visits)
+    faces = fleet.faces_where(region="Iberia")
+    covered = fleet.published_faces(region="Iberia")
+    assert body["visit_faces"] == len(faces) and 0 < len(covered) < len(faces)
+    assert body["suppressed"] is False and body["breakdown_faces"] == len(covered)
+    genders = [v.face[0] for v in covered]
+    assert body["demographics"]["gender"] == {"female": genders.count("female"), "male": genders.count("male"),
+                                              "unknown": genders.count(None)}
+    assert body["demographics"]["emotion"]["happiness"] == sum(v.face[2] == "happiness" for v in covered)
+    assert sum(body["demographics"]["age"].values()) == len(covered)
+
+
+def test_a_store_below_k_is_flagged_suppressed_never_zero(client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={"store_id": "S0004"}).json()
+    assert body["suppressed"] is True
+    assert body["visit_faces"] == len(fleet.faces_where(store_id="S0004")) > 5  # more than k over the day ...
+    assert body["breakdown_faces"] == 0  # ... but every window had fewer than k, so nothing is shown
+    assert body["demographics"] is None
+    assert all(p["suppressed_faces"] == p["visit_faces"] for p in body["series"])
+    assert body["visitors"] == len(fleet.visits_where(store_id="S0004"))
+
+
+def test_date_range_limits_the_windows(client: TestClient, fleet) -> None:
+    body = client.get("/api/report", params={
+        "store_id": "S0001", "start": "2026-11-23T17:00:00Z", "end": "2026-11-23T18:00:00Z"}).json()
+    assert [p["window_start"] for p in body["series"]] == [
+        "2026-11-23T17:00:00.000Z", "2026-11-23T17:15:00.000Z", "2026-11-23T17:30:00.000Z", "2026-11-23T17:45:00.000Z"]
+    start, end = datetime(2026, 11, 23, 17, tzinfo=timezone.utc), datetime(2026, 11, 23, 18, tzinfo=timezone.utc)
+    assert body["visitors"] == sum(1 for v in fleet.visits_where(store_id="S0001") if start < v.entered <= end)
+    assert (body["start"], body["end"]) == ("2026-11-23T17:00:00.000Z", "2026-11-23T18:00:00.000Z")
+    assert {z["zone"] for z in body["zones"]} <= {"floor", "tills"}
+
+
+@pytest.mark.parametrize("params", [
+    {"granularity": "country"}, {"store_id": "bad id!"}, {"start": "yesterday"},
+    {"start": "2026-11-24T00:00:00Z", "end": "2026-11-23T00:00:00Z"}, {"unknown": "1"},
+])
+def test_bad_parameters_are_422(client: TestClient, params: dict) -> None:
+    response = client.get("/api/report", params=params)
+    assert response.status_code == 422, response.text
+
+
+def test_a_busy_store_is_503_not_a_crash() -> None:
+    class Busy:
+        def store_windows(self, selection: WindowSelection):
+            raise ReaderUnavailable("locked")
+
+        def zone_windows(self, selection: WindowSelection):
+            raise ReaderUnavailable("locked")
+
+        def stores(self):
+            raise ReaderUnavailable("locked")
+
+        def time_range(self):
+            raise ReaderUnavailable("locked")
+
+    client = TestClient(create_app(Busy()))
+    assert client.get("/api/report").status_code == 503
+    assert client.get("/api/filters").status_code == 503
+
+
+def test_dashboard_page_and_its_files_are_served_locally(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="report-data"' in page.text
+    for asset in ("/static/app.js", "/static/charts.js", "/static/style.css"):
+        response = client.get(asset)
+        assert response.status_code == 200 and len(response.content) > 500
+    assert "http" not in page.text.replace("http://www.w3.org", ""), "no CDN or remote asset"
+
+
+def test_no_page_pulls_assets_from_a_cdn(client: TestClient) -> None:
+    assert client.get("/api/docs").status_code == 404 and client.get("/redoc").status_code == 404
+    schema = client.get("/api/openapi.json").json()
+    assert {"/api/filters", "/api/report", "/api/meta"} <= set(schema["paths"])

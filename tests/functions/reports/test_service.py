@@ -1,0 +1,232 @@
+"""Report logic: visitors from the doors, k-anonymity of visits over a range, series, sub-groups, zones."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from fleet import K, store_row
+from pydantic import ValidationError
+
+from functions.reports.models import Meta, ReportQuery, StoreRef, StoreWindow, WindowSelection, ZoneWindow
+from functions.reports.service import ReportService, breakdown, series, zone_summaries
+
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+Q = timedelta(minutes=15)
+FEMALE_30 = ("female", "25-34", "happiness")
+MALE_50 = ("male", "45-54", "neutral")
+MALE_70 = ("male", "65+", "sadness")
+
+
+class ListReader:
+    """A ReportReader over in-memory rows, filtering like the real stores do."""
+
+    def __init__(self, rows: list[dict], stores: list[StoreRef] | None = None, zone_rows: list[dict] = ()) -> None:
+        self.rows = [StoreWindow.model_validate(r) for r in rows]
+        self.zone_rows = [ZoneWindow.model_validate(r) for r in zone_rows]
+        self._stores = stores or []
+        self.selections: list[WindowSelection] = []
+
+    def _in_range(self, row, selection: WindowSelection) -> bool:
+        return (selection.start is None or row.window_start >= selection.start) and (
+            selection.end is None or row.window_end <= selection.end)
+
+    def store_windows(self, selection: WindowSelection) -> list:
+        self.selections.append(selection)
+        return [r for r in self.rows if self._in_range(r, selection)
+                and all(getattr(selection, f) in (None, getattr(r, f)) for f in ("region", "city", "store_id"))]
+
+    def zone_windows(self, selection: WindowSelection) -> list:
+        return [z for z in self.zone_rows if self._in_range(z, selection)
+                and selection.store_id in (None, z.store_id)]
+
+    def stores(self) -> list[StoreRef]:
+        return self._stores
+
+    def time_range(self):
+        if not self.rows:
+            return None, None
+        return min(r.window_start for r in self.rows), max(r.window_end for r in self.rows)
+
+
+def rows_of(dicts: list[dict]) -> list:
+    return [StoreWindow.model_validate(d) for d in dicts]
+
+
+def test_summing_suppressed_windows_never_reveals_their_demographics() -> None:
+    # Three windows of 2 visit faces each: 6 faces together, but each window was suppressed.
+    rows = rows_of([store_row("S0001", T0 + i * Q, visitors=3, faces=[FEMALE_30] * 2) for i in range(3)])
+    result = breakdown(rows, k=K)
+    assert result.suppressed is True and result.demographics is None
+    assert (result.visitors, result.visit_faces, result.breakdown_faces, result.suppressed_faces) == (9, 6, 0, 6)
+
+
+def test_breakdown_counts_published_windows_only() -> None:
+    rows = rows_of([
+        store_row("S0001", T0, visitors=10, faces=[FEMALE_30] * 4 + [MALE_50] * 3),
+        store_row("S0001", T0 + Q, visitors=4, faces=[MALE_70] * 3),  # suppressed
+    ])
+    result = breakdown(rows, k=K)
+    assert result.suppressed is False
+    assert (result.visitors, result.visit_faces, result.breakdown_faces, result.suppressed_faces) == (14, 10, 7, 3)
+    assert result.demographics["gender"] == {"female": 4, "male": 3, "unknown": 0}
+    assert result.demographics["age"]["25-34"] == 4 and result.demographics["age"]["65+"] == 0
+    assert result.demographics["emotion"]["happiness"] == 4 and result.demographics["emotion"]["sadness"] == 0
+
+
+def test_visitors_come_from_the_doors_never_from_faces_or_sightings() -> None:
+    rows = rows_of([store_row("S0001", T0, visitors=2, exits=1, faces=[FEMALE_30] * 6, frames=30, sightings=90)])
+    result = breakdown(rows, k=K)
+    assert (result.visitors, result.exits, result.visit_faces, result.sightings, result.photos) == (2, 1, 6, 90, 36)
+
+
+def test_a_larger_api_k_than_the_jobs_is_honoured() -> None:
+    rows = rows_of([store_row("S0001", T0, faces=[FEMALE_30] * 6, k=5)])
+    assert breakdown(rows, k=5).suppressed is False
+    strict = breakdown(rows, k=10)
+    assert strict.suppressed is True and strict.demographics is None and strict.visit_faces == 6
+
+
+def test_series_sums_stores_per_window_in_time_order() -> None:
+    rows = rows_of([
+        store_row("S0001", T0 + Q, visitors=7, faces=[FEMALE_30] * 6),
+        store_row("S0002", T0, visitors=1, faces=[FEMALE_30] * 2),
+        store_row("S0001", T0, visitors=9, faces=[FEMALE_30] * 8),
+    ])
+    points = series(rows, k=K)
+    assert [(p.window_start, p.visitors, p.visit_faces, p.suppressed_faces) for p in points] == [
+        (T0, 10, 10, 2), (T0 + Q, 7, 6, 0)]
+
+
+def test_report_of_a_region_sums_its_store_windows_by_the_hour_and_lists_its_cities(fleet) -> None:
+    reader = ListReader(fleet.rows)
+    report = ReportService(reader, k=K).report(ReportQuery(region="Nordics"))
+    assert report.granularity == "hour" and report.window_minutes == 60
+    assert report.visitors == len(fleet.visits_where(region="Nordics"))
+    assert report.visit_faces == len(fleet.faces_where(region="Nordics"))
+    assert sum(p.visitors for p in report.series) == report.visitors
+    assert [g.label for g in report.groups] == ["Oslo", "Stockholm"]
+    assert {g.label: g.visitors for g in report.groups} == {
+        "Oslo": len(fleet.visits_where(city="Oslo")), "Stockholm": len(fleet.visits_where(city="Stockholm"))}
+    assert report.breakdown_faces == len(fleet.published_faces(region="Nordics"))
+    assert [(s.region, s.store_id) for s in reader.selections] == [("Nordics", None)]
+
+
+def test_report_of_a_city_lists_stores_and_flags_the_suppressed_one(fleet) -> None:
+    report = ReportService(ListReader(fleet.rows), k=K).report(ReportQuery(city="Oslo"))
+    by_store = {g.key: g for g in report.groups}
+    assert set(by_store) == {"S0003", "S0004"}
+    kiosk = by_store["S0004"]
+    assert kiosk.suppressed is True and kiosk.demographics is None and kiosk.label == "Oslo S Kiosk"
+    assert kiosk.visitors == len(fleet.visits_where(store_id="S0004")) > 0
+    assert by_store["S0003"].suppressed is False
+
+
+def test_report_of_a_store_is_quarter_hourly_with_its_zones(fleet) -> None:
+    start, end = T0.replace(hour=12), T0.replace(hour=14)
+    report = ReportService(ListReader(fleet.rows, zone_rows=fleet.zone_rows), k=K).report(
+        ReportQuery(store_id="S0001", start=start, end=end))
+    assert report.granularity == "15min" and report.window_minutes == 15 and report.store_name == "Gallerian"
+    assert report.windows == 8 and report.groups == []
+    assert report.visitors == sum(1 for v in fleet.visits_where(store_id="S0001")
+                                  if start < v.entered <= end)
+    zone_rows = [z for z in fleet.zone_rows if z["store_id"] == "S0001" and "12:" <= z["window_start"][11:14] < "14:"]
+    assert {z.zone: z.visits for z in report.zones} == {
+        zone: sum(z["visits"] for z in zone_rows if z["zone"] == zone) for zone in ("floor", "tills")}
+
+
+def test_zone_summaries_average_dwell_over_visits_and_occupancy_over_windows() -> None:
+    def zone(start: datetime, visits: int, dwell: float, mean: float, peak: int) -> dict:
+        hist = {f"dwell_{n}": 0 for n in ("lt_30s", "lt_1m", "lt_2m", "lt_5m", "lt_10m", "lt_20m", "ge_20m")}
+        hist["dwell_lt_5m"] = visits
+        return {"store_id": "S1", "zone": "tills", "window_start": start, "window_end": start + Q, "visits": visits,
+                "dwell_s_sum": dwell, **hist, "occupancy_mean": mean, "occupancy_max": peak}
+
+    (summary,) = zone_summaries([ZoneWindow.model_validate(zone(T0, 2, 300.0, 1.0, 2)),
+                                 ZoneWindow.model_validate(zone(T0 + Q, 4, 900.0, 3.0, 5))])
+    assert (summary.visits, summary.avg_dwell_s, summary.occupancy_mean, summary.occupancy_max) == (6, 200.0, 2.0, 5)
+    assert summary.dwell["lt_5m"] == 6
+
+
+def test_granularity_sets_the_series_resolution(fleet) -> None:
+    service = ReportService(ListReader(fleet.rows), k=K)
+    hourly = service.report(ReportQuery(granularity="hour", store_id="S0001"))
+    quarterly = service.report(ReportQuery(store_id="S0001"))
+    assert (hourly.window_minutes, quarterly.window_minutes) == (60, 15)
+    assert hourly.visitors == quarterly.visitors and hourly.demographics == quarterly.demographics
+    by_hour: dict[datetime, int] = {}
+    for p in quarterly.series:
+        hour = p.window_start.replace(minute=0)
+        by_hour[hour] = by_hour.get(hour, 0) + p.visitors
+    assert {p.window_start: p.visitors for p in hourly.series} == by_hour
+
+
+def test_a_region_minus_its_published_stores_reveals_nothing() -> None:
+    """A region of a published store (6 faces) and a suppressed one (2 faces): the region's breakdown
+    must not contain those 2 faces, or subtracting the big store would expose them."""
+    rows = [
+        {**store_row("S0001", T0, visitors=8, faces=[FEMALE_30] * 6), "city": "Stockholm", "region": "Nordics"},
+        {**store_row("S0004", T0, visitors=2, faces=[MALE_70] * 2), "city": "Oslo", "region": "Nordics"},
+    ]
+    service = ReportService(ListReader(rows), k=K)
+    region = service.report(ReportQuery(region="Nordics"))
+    stockholm = service.report(ReportQuery(city="Stockholm"))
+    assert region.visit_faces == 8 and region.suppressed_faces == 2 and region.visitors == 10
+    assert region.demographics == stockholm.demographics
+    assert region.demographics["gender"] == {"female": 6, "male": 0, "unknown": 0}
+    assert {g.key: g.suppressed for g in region.groups} == {"Oslo": True, "Stockholm": False}
+
+
+def test_filters_nest_regions_cities_and_stores_and_keep_unassigned_stores_apart() -> None:
+    stores = [
+        StoreRef(store_id="S2", store_name="Zeta", city="Oslo", country="NO", region="Nordics", time_zone="Europe/Oslo"),
+        StoreRef(store_id="S1", store_name="Alpha", city="Oslo", country="NO", region="Nordics"),
+        StoreRef(store_id="S3", store_name="Sol", city="Madrid", country="ES", region="Iberia"),
+        StoreRef(store_id="S9"),
+    ]
+    filters = ReportService(ListReader([], stores), k=7).filters()
+    assert [r.region for r in filters.regions] == ["Iberia", "Nordics"]
+    oslo = filters.regions[1].cities[0]
+    assert (oslo.city, oslo.country, [s.store_id for s in oslo.stores]) == ("Oslo", "NO", ["S1", "S2"])
+    assert oslo.stores[1].time_zone == "Europe/Oslo"
+    assert [s.store_id for s in filters.unassigned_stores] == ["S9"]
+    assert filters.k == 7 and filters.first_window_start is None
+
+
+def test_meta_labels_every_category_from_the_contracts() -> None:
+    meta = ReportService(ListReader([]), k=9).meta()
+    assert meta == Meta.build(9) and meta.k == 9
+    gender = next(c for c in meta.categories if c.name == "gender")
+    assert gender.values == ["female", "male", "unknown"] and gender.labels["female"] == "Female"
+    assert "visitors" in meta.columns and "entrance" in meta.columns["visitors"]
+
+
+@pytest.mark.parametrize(("params", "granularity"), [
+    ({}, "hour"), ({"region": "Nordics"}, "hour"), ({"store_id": "S0001"}, "15min"),
+    ({"store_id": "S0001", "granularity": "hour"}, "hour"), ({"region": "", "granularity": " "}, "hour"),
+])
+def test_granularity_defaults_to_quarter_hours_for_one_store(params: dict, granularity: str) -> None:
+    assert ReportQuery.model_validate(params).resolved_granularity == granularity
+
+
+@pytest.mark.parametrize(("params", "message"), [
+    ({"start": "2026-11-23T10:00:00Z", "end": "2026-11-23T09:00:00Z"}, "start must be before end"),
+    ({"store_id": "S 1; DROP"}, "pattern"),
+    ({"granularity": "fortnight"}, "15min"),
+    ({"level": "store"}, "Extra inputs"),
+])
+def test_invalid_queries_are_refused(params: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        ReportQuery.model_validate(params)
+
+
+def test_naive_times_are_utc_and_offsets_are_converted() -> None:
+    query = ReportQuery.model_validate({"start": "2026-11-23T08:00:00", "end": "2026-11-23T10:00:00+01:00"})
+    assert query.start == T0 and query.end == T0 + timedelta(hours=1)
+    assert query.start.tzinfo is not None
+
+
+def test_a_suppressed_row_can_never_carry_demographics() -> None:
+    row = store_row("S0001", T0, faces=[FEMALE_30] * 2)
+    row["gender_female"] = 2  # a careless writer
+    assert StoreWindow.model_validate(row).gender_female is None
