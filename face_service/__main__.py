@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from face_service.app import create_app  # noqa: PLC0415
     from face_service.config import ServiceSettings  # noqa: PLC0415
+    from face_service.http_guard import guarded_protocol  # noqa: PLC0415
 
     try:
         overrides = {"workers": args.workers} if args.workers is not None else {}
@@ -41,6 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     uvicorn.run(
         create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
         access_log=False, timeout_graceful_shutdown=10,
+        http=guarded_protocol(settings), timeout_keep_alive=settings.keep_alive_s,
+        limit_concurrency=settings.max_connections,
     )
     return 0
 

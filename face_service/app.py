@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import hmac
 import uuid
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -33,18 +33,23 @@ def _error_response(exc: errors.FaceApiError) -> Response:
                     media_type="application/json")
 
 
+async def _refuse_declared_oversize(request: Request, limit: int) -> None:
+    """``InvalidImageSize`` from ``Content-Length`` alone, before the request takes a queue place."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return
+    if not declared.isdigit():
+        raise errors.bad_argument("Request body is invalid: bad Content-Length.")
+    if int(declared) > limit:
+        if int(declared) <= _DRAIN_FACTOR * limit:
+            # Read and drop the body so the client sees the error instead of a reset connection.
+            async for _ in request.stream():
+                pass
+        raise errors.image_too_big(f"The body is {int(declared)} bytes; at most {limit} bytes are allowed.")
+
+
 async def _read_body(request: Request, limit: int) -> bytes:
     """The request body, refused with ``InvalidImageSize`` as soon as it passes ``limit`` bytes."""
-    declared = request.headers.get("content-length")
-    if declared is not None:
-        if not declared.isdigit():
-            raise errors.bad_argument("Request body is invalid: bad Content-Length.")
-        if int(declared) > limit:
-            if int(declared) <= _DRAIN_FACTOR * limit:
-                # Read and drop the body so the client sees the error instead of a reset connection.
-                async for _ in request.stream():
-                    pass
-            raise errors.image_too_big(f"The body is {int(declared)} bytes; at most {limit} bytes are allowed.")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
@@ -87,8 +92,27 @@ def create_app(settings: ServiceSettings | None = None) -> Starlette:
             )
         if not content_type.startswith(_BINARY_TYPES):
             raise errors.unsupported_media_type(content_type)
-        data = await _read_body(request, settings.max_body_bytes)
-        result = await pool.detect(data, options.attributes, options.landmarks)
+        await _refuse_declared_oversize(request, settings.max_body_bytes)
+        # The queue is checked before a byte of the body is read: a refused request costs no buffer.
+        slot = pool.admit()
+        data: bytes | None = None
+        try:
+            async with asyncio.timeout(settings.request_timeout_s):
+                data = await _read_body(request, settings.max_body_bytes)
+                result = await slot.run(data, options.attributes, options.landmarks)
+        except TimeoutError:
+            if data is None:
+                raise errors.FaceApiError(
+                    408, "RequestTimeout",
+                    f"The request body did not arrive within {settings.request_timeout_s:g} seconds.",
+                ) from None
+            raise errors.FaceApiError(
+                503, "ServiceUnavailable",
+                f"The image was not analysed within {settings.request_timeout_s:g} seconds. Try again shortly.",
+                headers={"Retry-After": str(settings.retry_after_s)},
+            ) from None
+        finally:
+            slot.release()
         if result.status != 200:
             raise errors.FaceApiError(result.status, result.error_code or "InternalServerError",
                                       result.error_message or "", dict(result.error_headers))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -23,7 +23,12 @@ class ServiceSettings(BaseSettings):
     )
     service_key: SecretStr | None = Field(
         default=None,
-        description="When set, requests must carry it in Ocp-Apim-Subscription-Key (else 401).",
+        description="When set, requests must carry it in Ocp-Apim-Subscription-Key (else 401). Set but empty "
+        "or blank is refused at start-up: it would otherwise read as 'no authentication'.",
+    )
+    auth_required: bool = Field(
+        default=False,
+        description="Refuse to start without a service key (the container image sets this).",
     )
     queue_per_worker: int = Field(
         default=8, ge=0, le=1000,
@@ -45,6 +50,35 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Face API limit: 6 MB.")
     min_side: int = Field(default=36, ge=1, description="Face API limit: images at least 36x36.")
     max_side: int = Field(default=4096, ge=36, description="Face API limit: images at most 4096x4096.")
+
+    max_header_bytes: int = Field(
+        default=16 * 1024, ge=1024, le=1024 * 1024,
+        description="Request line plus header names and values, in bytes; beyond this 431 and the connection closes.",
+    )
+    max_headers: int = Field(default=100, ge=8, le=1000, description="Header fields per request; beyond this 431.")
+    read_timeout_s: float = Field(
+        default=20.0, gt=0, le=600,
+        description="A request (line, headers and body) must arrive within this many seconds of its first byte, "
+        "and a new connection must start one within it; otherwise 408 and the connection closes.",
+    )
+    keep_alive_s: int = Field(default=5, ge=1, le=300, description="An idle keep-alive connection closes after this.")
+    request_timeout_s: float = Field(
+        default=9.0, gt=0, le=600,
+        description="Deadline from a request's headers to its response (body read, queue wait and analysis): "
+        "408 if the body is still arriving, else 503. Below the ingest function's 10 s client timeout.",
+    )
+    max_connections: int = Field(
+        default=256, ge=1, le=100_000,
+        description="Open connections plus running requests (uvicorn's limit_concurrency); beyond this 503.",
+    )
+
+    @model_validator(mode="after")
+    def _key_is_real_when_given_or_required(self) -> ServiceSettings:
+        if self.service_key is not None and not self.service_key.get_secret_value().strip():
+            raise ValueError("FOOTFALL_FACE_SERVICE_KEY is set but empty: set a real key, or unset it for no auth")
+        if self.auth_required and self.service_key is None:
+            raise ValueError("FOOTFALL_FACE_AUTH_REQUIRED is true but FOOTFALL_FACE_SERVICE_KEY is not set")
+        return self
 
     @property
     def queue_capacity(self) -> int:

@@ -18,8 +18,8 @@ camera", not for gaze tracking.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import version
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -1,13 +1,13 @@
 """Model adapters: one small interface per task, with the open offline models behind them."""
 
 from face_service.models.base import (
+    EMOTION_NAMES,
     AgeGender,
     AgeGenderEstimator,
     Detection,
     EmotionClassifier,
     FaceDetector,
     HeadPoseEstimator,
-    EMOTION_NAMES,
 )
 from face_service.models.registry import build_age_gender, build_detector, build_emotion, build_head_pose
 

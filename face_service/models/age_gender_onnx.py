@@ -7,8 +7,8 @@ are fed our detector's boxes and batch all the faces of a photo into one call pe
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import version
-from typing import Sequence
 
 import numpy as np
 

@@ -6,8 +6,9 @@ image given to the call.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol, Sequence
+from typing import Protocol
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Detection:
     landmarks: np.ndarray
     score: float
 
-    def scaled(self, factor: float) -> "Detection":
+    def scaled(self, factor: float) -> Detection:
         """The same detection in an image ``factor`` times larger."""
         x, y, w, h = self.box
         return Detection((x * factor, y * factor, w * factor, h * factor), self.landmarks * factor, self.score)

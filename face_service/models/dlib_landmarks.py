@@ -7,9 +7,10 @@ need them, pay for them once.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib.resources import files
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

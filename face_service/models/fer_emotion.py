@@ -7,9 +7,9 @@ the Face API's eighth, ``contempt``, is not modelled and scores 0.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from importlib.metadata import version
 from importlib.resources import files
-from typing import Sequence
 
 import cv2
 import numpy as np

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from face_service.config import ServiceSettings
 from face_service.models.base import AgeGenderEstimator, EmotionClassifier, FaceDetector, HeadPoseEstimator

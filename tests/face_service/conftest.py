@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 # Stopgap until pyproject's pytest options carry `pythonpath = ["."]`: with tests/ on sys.path
 # (tests/conftest.py, rootdir-less), this folder's name would shadow the face_service package.

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from azure.ai.vision.face import FaceClient
 from azure.core.credentials import AzureKeyCredential
+from face_helpers import ASTRONAUT_FACE, GRACE_HOPPER_FACE, detect, encode, iou
 from PIL import Image
 from skimage import data
 
 from face_service.app import ANALYZER_HEADER
-from face_helpers import ASTRONAUT_FACE, GRACE_HOPPER_FACE, detect, encode, iou
 
 EMOTIONS = {"anger", "contempt", "disgust", "fear", "happiness", "neutral", "sadness", "surprise"}
 

@@ -11,7 +11,6 @@ import numpy as np
 import pytest
 from azure.ai.vision.face import FaceClient
 from azure.core.exceptions import HttpResponseError
-
 from face_helpers import detect, encode
 
 

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import io
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest
 from azure.ai.vision.face import FaceClient
 from azure.core.credentials import AzureKeyCredential
 from azure.core.exceptions import ClientAuthenticationError
+from face_helpers import detect, start_service, stop_service
 from PIL import Image
 from skimage import data
-
-from face_helpers import detect, start_service, stop_service
 
 KEY = "test-key-0123456789"
 

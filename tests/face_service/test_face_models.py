@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from face_helpers import ASTRONAUT_FACE, GRACE_HOPPER_FACE, iou
 from PIL import Image
 from skimage import data
 
@@ -12,8 +13,6 @@ from face_service.models import EMOTION_NAMES, Detection, build_detector, build_
 from face_service.models.fer_emotion import face_crop
 from face_service.pipeline import Analyzer, analyzer_id, render
 from face_service.schemas import DetectOptions
-
-from face_helpers import ASTRONAUT_FACE, GRACE_HOPPER_FACE, iou
 
 
 @pytest.fixture(scope="module")
