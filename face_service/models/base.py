@@ -41,10 +41,11 @@ class Detection:
 
 @dataclass(frozen=True, slots=True)
 class AgeGender:
-    """Age in years and gender of one face."""
+    """Age in years and gender of one face, with the model's probability for that gender if it has one."""
 
     age: float
     gender: str
+    gender_score: float | None = None
 
 
 class FaceDetector(Protocol):

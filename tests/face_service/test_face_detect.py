@@ -93,7 +93,8 @@ def test_landmarks_lie_inside_the_face(face_client: FaceClient, astronaut_jpeg: 
     points = [marks.pupil_left, marks.pupil_right, marks.nose_tip, marks.mouth_left, marks.mouth_right]
     assert all(left <= p.x <= left + width and top <= p.y <= top + height for p in points)
     assert marks.pupil_left.x < marks.pupil_right.x
-    assert max(marks.pupil_left.y, marks.pupil_right.y) < marks.nose_tip.y < min(marks.mouth_left.y, marks.mouth_right.y)
+    eyes_y, mouth_y = max(marks.pupil_left.y, marks.pupil_right.y), min(marks.mouth_left.y, marks.mouth_right.y)
+    assert eyes_y < marks.nose_tip.y < mouth_y
 
 
 def test_faces_come_largest_first(face_client: FaceClient) -> None:
