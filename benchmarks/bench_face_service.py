@@ -28,6 +28,7 @@ from PIL import Image
 from footfall.face_process import FaceServiceProcess, terminate_process
 
 QUERY = "returnFaceId=false&returnFaceAttributes=age,gender,emotion,headPose&detectionModel=detection_03"
+"""What the ingest function asks for by default (functions/settings.py: face_attributes)."""
 WIDTH, HEIGHT = 640, 480
 
 
@@ -51,7 +52,8 @@ def _face_sources() -> list[np.ndarray]:
 def _backgrounds() -> list[np.ndarray]:
     from skimage import data
 
-    imgs = [data.coffee(), data.chelsea(), data.rocket(), np.stack([data.brick()] * 3, -1), np.stack([data.grass()] * 3, -1)]
+    imgs = [data.coffee(), data.chelsea(), data.rocket(), np.stack([data.brick()] * 3, -1),
+            np.stack([data.grass()] * 3, -1)]
     return [np.asarray(Image.fromarray(i).resize((WIDTH, HEIGHT))) for i in imgs]
 
 
@@ -165,6 +167,7 @@ def stage_profile(photos: list[tuple[bytes, int]]) -> dict[str, float]:
     from face_service.config import ServiceSettings
     from face_service.imaging import decode_image
     from face_service.pipeline import Analyzer
+    from face_service.quality import measure
     from face_service.worker import THREAD_ENV
 
     os.environ.update(THREAD_ENV)  # the native thread pools pinned as in a model worker
@@ -172,7 +175,7 @@ def stage_profile(photos: list[tuple[bytes, int]]) -> dict[str, float]:
 
     cv2.setNumThreads(1)
     analyzer = Analyzer(ServiceSettings())
-    stages = dict.fromkeys(["decode", "detect", "age_gender", "emotion", "head_pose"], 0.0)
+    stages = dict.fromkeys(["decode", "detect", "quality", "head_pose", "age_gender", "emotion"], 0.0)
     for rep in range(2):  # the first pass warms up
         for data, _ in photos:
             t0 = time.process_time()
@@ -180,14 +183,17 @@ def stage_profile(photos: list[tuple[bytes, int]]) -> dict[str, float]:
             t1 = time.process_time()
             faces = analyzer.find_faces(image)
             t2 = time.process_time()
-            analyzer.age_gender.estimate(image, faces)
+            for face in faces:
+                measure(image, face)
             t3 = time.process_time()
-            analyzer.emotion.classify(image, faces)
-            t4 = time.process_time()
             analyzer.head_pose.estimate(image, faces)
+            t4 = time.process_time()
+            analyzer.age_gender.estimate(image, faces)
             t5 = time.process_time()
+            analyzer.emotion.classify(image, faces)
+            t6 = time.process_time()
             if rep:
-                for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
+                for key, dt in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5), strict=True):
                     stages[key] += dt
     return {k: v / len(photos) * 1000 for k, v in stages.items()}
 

@@ -4,4 +4,4 @@
 ``POST /face/{v1.0|v1.2|v1.2-preview.1}/detect``; see ``face_service/README.md``.
 """
 
-__version__ = "1.0.0"
+__version__ = "1.1.0"

