@@ -1,11 +1,11 @@
-"""The benchmark compares like with like: its hand-written DuckDB query gives exactly the job's rows."""
+"""The benchmark compares like with like: its hand-written DuckDB queries give exactly the job's rows."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-from footfall.asa import AsaProject, Engine, InputSource
+from footfall.asa import AsaProject, Engine
 from footfall.asa.engine import connect
 from footfall.asa.job import DEFAULT_PROJECT
 from footfall.asa.testing import compare_rows
@@ -14,21 +14,23 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
 import bench_asa  # noqa: E402
 
 
-def test_the_hand_written_baseline_gives_exactly_the_engines_cosmos_rows(tmp_path: Path):
-    bench_asa.write_stores(tmp_path / "stores.csv", n_stores=50, n_cities=10)
-    _, parquet = bench_asa.generate(tmp_path, 20_000, n_stores=50)
+def test_the_hand_written_baseline_gives_exactly_the_engines_rows(tmp_path: Path):
+    stores = tmp_path / "stores.csv"
+    bench_asa.write_stores(stores, n_stores=20, n_cities=5)
+    generated = bench_asa.generate(tmp_path, 20_000, n_stores=20)
+    files = {table: parquet for table, (_, parquet) in generated.items()}
     project = AsaProject.load(DEFAULT_PROJECT)
-    out = Engine(project.script, project.job_config).run({
-        "frames": InputSource(alias="frames", path=parquet, format="Parquet"),
-        "stores": InputSource(alias="stores", path=tmp_path / "stores.csv", format="Csv", is_reference=True),
-    })
+    out = Engine(project.script, project.job_config).run(bench_asa._sources(files, "Parquet", stores))
     con = connect()
-    con.execute(f"CREATE TABLE frames AS SELECT * FROM read_parquet('{parquet}')")
-    con.execute(f"CREATE TABLE stores AS SELECT * FROM read_csv('{tmp_path / 'stores.csv'}', header = true, "
-                "all_varchar = true)")
+    bench_asa.load_by_hand(con, files, "Parquet", stores)
     job = project.job_config
-    cursor = con.execute(bench_asa.hand_sql(job.events_late_arrival_max_delay_s, job.events_out_of_order_max_delay_s))
-    columns = [d[0] for d in cursor.description]
-    by_hand = [dict(zip(columns, row)) for row in cursor.fetchall()]
-    assert len(by_hand) > 1000
-    assert compare_rows(by_hand, out["cosmos"]) == []
+    store_sql, zone_sql = bench_asa.hand_sql(job.events_late_arrival_max_delay_s, job.events_out_of_order_max_delay_s)
+    for alias, sql in (("store_windows", store_sql), ("zone_windows", zone_sql)):
+        cursor = con.execute(sql)
+        columns = [d[0] for d in cursor.description]
+        by_hand = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+        assert len(by_hand) > 500, alias
+        assert compare_rows(by_hand, out[alias]) == [], alias
+    suppressed = [r for r in out["store_windows"] if r["suppressed"]]
+    assert 0 < len(suppressed) < len(out["store_windows"])
+    assert all(r["visitors"] > 0 for r in out["store_windows"] if r["photos"] == 0)
