@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import heapq
 import math
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Mapping
@@ -16,7 +18,7 @@ from footfall.asa.datetimes import MACROS
 from footfall.asa.errors import AsaError, DroppedEvents, UnsupportedConstruct
 from footfall.asa.inputs import InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
-from footfall.asa.script import Script, Statement, node_line, parse_script
+from footfall.asa.script import Script, Statement, mask, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
 
 Row = dict[str, Any]
@@ -73,9 +75,10 @@ class Engine:
         for st in self.script.statements:
             for name in {t.name.lower() for t in st.select.find_all(exp.Table)}:
                 uses[name] = uses.get(name, 0) + 1
+        needed = self._needed_columns()
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
-            load_input(con, src, raw)
+            load_input(con, src, raw, None if alias.lower() in needed["*"] else needed["names"])
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
             elif alias.lower() in uses:
@@ -102,8 +105,7 @@ class Engine:
                 msg = str(exc).split("\n")[0]
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY {tsby.expression} failed: {msg}") from None
             catalog[stream] = Relation(stream, f"rel__{stream}", is_stream=True)
-        outputs: dict[str, list[tuple[int, int, Row]]] = {name: [] for name in self.script.outputs}
-        order = 0
+        outputs: dict[str, list[list[tuple[int, Row]]]] = {name: [] for name in self.script.outputs}
         for st in self.script.statements:
             self._check_names(st, catalog, inputs)
             sql = translator.translate(st)
@@ -118,24 +120,52 @@ class Engine:
                     catalog[st.name] = Relation(st.name, f"rel__{st.name}", is_stream=True, timed=timed)
                 else:
                     cols, records = self._fetch(con, sql)
-                    for rec in records:
-                        outputs[st.name].append((rec[0], order, dict(zip(cols, rec[1:]))))
-                        order += 1
+                    # The time is the last value, so zip(cols, rec) leaves it out without a copy.
+                    outputs[st.name].append([(rec[-1], dict(zip(cols, rec))) for rec in records])
             except duckdb.Error as exc:
                 msg = str(exc).split("\n")[0]
                 raise AsaError(f"line {st.line}: {st.kind} {st.name!r} failed in DuckDB: {msg}") from None
-        return {name: [r for _, _, r in sorted(rows, key=lambda t: (t[0] if t[0] is not None else -2**63, t[1]))]
-                for name, rows in outputs.items()}
+        # Each statement's rows are in time order: merge them (stable: earlier statements first at a tie).
+        return {name: [r for _, r in (parts[0] if len(parts) == 1 else heapq.merge(*parts, key=lambda t: t[0]))]
+                for name, parts in outputs.items()}
+
+    def _needed_columns(self) -> dict[str, set[str]]:
+        """What the query can read of its inputs: ``names``, every identifier in the query text
+        (a superset of the columns it uses), and ``*``, the inputs it reads whole (``SELECT *``
+        straight or through ``SELECT *`` steps, or a function of the whole event)."""
+        text = mask(self.script.text)
+        names = {w.lower() for w in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text)}
+        names |= {w.lower() for w in re.findall(r"\[([^\]]+)\]", self.script.text)}
+        inputs_of = {s: t.input_name for s, t in self.script.timestamp_by.items()}
+        reads = {st.name: {t.name.lower() for t in st.select.find_all(exp.Table)}
+                 for st in self.script.statements}
+        star = {st.name for st in self.script.statements
+                if any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+                       for sel in st.select.find_all(exp.Select) for e in sel.expressions)}
+        whole: set[str] = set()
+        todo = [t for st in self.script.statements if st.name in star for t in reads[st.name]]
+        seen: set[str] = set()
+        while todo:
+            name = todo.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            whole.add(inputs_of.get(name, name))
+            if name in star and name in reads:
+                todo += reads[name]
+        if names & {"topone", "collecttop", "getrecordproperties"}:
+            whole |= {t.input_name for t in self.script.timestamp_by.values()} | set(names)
+        return {"names": names, "*": whole}
 
     @staticmethod
     def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
-        """Run an output statement; rows are (epoch ns of __ts, *JSON-ready values), in order.
+        """Run an output statement; rows are (*JSON-ready values, epoch ns of __ts), in time order.
 
         Values are made JSON-ready inside DuckDB (datetimes as Azure's ISO 8601 text, wide
         integers and decimals narrowed), which is far faster than converting in Python.
         """
         described = con.execute(f"DESCRIBE SELECT * FROM ({sql})").fetchall()
-        proj, cols, nested = ["epoch_ns(__ts) AS __ts_ns"], [], []
+        proj, cols, nested = [], [], []
         for name, typ, *_ in described:
             if name == "__ts":
                 continue
@@ -150,8 +180,10 @@ class Engine:
             else:
                 proj.append(col)
                 if typ.endswith("]") or typ.startswith(("STRUCT", "MAP", "DATE", "TIME")):
-                    nested.append(len(cols))
-        rows = con.execute(f"SELECT {', '.join(proj)} FROM ({sql}) ORDER BY ALL").fetchall()
+                    nested.append(len(cols) - 1)
+        proj.append(f"coalesce(epoch_ns(__ts), {-2**63}) AS __ts_ns")  # no time (no arrival time): first
+        order = ", ".join(str(i) for i in [len(proj), *range(1, len(proj))])  # time first, then every value
+        rows = con.execute(f"SELECT {', '.join(proj)} FROM ({sql}) ORDER BY {order}").fetchall()
         if nested:
             rows = [tuple(_json_value(v) if i in nested else v for i, v in enumerate(r)) for r in rows]
         return cols, rows

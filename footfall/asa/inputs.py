@@ -117,9 +117,16 @@ def partition_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") 
     return "NULL::VARCHAR"
 
 
-def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> int:
-    """Create ``table`` from the input's files; returns the number of events/rows."""
+def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
+               columns: set[str] | None = None) -> int:
+    """Create ``table`` from the input's files; returns the number of events/rows.
+
+    ``columns`` (lower-case names) limits what is read from FrameEvent JSON and Parquet files
+    to what the query can use (arrival time and partition always); None reads every field.
+    """
     files = _files(src)
+    always = (ARRIVAL_COLUMN, *PARTITION_COLUMNS, "captured_at", "window_end")  # arrival, partition, replay time
+    keep = None if columns is None else columns | {c.lower() for c in always}
     names = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
     if src.format == "Csv":
         if not files:
@@ -129,7 +136,13 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str) -> 
         if not files:
             raise AsaError(f"input {src.alias!r}: no Parquet file in {src.path}")
         reader = f"read_parquet({names})"
+        if keep is not None:
+            present = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()]
+            wanted = [c for c in present if c.lower() in keep] or present[:1]
+            reader = f"(SELECT {', '.join(q(c) for c in wanted)} FROM {reader})"
     elif (declared := _event_columns(files, src.alias)) is not None:
+        if keep is not None:
+            declared = {k: v for k, v in declared.items() if k.lower() in keep}
         cols = "{" + ", ".join(f"'{k}': '{v}'" for k, v in declared.items()) + "}"
         if not files or all(f.stat().st_size == 0 for f in files):
             reader = "(SELECT " + ", ".join(f"NULL::{v} AS {q(k)}" for k, v in declared.items()) + " LIMIT 0)"

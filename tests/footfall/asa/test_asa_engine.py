@@ -406,4 +406,4 @@ def test_timestamps_inside_records_are_utc_whatever_the_local_time_zone(monkeypa
     finally:
         monkeypatch.undo()
         time.tzset()
-    assert rows[0][1] == {"t": "2026-11-23T08:00:00.0000000Z"}
+    assert rows[0][0] == {"t": "2026-11-23T08:00:00.0000000Z"}  # values first, the time last
