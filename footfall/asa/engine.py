@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import logging
 import math
 import re
 from datetime import datetime, timezone
@@ -22,6 +23,7 @@ from footfall.asa.script import Script, Statement, mask, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
 
 Row = dict[str, Any]
+log = logging.getLogger(__name__)
 
 
 def _json_value(v: Any) -> Any:
@@ -37,6 +39,13 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, list):
         return [_json_value(x) for x in v]
     return v
+
+
+def _dropped(st: Statement, count: int) -> DroppedEvents:
+    report = DroppedEvents(input=st.name, reason="a value fails its CAST (data error)", action="dropped",
+                           count=count, line=st.line)
+    log.warning("%s", report)
+    return report
 
 
 def connect(threads: int | None = None) -> duckdb.DuckDBPyConnection:
@@ -110,6 +119,10 @@ class Engine:
             self._check_names(st, catalog, inputs)
             sql = translator.translate(st)
             try:
+                if translator.cast_check:
+                    failed = con.execute(translator.cast_check).fetchone()[0]
+                    if failed:
+                        self.dropped.append(_dropped(st, failed))
                 if st.kind == "step":
                     # A step read once is a view (DuckDB pipelines it into its reader); a step
                     # read by several statements is computed once.

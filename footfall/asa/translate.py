@@ -100,6 +100,8 @@ class Translator:
         self.text = text
         self.catalog = catalog
         self.analytics = analytics or {}
+        self.cast_check: str | None = None
+        """After :meth:`translate`: SQL counting the events its CASTs drop, or None."""
 
     # -- errors -------------------------------------------------------------------------
     def _unsupported(self, node: exp.Expression, construct: str | None = None, hint: str = "") -> UnsupportedConstruct:
@@ -195,9 +197,16 @@ class Translator:
         ts_col = f"{q(alias)}.{q('__ts')}"
         where = sel.args.get("where")
         where_sql = ""
+        ctx.ts_sql = ts_col
         if where is not None:
-            ctx.ts_sql = ts_col
             where_sql = " WHERE " + self.sql(where.this, ctx)
+        # A value that fails a CAST is a data error: the event is dropped (and counted), the job goes on.
+        guards = self._cast_guards(sel, ctx)
+        self.cast_check = None
+        if guards:
+            self.cast_check = (f"SELECT count(*) FROM {' '.join(from_sql)}{where_sql or ' WHERE TRUE'} "
+                               f"AND NOT ({' AND '.join(guards)})")
+            where_sql = (where_sql or " WHERE TRUE") + f" AND {' AND '.join(guards)}"
         group_sql: list[str] = []
         if window is None:
             ctx.ts_sql = ts_col
@@ -544,17 +553,33 @@ class Translator:
         return unit
 
     def _cast(self, node: exp.Cast, ctx: _Ctx) -> str:
+        """CAST and TRY_CAST never abort: a failed CAST's event is dropped by :meth:`_cast_guards`
+        (or, inside an aggregate, the value is NULL), a failed TRY_CAST is NULL."""
         to = node.args["to"]
         inner = self.sql(node.this, ctx)
-        try_ = isinstance(node, exp.TryCast)
-        fn = "TRY_CAST" if try_ else "CAST"
         if to.this in _STRING_TYPES:
             return f"asa_to_string({inner})"
         if to.this in _DATETIME_TYPES:
-            return f"{'asa_try_datetime' if try_ else 'asa_datetime'}({inner})"
+            return f"asa_try_datetime({inner})"
         if to.this in _TYPES:
-            return f"{fn}({inner} AS {_TYPES[to.this]})"
+            return f"TRY_CAST({inner} AS {_TYPES[to.this]})"
         raise self._unsupported(node, f"CAST to {to.sql('tsql')}")
+
+    def _cast_guards(self, sel: exp.Select, ctx: _Ctx) -> list[str]:
+        """For each row-level CAST that can fail: 'the value is NULL or it converts'."""
+        guards = []
+        for e in [*sel.expressions, *([sel.args["where"].this] if sel.args.get("where") else [])]:
+            for node in e.find_all(exp.Cast):
+                if isinstance(node, exp.TryCast) or node.args["to"].this in _STRING_TYPES:
+                    continue
+                inner = node.this
+                if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean)) or any(
+                        isinstance(n, _AGGREGATES) or (isinstance(n, exp.Anonymous) and (
+                            str(n.this).lower() == SYSTEM_TIMESTAMP or _analytic_key(n)))
+                        for n in inner.walk()):
+                    continue
+                guards.append(f"({self.sql(inner, ctx)} IS NULL OR {self._cast(node, ctx)} IS NOT NULL)")
+        return guards
 
 
 _CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",

@@ -407,3 +407,32 @@ def test_timestamps_inside_records_are_utc_whatever_the_local_time_zone(monkeypa
         monkeypatch.undo()
         time.tzset()
     assert rows[0][0] == {"t": "2026-11-23T08:00:00.0000000Z"}  # values first, the time last
+
+
+def test_a_value_that_fails_a_cast_drops_its_event_with_a_counted_warning(tmp_path):
+    """Data errors never abort the job: the event whose weight is not a number is dropped and
+    counted, the others are summed (Microsoft's 'Convert data types' pattern)."""
+    import json
+
+    from footfall.asa import Engine, InputSource
+
+    path = tmp_path / "input.json"
+    rows = [{"Make": "Honda", "Time": f"{T}00:00:01Z", "Weight": "1000"},
+            {"Make": "Honda", "Time": f"{T}00:00:02Z", "Weight": "heavy"},
+            {"Make": "Honda", "Time": f"{T}00:00:03Z", "Weight": "2000"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    engine = Engine("SELECT Make, SUM(CAST(Weight AS BIGINT)) AS Weight FROM Input TIMESTAMP BY Time\n"
+                    "GROUP BY Make, TumblingWindow(second, 10)")
+    assert engine.run({"input": InputSource(alias="input", path=path)}) == {"output": [{"Make": "Honda", "Weight": 3000}]}
+    assert [(d.input, d.count, d.action, d.reason) for d in engine.dropped] == [
+        ("output", 1, "dropped", "a value fails its CAST (data error)")]
+    assert run_try_cast_is_null(tmp_path) == [{"w": None}]
+
+
+def run_try_cast_is_null(tmp_path) -> list[dict]:
+    from footfall.asa import Engine, InputSource
+
+    path = tmp_path / "try.json"
+    path.write_text('{"Time": "2026-11-23T00:00:01Z", "Weight": "heavy"}\n')
+    return Engine("SELECT TRY_CAST(Weight AS bigint) AS w FROM Input TIMESTAMP BY Time").run(
+        {"input": InputSource(alias="input", path=path)})["output"]
