@@ -83,10 +83,11 @@ def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql:
     final = (f"SELECT __seq, __err, __late, {out_of_order} AS __ooo, "
              f"CASE WHEN {out_of_order} THEN {'NULL' if drop else wm} ELSE __t1 END AS __ts FROM t3")
     times = q(target + "__ts")
-    con.execute(f"CREATE TABLE {times} AS WITH {', '.join(steps)} {final}")
+    # One row per event, in the raw table's order, so the events zip back without a hash join.
+    con.execute(f"CREATE TABLE {times} AS WITH {', '.join(steps)} {final} ORDER BY __seq")
     con.execute(
         f"CREATE VIEW {q(target)} AS SELECT r.*, t.__ts "
-        f"FROM {q(raw)} AS r JOIN {times} AS t ON r.rowid = t.__seq WHERE t.__ts IS NOT NULL"
+        f"FROM {q(raw)} AS r POSITIONAL JOIN (SELECT __ts FROM {times}) AS t WHERE t.__ts IS NOT NULL"
     )
     return _report(con, target + "__ts", input_name or raw, drop, late, ooo, line)
 
