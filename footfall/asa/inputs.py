@@ -27,7 +27,7 @@ _LINE = "STRUCT(line VARCHAR, entries BIGINT, exits BIGINT)"
 _DWELL = "STRUCT(" + ", ".join(f"{name} BIGINT" for name in DWELL_BUCKET_NAMES) + ")"
 _ZONE = (f"STRUCT(zone VARCHAR, occupancy_mean DOUBLE, occupancy_max BIGINT, visits BIGINT, dwell_s_sum DOUBLE, "
          f"dwell_histogram {_DWELL})")
-_LOGGED = {"EventEnqueuedUtcTime": "VARCHAR", "PartitionKey": "VARCHAR"}
+_LOGGED = {"EventEnqueuedUtcTime": "VARCHAR", "PartitionKey": "VARCHAR", "PartitionId": "VARCHAR"}
 
 EVENT_COLUMNS: dict[str, dict[str, str]] = {
     FRAME_SCHEMA: {
@@ -42,7 +42,8 @@ EVENT_COLUMNS: dict[str, dict[str, str]] = {
     },
 }
 """DuckDB columns of the project's own events (FrameEvent v2 and CountEvent v1 in functions/contracts.py),
-by schema, plus Event Hubs' enqueue time and the partition key the local event log records.
+by schema, plus what Event Hubs adds (enqueue time, partition id) and the partition key the local
+event log records.
 
 Declared rather than sniffed so that a file whose frames all have zero faces still reads ``faces``
 as a list of face records, and so 5 million lines parse without a sampling pass."""
@@ -102,6 +103,16 @@ def _event_columns(files: list[Path], alias: str) -> dict[str, str] | None:
     return {"frames": EVENT_COLUMNS[FRAME_SCHEMA], "counts": EVENT_COLUMNS[COUNT_SCHEMA]}.get(alias.lower())
 
 
+def _json_format(files: list[Path]) -> str:
+    """``array`` when the first file holds a JSON array, else ``newline_delimited`` (one event a line)."""
+    for f in files:
+        with f.open("rb") as fh:
+            head = fh.read(64).lstrip(b"\xef\xbb\xbf \t\r\n")
+        if head:
+            return "array" if head.startswith(b"[") else "newline_delimited"
+    return "auto"
+
+
 def arrival_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") -> str:
     """SQL for the arrival time of a raw input table's rows (NULL when it has none)."""
     columns = {r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()}
@@ -147,7 +158,7 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
         if not files or all(f.stat().st_size == 0 for f in files):
             reader = "(SELECT " + ", ".join(f"NULL::{v} AS {q(k)}" for k, v in declared.items()) + " LIMIT 0)"
         else:
-            reader = f"read_json({names}, format = 'auto', columns = {cols}, {_NO_SNIFFING})"
+            reader = f"read_json({names}, format = '{_json_format(files)}', columns = {cols}, {_NO_SNIFFING})"
     else:
         if not files:
             raise AsaError(f"input {src.alias!r}: no JSON file in {src.path}")
