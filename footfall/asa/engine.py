@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import heapq
+import json
 import logging
 import math
 import re
@@ -178,7 +179,7 @@ class Engine:
         integers and decimals narrowed), which is far faster than converting in Python.
         """
         described = con.execute(f"DESCRIBE SELECT * FROM ({sql})").fetchall()
-        proj, cols, nested = [], [], []
+        proj, cols, nested, jsons = [], [], [], []
         for name, typ, *_ in described:
             if name == "__ts":
                 continue
@@ -190,6 +191,9 @@ class Engine:
                 proj.append(f"CAST({col} AS BIGINT)")
             elif typ.startswith("DECIMAL"):
                 proj.append(f"CAST({col} AS DOUBLE)")
+            elif typ == "JSON":  # a value of any type (a record's property): text, parsed below
+                proj.append(col)
+                jsons.append(len(cols) - 1)
             else:
                 proj.append(col)
                 if typ.endswith("]") or typ.startswith(("STRUCT", "MAP", "DATE", "TIME")):
@@ -197,8 +201,9 @@ class Engine:
         proj.append(f"coalesce(epoch_ns(__ts), {-2**63}) AS __ts_ns")  # no time (no arrival time): first
         order = ", ".join(str(i) for i in [len(proj), *range(1, len(proj))])  # time first, then every value
         rows = con.execute(f"SELECT {', '.join(proj)} FROM ({sql}) ORDER BY {order}").fetchall()
-        if nested:
-            rows = [tuple(_json_value(v) if i in nested else v for i, v in enumerate(r)) for r in rows]
+        if nested or jsons:
+            rows = [tuple(_json_value(v) if i in nested else (json.loads(v) if v is not None else None)
+                          if i in jsons else v for i, v in enumerate(r)) for r in rows]
         return cols, rows
 
     def _scalar(self, translator: Translator, expression: str, line: int) -> str:

@@ -88,7 +88,9 @@ class _Ctx:
     ts_sql: str = ""
     aliases: set[str] = field(default_factory=set)
     applies: list[str] = field(default_factory=list)
-    """APPLY aliases; their ArrayIndex/ArrayValue are columns ``<alias>__ArrayIndex/Value`` of the stream."""
+    """APPLY aliases; their fields (ArrayIndex/ArrayValue, PropertyName/PropertyValue) are columns
+    ``<alias>__<field>`` of the stream."""
+    apply_fields: dict[str, tuple[str, str]] = field(default_factory=dict)
     analytics: list[str] = field(default_factory=list)
     """Analytic function calls, computed as columns ``__analytic<n>`` of the stream."""
 
@@ -252,24 +254,34 @@ class Translator:
         return rel
 
     def _apply(self, target: exp.Lateral, ctx: _Ctx) -> str:
-        """The unnest columns of ``CROSS|OUTER APPLY GetArrayElements(array) AS alias``."""
+        """The unnest columns of ``CROSS|OUTER APPLY GetArrayElements(array) | GetRecordProperties(record)``."""
         fn = target.this
-        if not (isinstance(fn, exp.Anonymous) and str(fn.this).lower() == "getarrayelements"):
-            raise self._unsupported(fn, f"APPLY {_construct_name(fn)}", "only GetArrayElements is supported")
+        name = str(fn.this).lower() if isinstance(fn, exp.Anonymous) else ""
+        if name not in {"getarrayelements", "getrecordproperties"}:
+            raise self._unsupported(fn, f"APPLY {_construct_name(fn)}",
+                                    "APPLY takes GetArrayElements or GetRecordProperties")
         if len(fn.expressions) != 1:
-            raise self._unsupported(fn, "GetArrayElements with more than one argument")
+            raise self._unsupported(fn, f"{fn.this} with {len(fn.expressions)} arguments")
         alias = target.alias
         if not alias:
             raise self._unsupported(target, "APPLY without AS alias")
-        arr = self.sql(fn.expressions[0], ctx)
+        arg = self.sql(fn.expressions[0], ctx)
         ctx.applies.append(alias.lower())
         ctx.aliases.add(alias.lower())
-        values, index = f"{arr}", f"range(len({arr}))"
-        if not target.args.get("cross_apply"):  # OUTER APPLY: one all-NULL element for an empty array
-            values = f"CASE WHEN len({arr}) > 0 THEN {arr} ELSE [NULL] END"
-            index = f"CASE WHEN len({arr}) > 0 THEN range(len({arr})) ELSE [NULL] END"
-        return (f"unnest({values}) AS {q(alias.lower() + '__ArrayValue')}, "
-                f"unnest({index}) AS {q(alias.lower() + '__ArrayIndex')}")
+        if name == "getarrayelements":
+            fields = ("ArrayIndex", "ArrayValue")
+            first, second = f"range(len({arg}))", arg
+            empty = f"coalesce(len({arg}), 0) = 0"
+        else:  # one row per property: its name, and its value as JSON (any type, as Azure's records hold)
+            fields = ("PropertyName", "PropertyValue")
+            keys = f"json_keys(to_json({arg}))"
+            first, second = keys, f"list_transform({keys}, lambda k: json_extract(to_json({arg}), '$.' || to_json(k)))"
+            empty = f"coalesce(len({keys}), 0) = 0"
+        ctx.apply_fields[alias.lower()] = fields
+        if not target.args.get("cross_apply"):  # OUTER APPLY: one all-NULL row when there is nothing
+            first, second = (f"CASE WHEN {empty} THEN [NULL] ELSE {x} END" for x in (first, second))
+        return (f"unnest({first}) AS {q(alias.lower() + '__' + fields[0])}, "
+                f"unnest({second}) AS {q(alias.lower() + '__' + fields[1])}")
 
     def _join(self, join: exp.Join, ctx: _Ctx) -> str:
         target = join.this
@@ -311,10 +323,10 @@ class Translator:
             if windowed:
                 raise self._unsupported(e, "SELECT * in a windowed aggregate")
             table = e.table if isinstance(e, exp.Column) else ""
-            hidden = (["__ts"] + [f"{a}__{f}" for a in ctx.applies for f in ("ArrayValue", "ArrayIndex")]
+            hidden = (["__ts"] + [f"{a}__{f}" for a in ctx.applies for f in ctx.apply_fields[a]]
                       + ctx.analytics)
-            records = [f"{{'ArrayIndex': {self._apply_col(a, 'ArrayIndex', ctx)}, "
-                       f"'ArrayValue': {self._apply_col(a, 'ArrayValue', ctx)}}} AS {q(a)}" for a in ctx.applies]
+            records = ["{" + ", ".join(f"'{f}': {self._apply_col(a, f, ctx)}" for f in ctx.apply_fields[a])
+                       + f"}} AS {q(a)}" for a in ctx.applies]
             if not table:
                 return ", ".join([f"* EXCLUDE ({', '.join(q(h) for h in hidden)})"] + records)
             if table.lower() == ctx.stream_alias.lower():
@@ -341,10 +353,11 @@ class Translator:
                 raise self._unsupported(node, f"{node.table}.* outside the SELECT list")
             parts = [p.name for p in node.parts]
             if parts[0].lower() in ctx.applies:
-                if len(parts) < 2 or parts[1].lower() not in {"arrayvalue", "arrayindex"}:
+                fields = {f.lower(): f for f in ctx.apply_fields[parts[0].lower()]}
+                if len(parts) < 2 or parts[1].lower() not in fields:
                     raise self._unsupported(node, f"APPLY element reference {node.sql()}",
-                                            "use <alias>.ArrayIndex or <alias>.ArrayValue[.field]")
-                field_ = "ArrayValue" if parts[1].lower() == "arrayvalue" else "ArrayIndex"
+                                            f"use <alias>.{' or <alias>.'.join(fields.values())}")
+                field_ = fields[parts[1].lower()]
                 return ".".join([self._apply_col(parts[0], field_, ctx)] + [q(p) for p in parts[2:]])
             return ".".join(q(p) for p in parts)
         if isinstance(node, exp.Dot):
@@ -441,6 +454,8 @@ class Translator:
             if node.args.get("expression") is not None:
                 raise self._unsupported(node, "TRIM(characters FROM text)")
             return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() in _RECORD_FUNCTIONS:
+            return self._record_function(node, ctx)
         if isinstance(node, exp.Nullif):
             return f"nullif({s(node.this, ctx)}, {s(node.expression, ctx)})"
         if isinstance(node, exp.Pow):
@@ -534,6 +549,19 @@ class Translator:
                  f"{over} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})")
         return f"CASE WHEN ({found}).t >= {since} THEN ({found}).v ELSE {default} END"
 
+    def _record_function(self, node: exp.Anonymous, ctx: _Ctx) -> str:
+        """GetArrayElement (0-based, NULL out of range), GetArrayLength, GetRecordPropertyValue."""
+        name = str(node.this).lower()
+        args = [self.sql(a, ctx) for a in node.expressions]
+        if len(args) != _RECORD_FUNCTIONS[name]:
+            raise self._unsupported(node, f"{node.this} with {len(args)} arguments")
+        if name == "getarrayelement":
+            i = f"CAST({args[1]} AS BIGINT)"
+            return f"CASE WHEN {i} >= 0 THEN list_extract({args[0]}, {i} + 1) END"
+        if name == "getarraylength":
+            return f"len({args[0]})"
+        return f"(to_json({args[0]}) -> CAST({args[1]} AS VARCHAR))"  # JSON: the value of any type
+
     def _expr(self, text: str, line: int | None) -> exp.Expression:
         try:
             return sqlglot.parse_one(text, read="tsql")
@@ -581,6 +609,9 @@ class Translator:
                 guards.append(f"({self.sql(inner, ctx)} IS NULL OR {self._cast(node, ctx)} IS NOT NULL)")
         return guards
 
+
+_RECORD_FUNCTIONS = {"getarrayelement": 2, "getarraylength": 1, "getrecordpropertyvalue": 2}
+"""Scalar functions on arrays and records, with their number of arguments."""
 
 _CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",
                  "windows": "WINDOW clause", "distinct": "SELECT DISTINCT", "laterals": "LATERAL",

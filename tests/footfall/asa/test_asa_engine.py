@@ -296,7 +296,7 @@ def test_analytic_functions_need_limit_duration_and_name_what_is_wrong(run_query
         ("SELECT id INTO out FROM input TIMESTAMP BY time\nEXCEPT\nSELECT id FROM other TIMESTAMP BY time",
          "EXCEPT", 1),
         ("SELECT e.id INTO out FROM input e TIMESTAMP BY time\n"
-         "CROSS APPLY GetRecordProperties(e.rec) AS p", "GetRecordProperties", 2),
+         "CROSS APPLY Unfold(e.rec) AS p", "APPLY Unfold()", 2),
         ("SELECT CAST(id AS record) AS r INTO out\nFROM input TIMESTAMP BY time", "CAST to", 1),
     ],
 )
