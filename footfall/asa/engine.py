@@ -35,8 +35,8 @@ def _json_value(v: Any) -> Any:
         return float(v)
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return None
-    if isinstance(v, dict):
-        return {k: _json_value(x) for k, x in v.items()}
+    if isinstance(v, dict):  # a record; the engine's own columns (__ts, ...) are not the event's
+        return {k: _json_value(x) for k, x in v.items() if not k.startswith("__")}
     if isinstance(v, list):
         return [_json_value(x) for x in v]
     return v

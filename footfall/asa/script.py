@@ -29,6 +29,8 @@ ANALYTIC_PREFIX = "__analytic"
 DEFAULT_OUTPUT = "output"
 """Where a SELECT without INTO writes."""
 ANALYTIC_FUNCTIONS = {"lag", "last", "isfirst"}
+RANKED_AGGREGATES = {"topone", "collecttop", "percentile_cont", "percentile_disc"}
+"""Aggregates written ``F(...) OVER (ORDER BY ...)``."""
 
 _STOP_WORDS = {
     "OVER", "CROSS", "OUTER", "LEFT", "RIGHT", "INNER", "FULL", "JOIN", "WHERE", "GROUP",
@@ -212,6 +214,8 @@ def _lift_analytics(text: str, masked: str) -> tuple[list[tuple[int, int, str]],
         if call is None:
             raise AsaSyntaxError("OVER must follow a function call", line)
         name = call.group(1)
+        if name.lower() in RANKED_AGGREGATES:
+            continue  # OVER (ORDER BY ...) of an aggregate: T-SQL syntax, left to the parser
         if name.lower() not in ANALYTIC_FUNCTIONS:
             raise UnsupportedConstruct(f"{name}() OVER (...)", line, "analytic functions: LAG, LAST, ISFIRST")
         close = _matching(masked, m.end() - 1)

@@ -190,7 +190,7 @@ class Translator:
         if window is not None and not rel.timed:
             raise AsaError(f"line {st.line}: {source.name!r} has no event times to window: read the input "
                            "with TIMESTAMP BY, or give its events an arrival time (EventEnqueuedUtcTime)")
-        has_agg = any(isinstance(n, _AGGREGATES) for e in sel.expressions for n in e.walk())
+        has_agg = any(isinstance(n, (*_AGGREGATES, exp.Window)) for e in sel.expressions for n in e.walk())
         if has_agg and window is None:
             raise self._unsupported(sel, "aggregate without a window", "add GROUP BY with a window")
         if sel.args.get("having") is not None and window is None:
@@ -454,6 +454,8 @@ class Translator:
             if node.args.get("expression") is not None:
                 raise self._unsupported(node, "TRIM(characters FROM text)")
             return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Window):
+            return self._ranked_aggregate(node, ctx)
         if isinstance(node, exp.Anonymous) and str(node.this).lower() in _RECORD_FUNCTIONS:
             return self._record_function(node, ctx)
         if isinstance(node, exp.Nullif):
@@ -549,6 +551,37 @@ class Translator:
                  f"{over} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})")
         return f"CASE WHEN ({found}).t >= {since} THEN ({found}).v ELSE {default} END"
 
+    def _ranked_aggregate(self, node: exp.Window, ctx: _Ctx) -> str:
+        """TopOne(), CollectTop(n), PERCENTILE_CONT(p), PERCENTILE_DISC(p) ``OVER (ORDER BY ...)``."""
+        fn = node.this
+        name = (str(fn.this) if isinstance(fn, exp.Anonymous) else fn.key).lower().replace("percentile", "percentile_")
+        order = node.args.get("order")
+        if order is None or node.args.get("partition_by") or node.args.get("spec"):
+            raise self._unsupported(node, f"{_construct_name(fn)} OVER (...)", "write OVER (ORDER BY ...)")
+        keys = [(self.sql(o.this, ctx), bool(o.args.get("desc"))) for o in order.expressions]
+        order_sql = ", ".join(f"{k} {'DESC' if d else 'ASC'}" for k, d in keys)
+        record = q(ctx.stream_alias)  # the whole event (hidden columns are left out when written)
+        if name in {"percentile_cont", "percentile_disc", "percentilecont", "percentiledisc"}:
+            if len(keys) != 1:
+                raise self._unsupported(node, f"{name.upper()} over several ORDER BY keys")
+            (col, desc), p = keys[0], self.sql(fn.this, ctx)
+            if "cont" in name:
+                return f"quantile_cont({col}, {'1 - ' if desc else ''}{p})"
+            # T-SQL: the first value (in order) whose cumulative distribution reaches p.
+            values = f"list_sort(list({col}) FILTER (WHERE {col} IS NOT NULL), '{'DESC' if desc else 'ASC'}')"
+            return f"list_extract({values}, CAST(greatest(ceil({p} * count({col})), 1) AS BIGINT))"
+        if name == "topone":
+            return f"first({record} ORDER BY {order_sql})"
+        if name == "collecttop":
+            n = self.sql(fn.expressions[0], ctx) if fn.expressions else "1"
+            key = "{" + ", ".join(f"'k{i}': {k}" for i, (k, _) in enumerate(keys)) + "}"
+            ranked = f"list({{'k': {key}, 'value': {record}}} ORDER BY {order_sql})"
+            # rank: 1 + how many come strictly before (ties share a rank), top n ranks kept
+            ranks = (f"list_transform({ranked}, lambda e: {{'rank': list_position(list_transform({ranked}, "
+                     f"lambda x: x.k), e.k), 'value': e.value}})")
+            return f"list_filter({ranks}, lambda r: r.rank <= {n})"
+        raise self._unsupported(node, f"{_construct_name(fn)} OVER (...)")
+
     def _record_function(self, node: exp.Anonymous, ctx: _Ctx) -> str:
         """GetArrayElement (0-based, NULL out of range), GetArrayLength, GetRecordPropertyValue."""
         name = str(node.this).lower()
@@ -602,7 +635,7 @@ class Translator:
                     continue
                 inner = node.this
                 if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean)) or any(
-                        isinstance(n, _AGGREGATES) or (isinstance(n, exp.Anonymous) and (
+                        isinstance(n, (*_AGGREGATES, exp.Window)) or (isinstance(n, exp.Anonymous) and (
                             str(n.this).lower() == SYSTEM_TIMESTAMP or _analytic_key(n)))
                         for n in inner.walk()):
                     continue

@@ -436,3 +436,19 @@ def run_try_cast_is_null(tmp_path) -> list[dict]:
     path.write_text('{"Time": "2026-11-23T00:00:01Z", "Weight": "heavy"}\n')
     return Engine("SELECT TRY_CAST(Weight AS bigint) AS w FROM Input TIMESTAMP BY Time").run(
         {"input": InputSource(alias="input", path=path)})["output"]
+
+
+def test_topone_collecttop_and_percentiles_rank_the_window_by_order_by(run_query):
+    events = [ev("00:00:01", v=3, n="a"), ev("00:00:02", v=1, n="b"), ev("00:00:03", v=3, n="c"),
+              ev("00:00:04", v=2, n="d")]
+    out = run_query("""SELECT TopOne() OVER (ORDER BY v DESC, time ASC) AS top,
+                              CollectTop(2) OVER (ORDER BY v DESC) AS tops,
+                              PERCENTILE_CONT(0.5) OVER (ORDER BY v) AS pc,
+                              PERCENTILE_DISC(0.5) OVER (ORDER BY v) AS pd, PERCENTILE_DISC(0.6) OVER (ORDER BY v) AS pd6
+                       INTO out FROM input TIMESTAMP BY time GROUP BY TumblingWindow(minute, 1)""", events)
+    (row,) = out["out"]
+    assert row["top"] == events[0]  # the whole event, as it came
+    assert [(t["rank"], t["value"]["n"]) for t in row["tops"]] == [(1, "a"), (1, "c")]  # a tie shares rank 1
+    # PERCENTILE_CONT interpolates (1, 2, 3, 3 -> 2.5); PERCENTILE_DISC takes the first value whose
+    # cumulative distribution reaches p (T-SQL): 2 for 0.5, 3 for 0.6.
+    assert (row["pc"], row["pd"], row["pd6"]) == (2.5, 2, 3)
