@@ -28,7 +28,7 @@ TSBY_PREFIX = "__tsby"
 ANALYTIC_PREFIX = "__analytic"
 DEFAULT_OUTPUT = "output"
 """Where a SELECT without INTO writes."""
-ANALYTIC_FUNCTIONS = {"lag", "last", "isfirst"}
+ANALYTIC_FUNCTIONS = {"lag", "last", "isfirst", "sessionwindow", "session"}
 RANKED_AGGREGATES = {"topone", "collecttop", "percentile_cont", "percentile_disc"}
 """Aggregates written ``F(...) OVER (ORDER BY ...)``."""
 

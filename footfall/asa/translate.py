@@ -149,7 +149,7 @@ class Translator:
         joins = sel.args.get("joins") or []
         base = f"{q(rel.table)} AS {q(alias)}"
         # Analytic functions see the stream as FROM gives it, before WHERE, JOIN and GROUP BY.
-        calls = [n for n in sel.find_all(exp.Anonymous) if _analytic_key(n)]
+        calls = [n for n in sel.find_all(exp.Anonymous) if _analytic_key(n) and self._session_over(n) is None]
         if calls:
             cols = []
             for call in calls:
@@ -178,10 +178,17 @@ class Translator:
                     if window is not None:
                         raise self._unsupported(g, "two windows in one GROUP BY")
                     window = WindowSpec("snapshot", 0, 0)  # events with the very same timestamp
-                elif window_name(g):
+                elif (spec := self._session_over(g)) is not None or window_name(g):
                     if window is not None:
                         raise self._unsupported(g, "two windows in one GROUP BY")
-                    window = parse_window(g, node_line(g, self.text, str(g.this)))
+                    line = node_line(g, self.text, str(g.this))
+                    if spec is not None:  # SessionWindow(...) OVER (PARTITION BY ...), lifted by the parser
+                        g = exp.Anonymous(this="SessionWindow", expressions=list(g.expressions))
+                        line = spec.line
+                    window = parse_window(g, line)
+                    if window.kind == "session":
+                        window = WindowSpec("session", window.size_ns, window.hop_ns,
+                                            partition_by=spec.partition_by if spec else ())
                 else:
                     keys.append(g)
             if window is None:
@@ -220,6 +227,12 @@ class Translator:
             group_sql.append(ts_col)
         elif window.kind == "hopping":
             from_sql[0] = f"(SELECT *, unnest({window.hop_ends_sql(ts_col)}) AS __we FROM {from_sql[0]}) AS {q(alias)}"
+            ctx.ts_sql = f"make_timestamp_ns({q(alias)}.__we)"
+            group_sql.append(ctx.ts_sql)
+        elif window.kind == "session":
+            if joins:
+                raise self._unsupported(group, "SessionWindow over a JOIN or APPLY", "window a step that does the join")
+            from_sql = [self._session_from(rel, alias, window, where_sql, ctx)]
             ctx.ts_sql = f"make_timestamp_ns({q(alias)}.__we)"
             group_sql.append(ctx.ts_sql)
         else:
@@ -301,6 +314,46 @@ class Translator:
         ctx.aliases.add(alias.lower())
         word = "LEFT JOIN" if side == "LEFT" else "JOIN"
         return f"{word} {q(rel.table)} AS {q(alias)} ON {self.sql(join.args['on'], ctx)}"
+
+    def _session_over(self, node: exp.Expression) -> Analytic | None:
+        key = _analytic_key(node)
+        spec = self.analytics.get(key) if key else None
+        return spec if spec is not None and spec.function in {"sessionwindow", "session"} else None
+
+    def _session_from(self, rel: Relation, alias: str, w: WindowSpec, where_sql: str, ctx: _Ctx) -> str:
+        """Events with ``__we``, the end of their session window (SessionWindow reference page):
+        a session starts with an event and extends while the next one comes within the timeout;
+        the maximum duration is checked at multiples of itself, so a session that started at s
+        ends by the first multiple c of maxDuration with c - s >= maxDuration; a session ends at
+        min(its last event + timeout, that check). Sessions are per OVER (PARTITION BY) keys."""
+        ctx.ts_sql = f"{q(alias)}.__ts"
+        parts = [self.sql(self._expr(p, None), ctx) for p in w.partition_by]
+        keys = "{" + ", ".join([f"'p{i}': {p}" for i, p in enumerate(parts)] + ["'_': 0"]) + "}"
+        timeout, dur = w.size_ns, w.hop_ns
+        cap = f"((__s + {2 * dur - 1}) // {dur}) * {dur}"
+        return f"""(WITH RECURSIVE ev AS (
+            SELECT {q(alias)}.*, {keys} AS __part, epoch_ns({q(alias)}.__ts) AS __t
+            FROM {q(rel.table)} AS {q(alias)}{where_sql}
+        ), gaps AS (
+            SELECT *, CASE WHEN __t - lag(__t) OVER (PARTITION BY __part ORDER BY __t) <= {timeout}
+                           THEN 0 ELSE 1 END AS __new FROM ev
+        ), isl AS (
+            SELECT *, {{'part': __part, 'n': sum(__new) OVER (PARTITION BY __part ORDER BY __t
+                                                         ROWS UNBOUNDED PRECEDING)}} AS __isl FROM gaps
+        ), sess(__isl, __s, __cap) AS (
+            SELECT __isl, min(__t), {cap.replace('__s', 'min(__t)')} FROM isl GROUP BY __isl
+            UNION ALL
+            SELECT n.__isl, n.__s, {cap} FROM (
+                SELECT s.__isl, (SELECT min(i.__t) FROM isl i WHERE i.__isl = s.__isl AND i.__t > s.__cap) AS __s
+                FROM sess s) n
+            WHERE n.__s IS NOT NULL
+        ), assigned AS (
+            SELECT isl.*, sess.__s AS __start, sess.__cap AS __cap FROM isl ASOF JOIN sess
+            ON isl.__isl = sess.__isl AND isl.__t >= sess.__s
+        )
+        SELECT * EXCLUDE (__part, __t, __new, __isl, __start, __cap),
+               least(max(__t) OVER (PARTITION BY __isl, __start) + {timeout}, __cap) AS __we
+        FROM assigned) AS {q(alias)}"""
 
     def _sliding_from(self, rel: Relation, alias: str, keys: list[exp.Expression], w: WindowSpec,
                       where_sql: str, ctx: _Ctx) -> str:

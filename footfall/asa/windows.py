@@ -37,10 +37,14 @@ WINDOW_NAMES = {
 class WindowSpec:
     """A window from a GROUP BY clause, sizes in nanoseconds."""
 
-    kind: str  # tumbling | hopping | sliding
+    kind: str  # tumbling | hopping | sliding | snapshot | session
     size_ns: int
+    """The window size; a session window's timeout."""
     hop_ns: int
+    """The hop; a session window's maximum duration."""
     offset_ns: int = 0
+    partition_by: tuple[str, ...] = ()
+    """A session window's OVER (PARTITION BY ...) expressions."""
 
     def end_sql(self, ts: str) -> str:
         """Tumbling: the end of the one window holding an event at ``ts`` (a TIMESTAMP expression)."""
@@ -82,9 +86,24 @@ def parse_window(node: exp.Anonymous, line: int | None) -> WindowSpec:
     ``SlidingWindow(unit, size)`` and their ``Duration(...)``/``Hop(...)``/``Offset(...)`` forms."""
     kind = window_name(node)
     name = str(node.this)
-    if kind not in {"tumbling", "hopping", "sliding"}:
-        raise UnsupportedConstruct(name, line, "supported windows: TumblingWindow, HoppingWindow, SlidingWindow")
+    if kind not in {"tumbling", "hopping", "sliding", "session"}:
+        raise UnsupportedConstruct(name, line, "supported windows: Tumbling, Hopping, Sliding, Session, Snapshot")
     args = list(node.expressions)
+    if kind == "session":
+        if args and _named(args[0], {"timeout"}):
+            if len(args) != 2 or not _named(args[1], {"maxduration"}):
+                raise UnsupportedConstruct(f"{name} arguments", line, "SessionWindow(Timeout(...), MaxDuration(...))")
+            timeout = unit_amount(list(args[0].expressions), "Timeout", line)
+            longest = unit_amount(list(args[1].expressions), "MaxDuration", line)
+        else:
+            if len(args) != 3:
+                raise UnsupportedConstruct(f"{name} with {len(args)} arguments", line,
+                                           "SessionWindow(unit, timeout, maxDuration)")
+            timeout = unit_amount(args[:2], name, line)
+            longest = unit_amount([args[0], args[2]], name, line)
+        if timeout <= 0 or longest <= 0:
+            raise UnsupportedConstruct(f"{name} with a zero size", line)
+        return WindowSpec(kind="session", size_ns=timeout, hop_ns=longest)
     if args and _named(args[0], {"duration"}):
         size = unit_amount(list(args[0].expressions), "Duration", line)
         hop, offset = size, 0

@@ -285,8 +285,8 @@ def test_analytic_functions_need_limit_duration_and_name_what_is_wrong(run_query
     [
         ("SELECT id,\n  SUM(v) OVER (LIMIT DURATION(minute, 1)) AS p\nINTO out FROM input TIMESTAMP BY time",
          "SUM() OVER", 2),
-        ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY SessionWindow(minute, 5, 10)",
-         "SessionWindow", 2),
+        ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY SessionWindow(minute, 5)",
+         "SessionWindow with 2 arguments", 2),
         ("SELECT id INTO out FROM input TIMESTAMP BY time\nORDER BY id", "ORDER BY", 1),
         ("SELECT id INTO out\nFROM input TIMESTAMP BY time\nWHERE Fancy(id) = 1", "Fancy()", 3),
         ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY id", "GROUP BY without a window", 2),
@@ -452,3 +452,19 @@ def test_topone_collecttop_and_percentiles_rank_the_window_by_order_by(run_query
     # PERCENTILE_CONT interpolates (1, 2, 3, 3 -> 2.5); PERCENTILE_DISC takes the first value whose
     # cumulative distribution reaches p (T-SQL): 2 for 0.5, 3 for 0.6.
     assert (row["pc"], row["pd"], row["pd6"]) == (2.5, 2, 3)
+
+
+def test_session_window_closes_on_timeout_or_at_the_max_duration_check(run_query):
+    """Timeout 5 min, maximum 10 min (checked at multiples of 10 min): 00:01 and 00:03 close at
+    00:08 (no event within 5 min); the session starting 00:09 is cut at the 00:20 check; 00:22
+    starts another, closed at 00:27. Per user with OVER (PARTITION BY)."""
+    times = ["00:01", "00:03", "00:09", "00:10", "00:14", "00:18", "00:22"]
+    events = sorted([ev(f"{t}:00", u="a") for t in times] + [ev("00:02:00", u="b")], key=lambda e: e["time"])
+    out = run_query("SELECT COUNT(*) AS n, System.Timestamp() AS e INTO out FROM input TIMESTAMP BY time "
+                    "GROUP BY SessionWindow(minute, 5, 10)", [e for e in events if e["u"] == "a"])
+    assert [(r["n"], r["e"][11:16]) for r in out["out"]] == [(2, "00:08"), (4, "00:20"), (1, "00:27")]
+    per_user = run_query("SELECT u, COUNT(*) AS n, System.Timestamp() AS e INTO out FROM input TIMESTAMP BY time "
+                         "GROUP BY u, SessionWindow(Timeout(minute, 5), MaxDuration(minute, 10)) OVER (PARTITION BY u)",
+                         events)
+    assert [(r["u"], r["n"], r["e"][11:16]) for r in per_user["out"]] == [
+        ("b", 1, "00:07"), ("a", 2, "00:08"), ("a", 4, "00:20"), ("a", 1, "00:27")]
