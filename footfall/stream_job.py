@@ -32,6 +32,13 @@ OUTPUTS = ("store_windows", "zone_windows")
 
 _INDENT = " " * 8
 
+DEDUPLICATION_HOURS = 1
+"""How far back a redelivered event (same ``event_id``) is recognised: Event Hubs and IoT Hub
+redeliver within seconds to minutes (a consumer restart, a retried send)."""
+_FIRST_DELIVERY = f"LAG(event_id) OVER (PARTITION BY event_id LIMIT DURATION(hour, {DEDUPLICATION_HOURS})) IS NULL"
+"""True for the first delivery of an event: no earlier event with its event_id within the duration
+(LAG, evaluated over the input stream before WHERE, as the LAG reference page defines it)."""
+
 
 def _lines(items: list[str]) -> str:
     return (",\n" + _INDENT).join(items)
@@ -169,15 +176,18 @@ LEFT OUTER JOIN stores s ON t.store_id = s.store_id
 -- A CountEvent is stamped with its minute's end, so the minute 08:14-08:15 belongs to the window ending 08:15.
 
 WITH FrameEvents AS (
+    -- Event Hubs delivers at least once: a redelivered event has the same event_id and is counted once.
     SELECT store_id, camera_id, kind, faces
     FROM frames TIMESTAMP BY captured_at
+    WHERE {_FIRST_DELIVERY}
 ),
 
 CountEvents AS (
-    -- IoT Hub also carries the edge module's telemetry: only CountEvents are counted.
+    -- IoT Hub also carries the edge module's telemetry: only CountEvents are counted, each event_id once.
     SELECT store_id, camera_id, lines, zones
     FROM counts TIMESTAMP BY window_end
     WHERE schema = '{COUNT_SCHEMA}'
+    AND {_FIRST_DELIVERY}
 ),
 
 FaceRows AS (

@@ -66,6 +66,19 @@ def event_times(events: list[dict], time_field: str, late_s: int, ooo_s: int,
     return kept
 
 
+def first_deliveries(kept: list[tuple[dict, datetime]], hours: int = 1) -> list[tuple[dict, datetime]]:
+    """Drop redelivered events: an event whose event_id was seen at most ``hours`` before it (in time
+    order, arrival order at a tie) is a copy of that one."""
+    seen: dict[str, datetime] = {}
+    out = []
+    for n, (event, ts) in sorted(enumerate(kept), key=lambda t: (t[1][1], t[0])):
+        previous = seen.get(event["event_id"])
+        seen[event["event_id"]] = ts
+        if previous is None or previous < ts - timedelta(hours=hours):
+            out.append((event, ts))
+    return out
+
+
 def load_csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="") as fh:
         return list(csv.DictReader(fh))
@@ -98,9 +111,10 @@ def expected_outputs(frames: list[dict], counts: list[dict], stores: list[dict[s
     """The rows footfall.asaql writes to store_windows and zone_windows for these events."""
     store_ref = {s["store_id"]: s for s in stores}
     entrance = {(c["store_id"], c["camera_id"]) for c in cameras if c["role"] == "entrance"}
-    records = [_frame_record(e, window_end(ts)) for e, ts in event_times(frames, "captured_at", late_s, ooo_s, policy)]
+    records = [_frame_record(e, window_end(ts))
+               for e, ts in first_deliveries(event_times(frames, "captured_at", late_s, ooo_s, policy))]
     zone_records = []
-    for event, ts in event_times(counts, "window_end", late_s, ooo_s, policy):
+    for event, ts in first_deliveries(event_times(counts, "window_end", late_s, ooo_s, policy)):
         end = window_end(ts)
         if (event["store_id"], event["camera_id"]) in entrance:
             rec = dict.fromkeys(TOTALS + DEMOGRAPHICS, 0)

@@ -86,6 +86,11 @@ def minute(store: str, camera: str, start: str, lines: dict[str, tuple[int, int]
             "zones": zone_list, "EventEnqueuedUtcTime": iso(arr)}
 
 
+def redelivered(event: dict, after_s: int) -> dict:
+    """The same event delivered again ``after_s`` seconds after its first delivery (at-least-once)."""
+    return {**event, "EventEnqueuedUtcTime": iso(parse(event["EventEnqueuedUtcTime"]) + timedelta(seconds=after_s))}
+
+
 F, M = "female", "male"
 Case = tuple[str, list[dict], list[dict]]
 """A description, frames and counts."""
@@ -202,6 +207,15 @@ CASES: dict[str, Case] = {
          minute("S0019", "C02", "10:01:00.000", zones={"womenswear": (2.5, 4, [400.0]), "menswear": (1.0, 1, [])}),
          minute("S0019", "C03", "10:16:00.000", zones={"tills": (0.5, 1, [1300.0])}),
          minute("S0019", "C01", "10:16:00.000", {"door": (1, 1)}, zones={"lobby": (0.25, 1, [15.0])})],
+    ),
+    "redelivered_events": (
+        "at-least-once delivery: each photo and minute count delivered again (same event_id, 30 s later) is "
+        "counted once, so 5 visit faces stay 5 (published) and 3 entries stay 3",
+        [e for p in visits("S0006", "13:01:00.000", [face(25, F, "happiness"), face(35, M, "neutral"),
+                                                     face(45, F, "neutral"), face(55, M, "happiness"),
+                                                     face(65, F, "surprise")])
+         for e in (p, redelivered(p, 30))],
+        [e for m in (minute("S0006", "C01", "13:02:00.000", {"door": (3, 1)}),) for e in (m, redelivered(m, 30))],
     ),
 }
 
