@@ -10,8 +10,8 @@ PartitionId = one of 8) and to Parquet. Then, each in its own process (so each p
 * ``engine``   - stream_analytics/footfall.asaql on the local engine (event ordering per partition,
   every step and output, rows returned as Python dicts), as ``footfall asa run`` does it;
 * ``by hand``  - the same aggregation written directly in DuckDB SQL over the same files (late
-  arrival and out-of-order adjustment per partition, 15-minute store windows of photos and door
-  counts, k-anonymity of visit faces, zone windows), rows fetched the same way.
+  arrival and out-of-order adjustment per partition, first deliveries only, 15-minute store windows
+  of photos and door counts, k-anonymity of visit faces, zone windows), rows fetched the same way.
 
 Prints seconds (the fastest of ``--repeat`` alternating runs), events/s, peak RSS of each, and
 the engine / by-hand ratio (target <= 1.3), for JSON lines (parsing included) and for Parquet.
@@ -33,6 +33,7 @@ from pathlib import Path
 from footfall.asa import AsaProject, Engine, InputSource
 from footfall.asa.engine import connect
 from footfall.asa.job import DEFAULT_PROJECT
+from footfall.stream_job import DEDUPLICATION_HOURS
 from functions.aggregates import CATEGORIES, COUNT_COLUMNS, DWELL_COLUMNS, UNKNOWN
 from functions.contracts import DEFAULT_K, DWELL_BUCKET_NAMES
 
@@ -143,7 +144,8 @@ def _demographic_sql() -> list[str]:
     out = []
     for cat in CATEGORIES:
         for value in cat.values:
-            out.append(f"count(*) FILTER (WHERE kind = 'visit' AND f.{cat.event_field} = '{value}') AS {cat.column(value)}")
+            out.append(f"count(*) FILTER (WHERE kind = 'visit' AND f.{cat.event_field} = '{value}') "
+                       f"AS {cat.column(value)}")
         out.append(f"count(*) FILTER (WHERE kind = 'visit' AND fi IS NOT NULL AND f.{cat.event_field} IS NULL) "
                    f"AS {cat.column(UNKNOWN)}")
     return out
@@ -151,10 +153,11 @@ def _demographic_sql() -> list[str]:
 
 def _timed(table: str, time_field: str, fields: str, late_s: int, ooo_s: int) -> str:
     """A stream's event ordering by hand: early events dropped, late ones adjusted, then out-of-order
-    ones adjusted to the partition's latest time - tolerance (policy Adjust), per partition."""
+    ones adjusted to the partition's latest time - tolerance (policy Adjust), per partition; then
+    each event_id's first delivery only (none of the same id in the hour before it)."""
     return f"""
     {table}_ev AS (
-        SELECT rowid AS seq, {fields}, PartitionId AS part,
+        SELECT rowid AS seq, event_id, {fields}, PartitionId AS part,
                CAST(EventEnqueuedUtcTime AS TIMESTAMP_NS) AS arrival, CAST({time_field} AS TIMESTAMP_NS) AS t0
         FROM {table}
     ), {table}_late AS (
@@ -164,12 +167,15 @@ def _timed(table: str, time_field: str, fields: str, late_s: int, ooo_s: int) ->
     ), {table}_ordered AS (
         SELECT *, max(t1) OVER (PARTITION BY part ORDER BY arrival, seq
                                 ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS prev FROM {table}_late
-    ), {table}_timed AS (
-        SELECT {fields},
-               make_timestamp_ns(((epoch_ns(CASE WHEN t1 < prev - INTERVAL {ooo_s} SECOND
-                                                 THEN prev - INTERVAL {ooo_s} SECOND ELSE t1 END)
-                                   + 899999999999) // 900000000000) * 900000000000) AS we
+    ), {table}_ts AS (
+        SELECT event_id, {fields},
+               CASE WHEN t1 < prev - INTERVAL {ooo_s} SECOND THEN prev - INTERVAL {ooo_s} SECOND ELSE t1 END AS ts
         FROM {table}_ordered
+    ), {table}_timed AS (
+        SELECT {fields}, make_timestamp_ns(((epoch_ns(ts) + 899999999999) // 900000000000) * 900000000000) AS we
+        FROM {table}_ts
+        QUALIFY coalesce(lag(ts) OVER (PARTITION BY event_id ORDER BY ts) < ts - INTERVAL {DEDUPLICATION_HOURS} HOUR,
+                         TRUE)
     )"""
 
 
@@ -256,8 +262,8 @@ def load_by_hand(con, files: dict[str, Path], fmt: str, stores: Path) -> None:  
     from footfall.asa.inputs import EVENT_COLUMNS
     from functions.contracts import COUNT_SCHEMA, FRAME_SCHEMA
 
-    wanted = {"frames": ("captured_at", "store_id", "kind", "faces", "PartitionId", "EventEnqueuedUtcTime"),
-              "counts": ("window_end", "store_id", "camera_id", "lines", "zones", "PartitionId",
+    wanted = {"frames": ("event_id", "captured_at", "store_id", "kind", "faces", "PartitionId", "EventEnqueuedUtcTime"),
+              "counts": ("event_id", "window_end", "store_id", "camera_id", "lines", "zones", "PartitionId",
                          "EventEnqueuedUtcTime")}
     schemas = {"frames": FRAME_SCHEMA, "counts": COUNT_SCHEMA}
     for table, columns in wanted.items():
