@@ -4,7 +4,7 @@ What it shows, and what it does not:
 
 * **Labelled faces** (``benchmarks/face_labels.json``): the only photos of people we may keep using
   (public-domain and CC0 portraits in scikit-image and matplotlib, OpenCV's Messi sample, the demo
-  photos of the MIT-licensed face-api package), labelled by us only where we are sure. That is 26
+  photos of the MIT-licensed face-api package), labelled by us only where we are sure. That is 29
   faces, 24 of them women and most of them young adults, with one exact age: far too few and too
   alike to *measure* gender accuracy, age error or emotion accuracy. They are a smoke check that
   catches a broken model or crop (a model that calls every woman a man, ages of 80 for people in
@@ -158,7 +158,8 @@ def labelled_faces(labels: Labels, analyzer: Analyzer) -> None:
                 in_range += face.age_range[0] <= attrs.age <= face.age_range[1]
         genders = ", ".join(f"{g} {per_gender_ok[g]}/{n}" for g, n in sorted(per_gender.items()))
         print(f"  {age_gender} + {emotion}: found {found}/{len(labels.faces)}; gender right {gender_ok}/{gender_n} "
-              f"({genders}; {gender_null} left null, unsure); emotion right {emotion_ok}/{emotion_n}; "
+              f"({genders}; {gender_null} left null by the quality gate or an unsure model); "
+              f"emotion right {emotion_ok}/{emotion_n}; "
               f"age within the labelled range {in_range}/{range_n}; exact-age error "
               + (", ".join(f"{e:.0f}" for e in age_errors) or "-") + " years")
     del analyzer
@@ -257,9 +258,11 @@ def size_robustness(labels: Labels) -> None:
             image = np.asarray(canvas)
             results = model.analyze(image, DetectOptions(attributes=("age", "gender")))
             dets = model.find_faces(image)
-            det = face_at(dets, bx + bw // 2, by + int(px * 0.9))
-            if det is None:
+            inside = [d for d in dets
+                      if bx <= d.box[0] + d.box[2] / 2 <= bx + bw and by <= d.box[1] + d.box[3] / 2 <= by + bh]
+            if not inside:
                 continue
+            det = max(inside, key=lambda d: d.box[2] * d.box[3])
             attrs = results[dets.index(det)].face_attributes
             assert attrs is not None
             n += 1
