@@ -7,6 +7,7 @@ import contextlib
 import hmac
 import uuid
 from collections.abc import AsyncIterator
+from typing import Literal
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -66,7 +67,9 @@ def create_app(settings: ServiceSettings | None = None) -> Starlette:
     key = settings.service_key.get_secret_value() if settings.service_key else None
 
     async def status(request: Request) -> Response:
-        state = "ready" if pool.ready else ("failed" if pool.error else "loading")
+        state: Literal["ready", "loading", "failed"] = (
+            "ready" if pool.ready else ("failed" if pool.error else "loading")
+        )
         body = StatusResponse(
             status=state, service=SERVICE_NAME, version=__version__,
             analyzer=pool.analyzer, models=pool.models,

@@ -56,12 +56,12 @@ def pose_from_landmarks(points: np.ndarray, image_size: tuple[int, int]) -> tupl
     centre = (points[0] + points[2]) / 2
     rvec = np.zeros((3, 1), dtype=np.float64)
     tvec = np.array([[(centre[0] - width / 2) * depth / focal], [(centre[1] - height / 2) * depth / focal], [depth]])
-    ok, rvec, tvec = cv2.solvePnP(
+    ok, rvec_fit, _ = cv2.solvePnP(
         MODEL_POINTS, points, camera, None, rvec, tvec, useExtrinsicGuess=True, flags=cv2.SOLVEPNP_ITERATIVE,
     )
     if not ok:
         return 0.0, 0.0, 0.0
-    rotation, _ = cv2.Rodrigues(rvec)
+    rotation, _ = cv2.Rodrigues(rvec_fit)
     rx, ry, rz = cv2.RQDecomp3x3(rotation)[0]
     pitch = float(np.clip(-rx, -90.0, 90.0))
     yaw = float(np.clip(-ry, -90.0, 90.0))

@@ -42,9 +42,8 @@ def decode_image(data: bytes, *, min_side: int = 36, max_side: int = 4096) -> np
         raise errors.image_too_small(f"The image is {width}x{height}; at least {min_side}x{min_side} is required.")
     try:
         image.load()
-        if image.format == "JPEG":
-            image = ImageOps.exif_transpose(image)
-        rgb = image.convert("RGB")
+        upright = ImageOps.exif_transpose(image) if image.format == "JPEG" else image
+        rgb = upright.convert("RGB")
     except (OSError, ValueError, SyntaxError, EOFError) as exc:
         raise errors.invalid_image(f"The image data is damaged or truncated ({exc}).") from None
     return np.asarray(rgb, dtype=np.uint8)

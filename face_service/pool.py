@@ -54,12 +54,13 @@ class WorkerPool:
             self._executor = self._new_executor()
             loop = asyncio.get_running_loop()
             seen: set[int] = set()
-            info: dict[str, object] = {}
+            models: list[ModelInfo] = []
             while len(seen) < self.settings.workers:
                 calls = [loop.run_in_executor(self._executor, worker.describe) for _ in range(self.settings.workers)]
                 for info in await asyncio.gather(*calls):
-                    seen.add(int(info["pid"]))  # type: ignore[call-overload]
-            self.models = [ModelInfo.model_validate(m) for m in info["models"]]  # type: ignore[union-attr]
+                    seen.add(info.pid)
+                    models = info.models
+            self.models = models
             self.error = None
             self.ready = True
             log.info("face service ready: %d workers, %s", len(seen), self.analyzer)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Literal
 
 import cv2
 import numpy as np
@@ -50,15 +51,15 @@ class FaceQuality:
     size_px: float
 
     @property
-    def blur_level(self) -> str:
+    def blur_level(self) -> Literal["low", "medium", "high"]:
         return "low" if self.blur < 0.25 else "medium" if self.blur < 0.75 else "high"
 
     @property
-    def exposure_level(self) -> str:
+    def exposure_level(self) -> Literal["underExposure", "goodExposure", "overExposure"]:
         return "underExposure" if self.exposure < 0.25 else "goodExposure" if self.exposure < 0.75 else "overExposure"
 
     @property
-    def noise_level(self) -> str:
+    def noise_level(self) -> Literal["low", "medium", "high"]:
         return "low" if self.noise < 0.3 else "medium" if self.noise < 0.7 else "high"
 
 
@@ -70,7 +71,7 @@ def _face_grey(image: np.ndarray, face: Detection) -> np.ndarray:
     x1, y1 = min(int(math.ceil(x + 0.85 * w)), width), min(int(math.ceil(y + 0.9 * h)), height)
     if x1 - x0 < 3 or y1 - y0 < 3:
         return np.zeros((3, 3), dtype=np.float32)
-    grey = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
+    grey: np.ndarray = cv2.cvtColor(np.ascontiguousarray(image[y0:y1, x0:x1]), cv2.COLOR_RGB2GRAY).astype(np.float32)
     scale = MEASURE_SIDE / max(grey.shape)
     if scale < 1.0:
         size = (max(3, round(grey.shape[1] * scale)), max(3, round(grey.shape[0] * scale)))
@@ -127,7 +128,7 @@ def gate_reason(quality: FaceQuality, pose: tuple[float, float, float] | None,
 
 
 def quality_for_recognition(quality: FaceQuality, pose: tuple[float, float, float] | None,
-                            settings: ServiceSettings) -> str:
+                            settings: ServiceSettings) -> Literal["low", "medium", "high"]:
     """The Face API's ``qualityForRecognition`` (``low``, ``medium``, ``high``); see the module doc."""
     if gate_reason(quality, pose, settings) is not None or quality.size_px < 40:
         return "low"

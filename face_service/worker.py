@@ -13,6 +13,8 @@ import sys
 import time
 from dataclasses import dataclass
 
+from face_service.schemas import ModelInfo
+
 THREAD_ENV = {
     "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
     "OMP_WAIT_POLICY": "PASSIVE", "TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1",
@@ -82,13 +84,21 @@ def _load(settings_json: str) -> None:
     _analyzer.head_pose.estimate(warm, fake)
 
 
-def describe() -> dict[str, object]:
+@dataclass(frozen=True, slots=True)
+class WorkerInfo:
+    """What :func:`describe` reports: the worker's pid and its models."""
+
+    pid: int
+    models: list[ModelInfo]
+
+
+def describe() -> WorkerInfo:
     """The worker's pid and models (also proves the initializer finished)."""
     if _init_error is not None:
         raise RuntimeError(f"model worker failed to load: {_init_error}")
     assert _analyzer is not None, "init_worker has not run"
     time.sleep(0.05)  # lets concurrently submitted describe() calls land on different workers
-    return {"pid": os.getpid(), "models": [m.model_dump() for m in _analyzer.models]}
+    return WorkerInfo(pid=os.getpid(), models=list(_analyzer.models))
 
 
 def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkResult:

@@ -28,6 +28,7 @@ import hashlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -100,7 +101,7 @@ class _Graph:
         self.used.add(key)
         return self.weights[key]
 
-    def op(self, op_type: str, inputs: list[str], **attrs: object) -> str:
+    def op(self, op_type: str, inputs: list[str], **attrs: Any) -> str:
         from onnx import helper
 
         out = self._name(op_type.lower())
@@ -166,7 +167,7 @@ class _Graph:
         x = self.op("Div", [x, self.const("scale", np.asarray(255.0, dtype=np.float32))])
         return self.op("Transpose", [x], perm=[0, 3, 1, 2]), INPUT_SIDE
 
-    def model(self, outputs: list[tuple[str, str, list[object]]], doc: str) -> object:
+    def model(self, outputs: list[tuple[str, str, list[str | int]]], doc: str) -> object:
         import onnx
         from onnx import TensorProto, helper
 
