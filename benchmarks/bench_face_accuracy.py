@@ -11,7 +11,8 @@ What it shows, and what it does not:
   their twenties), printed per model so the old and new adapters can be compared on the same faces.
 * **Small faces** (synthetic): heads from those photos pasted into 640x480 scenes at a given face
   width (the detector's box at full resolution), six per scene: the share found at default
-  settings, with and without the second look, and detections on 40 photos without people.
+  settings, with and without the second look, and detections on the photos without people in
+  scikit-image's and OpenCV's samples.
 * **Robustness to size**: each labelled face shrunk to 40..96 px in a 640x480 frame: how often
   gender stays what it was at full size, how far age moves, and how many faces the gate leaves null.
 * **The quality gate**: the share of faces it nulls on the speed benchmark's photos and on blurred,

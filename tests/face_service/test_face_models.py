@@ -160,3 +160,36 @@ def test_a_request_without_emotion_never_runs_the_emotion_model(analyzer: Analyz
     (face,) = lean.analyze(data.astronaut(), DetectOptions(attributes=("age", "gender", "headPose")))
 
     assert face.face_attributes is not None and face.face_attributes.gender == "female"
+
+
+def test_face_api_crops_are_112_px_squares_black_where_they_leave_the_photo() -> None:
+    from face_service.models.faceapi_models import face_chip
+
+    image = np.full((100, 100, 3), 200, dtype=np.uint8)
+
+    chip = face_chip(image, Detection((-20.0, 10.0, 60.0, 60.0), np.zeros((5, 2), np.float32), 1.0))
+
+    assert chip.shape == (112, 112, 3) and chip.dtype == np.float32
+    assert chip[:, :10].max() == 0.0 and chip[:, 60:].min() == 200.0
+
+
+def test_face_api_adapters_on_a_smiling_woman() -> None:
+    from face_service.models.faceapi_models import FaceApiAgeGender, FaceApiExpression
+
+    settings = ServiceSettings(workers=1)
+    face = [Detection(ASTRONAUT_FACE, np.zeros((5, 2), np.float32), 1.0)]
+
+    (estimate,) = FaceApiAgeGender(settings.model_dir).estimate(data.astronaut(), face)
+    (scores,) = FaceApiExpression(settings.model_dir).classify(data.astronaut(), face)
+
+    assert estimate.gender == "female" and estimate.gender_score is not None and estimate.gender_score > 0.8
+    assert 18 <= estimate.age <= 60
+    assert tuple(scores) == EMOTION_NAMES and max(scores, key=scores.get) == "happiness"  # type: ignore[arg-type]
+    assert scores["contempt"] == 0.0 and sum(scores.values()) == pytest.approx(1.0)
+
+
+def test_a_missing_conversion_says_how_to_make_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from face_service.models.faceapi_models import FaceApiNets
+
+    with pytest.raises(FileNotFoundError, match="make setup"):
+        FaceApiNets(tmp_path)
