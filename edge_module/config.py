@@ -14,8 +14,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
@@ -24,6 +25,8 @@ from edge_module.hours import ALWAYS_OPEN, StoreClock, WeeklyHours, parse_timezo
 from functions.contracts import ID_PATTERN
 
 CONFIG_FILE_ENV = "FOOTFALL_CONFIG_FILE"
+DEFAULT_PERSON_MODEL = Path(__file__).resolve().parents[1] / ".cache" / "edge-models" / "person_centernet.onnx"
+"""Where ``make setup-models`` writes the converted person model (the repository's git-ignored .cache)."""
 DEFAULT_CONFIG_FILE = Path("/app/config/edge.json")
 
 
@@ -38,7 +41,7 @@ class RegionOfInterest(BaseModel):
     height: float = Field(default=1.0, gt=0.0, le=1.0)
 
     @model_validator(mode="after")
-    def _inside(self) -> "RegionOfInterest":
+    def _inside(self) -> RegionOfInterest:
         if self.x + self.width > 1.0 + 1e-9 or self.y + self.height > 1.0 + 1e-9:
             raise ValueError("region of interest must lie inside the frame (x+width <= 1, y+height <= 1)")
         return self
@@ -56,10 +59,20 @@ class DetectorConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["hog", "hog+face", "onnx"] = Field(
-        default="hog",
-        description="hog: OpenCV's HOG people detector; hog+face: HOG or a frontal face (Haar cascade) "
-        "for close-up entrance cameras; onnx: a model file, see onnx_model.",
+    kind: Literal["centernet", "hog", "hog+face", "onnx"] = Field(
+        default="centernet",
+        description="centernet: the CenterNet person model installed by `make setup-models` (the default); "
+        "hog: OpenCV's HOG people detector (no model file: the fallback); hog+face: HOG or a frontal face "
+        "(Haar cascade) for close-up entrance cameras; onnx: a model file of your own, see onnx_model.",
+    )
+    centernet_model: Path = Field(
+        default=DEFAULT_PERSON_MODEL, description="the converted CenterNet ONNX file (kind=centernet)",
+    )
+    centernet_input_width: int = Field(
+        default=512, ge=64, le=2048, description="centernet: frames are resized to this width (a multiple of 32)",
+    )
+    centernet_min_score: float = Field(
+        default=0.3, ge=0.0, le=1.0, description="centernet: keep heatmap peaks scoring at least this",
     )
     detect_width: int = Field(
         default=640, ge=0, description="frames are resized to this width before detection (0 = as is)",
@@ -88,7 +101,7 @@ class DetectorConfig(BaseModel):
     )
 
     @model_validator(mode="after")
-    def _onnx_needs_model(self) -> "DetectorConfig":
+    def _onnx_needs_model(self) -> DetectorConfig:
         if self.kind == "onnx" and self.onnx_model is None:
             raise ValueError("detector kind 'onnx' needs onnx_model (a path to the .onnx file)")
         return self
@@ -143,7 +156,7 @@ class LiveConfig(_LiveFields):
         """The opening hours bound to the time zone."""
         return StoreClock(timezone=self.timezone, hours=self.opening_hours)
 
-    def patched(self, patch: Mapping[str, Any]) -> "LiveConfig":
+    def patched(self, patch: Mapping[str, Any]) -> LiveConfig:
         """A new config with a (nested) patch merged in; validation errors raise ``ValueError``."""
         merged = deep_merge(self.model_dump(mode="json"), patch, atomic=ATOMIC_KEYS)
         return LiveConfig.model_validate(merged)

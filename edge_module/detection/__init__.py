@@ -8,6 +8,10 @@ from edge_module.detection.base import Detection, PersonDetector
 
 def build_detector(config: DetectorConfig) -> PersonDetector:
     """The detector the configuration asks for (imports only what it needs)."""
+    if config.kind == "centernet":
+        from edge_module.detection.centernet import CenterNetPersonDetector
+
+        return CenterNetPersonDetector(config)
     if config.kind == "hog":
         from edge_module.detection.hog import HogPersonDetector
 

@@ -1,4 +1,4 @@
-"""Person detection on real footage: OpenCV's HOG people detector with the module's default tuning."""
+"""Person detection on real footage: OpenCV's HOG people detector (the fallback) with its default tuning."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import pytest
 from edge_helpers import decode
 from edge_module.config import DetectorConfig, RegionOfInterest
 from edge_module.detection import PersonDetector, build_detector
+from edge_module.detection.centernet import CenterNetPersonDetector
 from edge_module.detection.hog import HogOrFaceDetector, HogPersonDetector
 
 
@@ -17,7 +18,8 @@ def hog() -> HogPersonDetector:
 
 
 def test_detectors_are_chosen_by_configuration() -> None:
-    assert isinstance(build_detector(DetectorConfig()), HogPersonDetector)
+    assert isinstance(build_detector(DetectorConfig()), CenterNetPersonDetector)
+    assert isinstance(build_detector(DetectorConfig(kind="hog")), HogPersonDetector)
     assert isinstance(build_detector(DetectorConfig(kind="hog+face")), HogOrFaceDetector)
     assert isinstance(build_detector(DetectorConfig()), PersonDetector)
 

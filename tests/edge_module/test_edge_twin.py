@@ -19,7 +19,8 @@ from azure.iot.device import IoTHubModuleClient, Message
 from edge_module.app import EdgeModule
 from edge_module.camera import Frame
 from edge_module.config import ModuleSettings
-from edge_module.detection.hog import HogOrFaceDetector, HogPersonDetector
+from edge_module.detection.centernet import CenterNetPersonDetector
+from edge_module.detection.hog import HogOrFaceDetector
 from edge_module.hub import Hub
 from footfall.azurite import Azurite
 
@@ -120,7 +121,7 @@ def test_a_null_desired_property_falls_back_to_the_local_setting(sdk: mock.Magic
 
 
 def test_detector_settings_switch_the_detector_live(sdk: mock.MagicMock, module: EdgeModule) -> None:
-    assert isinstance(module.detector, HogPersonDetector)
+    assert isinstance(module.detector, CenterNetPersonDetector)
     patch_twin(sdk, {"detector": {"kind": "hog+face", "min_score": 0.7}, "$version": 7})
     assert isinstance(module.detector, HogOrFaceDetector) and module.detector.config.min_score == 0.7
     patch_twin(sdk, {"detector": {"kind": "onnx", "onnx_model": "/nonexistent/model.onnx"}, "$version": 8})
@@ -143,7 +144,7 @@ def test_telemetry_goes_to_the_module_output(
     assert (body["store_id"], body["camera_id"]) == ("S0042", "C07")
     assert body["photos_taken"] == 1 and body["frames_analysed"] == 1
     assert body["photos_buffered"] + body["photos_uploaded"] == 1 and body["photos_dropped"] == 0
-    assert body["detector"] == "hog" and body["detector_fps"] > 0
+    assert body["detector"] == "centernet" and body["detector_fps"] > 0
 
 
 def test_failed_telemetry_send_does_not_stop_the_module(
