@@ -38,6 +38,7 @@ from functions.aggregates import (
     STORE_DAY,
     STORE_WINDOW,
     UNKNOWN,
+    WINDOW_MINUTES,
     ZONE_WINDOW,
     Column,
     ColumnType,
@@ -64,6 +65,8 @@ HISTORY_MONTHS = 13
 """Incremental refresh keeps this many months of every document type (Cosmos keeps 400 days)."""
 REFRESH_DAYS = 3
 """Each refresh reloads the last days (late and re-sent windows land there)."""
+WINDOWS_PER_DAY = 24 * 60 // WINDOW_MINUTES
+"""Store windows a store writes a day."""
 
 TAB = "\t"
 _NAMESPACE = uuid.UUID("6f0c5a52-8d0f-4b0e-9a54-1d6f6f0f0f16")

@@ -186,3 +186,13 @@ def test_a_document_field_the_model_lacks_fails(copied: Path) -> None:
     (definition / "tables" / "Zone windows.tmdl").write_text(text.replace(block.group(0), ""), encoding="utf-8")
     assert any("Zone windows: columns differ" in p and "'occupancy_max'" in p
                for p in document_mismatches(read_model(definition)))
+
+
+def test_the_readme_states_the_models_history_and_refresh_window() -> None:
+    from footfall.powerbi.model import HISTORY_MONTHS, REFRESH_DAYS, WINDOWS_PER_DAY
+
+    readme = (POWERBI_DIR / "README.md").read_text(encoding="utf-8")
+    assert f"loads {HISTORY_MONTHS} months" in readme and f"reloads the last {REFRESH_DAYS} days" in readme
+    assert f"At {WINDOWS_PER_DAY} store windows per store per day" in readme
+    for page in PAGES:
+        assert f"| **{page.display_name}** |" in readme
