@@ -34,12 +34,11 @@ from footfall.powerbi.access import AccessGroup
 from footfall.powerbi.tmdl import SemanticModel, quote
 from functions.aggregates import (
     CATEGORIES,
+    DOC_TYPES,
     DWELL_COLUMNS,
-    STORE_DAY,
     STORE_WINDOW,
     UNKNOWN,
     WINDOW_MINUTES,
-    ZONE_WINDOW,
     Column,
     ColumnType,
 )
@@ -108,13 +107,17 @@ class DocTable:
 
     name: str
     doc_type: str
-    columns: tuple[Column, ...]
     range_field: str
     """The field incremental refresh filters on (an ISO 8601 text that sorts as time does)."""
     range_format: str
     """How RangeStart/RangeEnd are written to compare with that field."""
     derived: tuple[Derived, ...]
     description: str
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """The fields of its documents (:data:`functions.aggregates.DOC_TYPES`)."""
+        return DOC_TYPES[self.doc_type]
 
 
 _LOCAL_START = "local_start"
@@ -126,14 +129,14 @@ _LOCAL = (
 )
 
 STORE_WINDOWS = DocTable(
-    "Store windows", "store_window", STORE_WINDOW, "window_end", "yyyy-MM-dd'T'HH:mm:ss",
+    "Store windows", "store_window", "window_end", "yyyy-MM-dd'T'HH:mm:ss",
     (Derived(_LOCAL_START, "dateTime", "each ToLocalTime([window_start], [time_zone])", "type datetime",
              "Start of the window in the store's local time (its time_zone).", "yyyy-mm-dd hh:nn"), *_LOCAL),
     "One store's 15-minute window (doc_type store_window): visitors and exits at the entrances, photos, "
     "and the demographics of visits, null when the job suppressed them (fewer than k visit faces).",
 )
 ZONE_WINDOWS = DocTable(
-    "Zone windows", "zone_window", ZONE_WINDOW, "window_end", "yyyy-MM-dd'T'HH:mm:ss",
+    "Zone windows", "zone_window", "window_end", "yyyy-MM-dd'T'HH:mm:ss",
     (Derived(_LOCAL_START, "dateTime",
              "each ToLocalTime([window_start], Record.FieldOrDefault(StoreTimeZones, [store_id], null))",
              "type datetime", "Start of the window in the store's local time (stores.csv time_zone).",
@@ -141,7 +144,7 @@ ZONE_WINDOWS = DocTable(
     "One zone of a store over 15 minutes (doc_type zone_window): visits, dwell and occupancy. Counts only.",
 )
 STORE_DAYS = DocTable(
-    "Store days", "store_day", STORE_DAY, "date", "yyyy-MM-dd",
+    "Store days", "store_day", "date", "yyyy-MM-dd",
     (Derived("local_date", "dateTime", "each Date.FromText([date], [Format = \"yyyy-MM-dd\"])", "type date",
              "The store's local date (the document's date): relates to the Date table.", "yyyy-mm-dd"),),
     "One store's local day (doc_type store_day), rolled up from its store windows by the reports service. "
