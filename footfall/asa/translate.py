@@ -93,6 +93,8 @@ class _Ctx:
     apply_fields: dict[str, tuple[str, str]] = field(default_factory=dict)
     analytics: list[str] = field(default_factory=list)
     """Analytic function calls, computed as columns ``__analytic<n>`` of the stream."""
+    join_ts: str = ""
+    """The timestamp of a stream-to-stream JOIN's result (else the FROM stream's)."""
 
 
 class Translator:
@@ -203,7 +205,7 @@ class Translator:
         if sel.args.get("having") is not None and window is None:
             raise self._unsupported(sel, "HAVING without a window")
 
-        ts_col = f"{q(alias)}.{q('__ts')}"
+        ts_col = ctx.join_ts or f"{q(alias)}.{q('__ts')}"
         where = sel.args.get("where")
         where_sql = ""
         ctx.ts_sql = ts_col
@@ -302,8 +304,7 @@ class Translator:
             raise self._unsupported(target, "JOIN of a subquery", "use a WITH step instead")
         rel = self._relation(target)
         if rel.is_stream:
-            raise self._unsupported(join, f"JOIN between two streams ({target.name})",
-                                    "the local engine joins streams with reference data only")
+            return self._stream_join(join, rel, ctx)
         side = (join.side or "").upper()
         kind = (join.kind or "").upper()
         if side in {"RIGHT", "FULL"} or kind == "CROSS":
@@ -314,6 +315,44 @@ class Translator:
         ctx.aliases.add(alias.lower())
         word = "LEFT JOIN" if side == "LEFT" else "JOIN"
         return f"{word} {q(rel.table)} AS {q(alias)} ON {self.sql(join.args['on'], ctx)}"
+
+    def _stream_join(self, join: exp.Join, rel: Relation, ctx: _Ctx) -> str:
+        """``[LEFT [OUTER]] JOIN stream ON ... AND DATEDIFF(unit, a, b) BETWEEN lo AND hi`` (JOIN reference
+        page): DATEDIFF of two stream aliases is b's time minus a's; the result's timestamp is the later
+        of the pair (System.Timestamp page), or for an unmatched left event its time plus the bound."""
+        target = join.this
+        side = (join.side or "").upper()
+        if side not in {"", "LEFT"} or (join.kind or "").upper() in {"CROSS"}:
+            raise self._unsupported(join, f"{side or join.kind} JOIN between two streams")
+        on = join.args.get("on")
+        alias = target.alias_or_name
+        ctx.aliases.add(alias.lower())
+        bounds = [n for n in (on.find_all(exp.Between) if on is not None else [])
+                  if isinstance(n.this, exp.DateDiff) and self._stream_args(n.this, ctx)]
+        if on is None or not bounds:
+            raise self._unsupported(join, f"JOIN between two streams ({target.name}) without DATEDIFF(unit, a, b) "
+                                          "BETWEEN x AND y", "Stream Analytics requires a time bound")
+        between = bounds[0]
+        high = between.args["high"]
+        first, second = self._stream_args(between.this, ctx)  # type: ignore[misc]
+        left_ts, right_ts = f"{q(ctx.stream_alias)}.{q('__ts')}", f"{q(alias)}.{q('__ts')}"
+        unit = _unit_ns(self._date_unit(between.this))
+        ctx.join_ts = f"greatest({left_ts}, {right_ts})"
+        if side == "LEFT":
+            late = f"{left_ts} + to_microseconds(CAST(({self.sql(high, ctx)}) * {unit // 1000} AS BIGINT))"
+            sign = 1 if first == ctx.stream_alias.lower() else -1
+            ctx.join_ts = (f"CASE WHEN {right_ts} IS NULL THEN "
+                           f"{late if sign == 1 else left_ts} ELSE greatest({left_ts}, {right_ts}) END")
+        word = "LEFT JOIN" if side == "LEFT" else "JOIN"
+        return f"{word} {q(rel.table)} AS {q(alias)} ON {self.sql(on, ctx)}"
+
+    def _stream_args(self, node: exp.DateDiff, ctx: _Ctx) -> tuple[str, str] | None:
+        """The two stream aliases of ``DATEDIFF(unit, a, b)`` in a JOIN condition (a, b), or None."""
+        a, b = (x.this if isinstance(x, exp.TimeStrToTime) else x for x in (node.expression, node.this))
+        names = [x.name.lower() if isinstance(x, exp.Column) and not x.table else None for x in (a, b)]
+        if all(n is not None and n in ctx.aliases for n in names):
+            return names[0], names[1]  # type: ignore[return-value]
+        return None
 
     def _session_over(self, node: exp.Expression) -> Analytic | None:
         key = _analytic_key(node)
@@ -469,6 +508,10 @@ class Translator:
             return f"(asa_datetime({s(node.this, ctx)}) + {fn}(CAST({s(node.expression, ctx)} AS BIGINT)))"
         if isinstance(node, exp.DateDiff):
             unit = self._date_unit(node)
+            pair = self._stream_args(node, ctx)
+            if pair is not None:  # DATEDIFF of two streams in a JOIN: the time between their events
+                a, b = (f"{q(next(x for x in ctx.aliases if x == n))}.{q('__ts')}" for n in pair)
+                return f"(CAST(epoch_ns({b}) - epoch_ns({a}) AS DOUBLE) / {_unit_ns(unit)})"
             return (f"date_diff('{unit}', asa_datetime({s(node.expression, ctx)}), "
                     f"asa_datetime({s(node.this, ctx)}))")
         if isinstance(node, exp.Extract):
@@ -702,6 +745,15 @@ _RECORD_FUNCTIONS = {"getarrayelement": 2, "getarraylength": 1, "getrecordproper
 _CLAUSE_NAMES = {"order": "ORDER BY", "limit": "TOP/LIMIT", "offset": "OFFSET", "qualify": "QUALIFY",
                  "windows": "WINDOW clause", "distinct": "SELECT DISTINCT", "laterals": "LATERAL",
                  "pivots": "PIVOT"}
+
+
+def _unit_ns(unit: str) -> int:
+    """Nanoseconds in a DATEDIFF unit (months and years as Stream Analytics' fixed JOIN bounds cannot use them)."""
+    if unit in UNIT_NS:
+        return UNIT_NS[unit]
+    if unit == "week":
+        return 7 * UNIT_NS["day"]
+    raise UnsupportedConstruct(f"DATEDIFF unit {unit} between two streams")
 
 
 def _datepart(unit: str, t: str) -> str:

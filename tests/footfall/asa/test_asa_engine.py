@@ -292,7 +292,7 @@ def test_analytic_functions_need_limit_duration_and_name_what_is_wrong(run_query
         ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time\nGROUP BY id", "GROUP BY without a window", 2),
         ("SELECT COUNT(*) AS n INTO out FROM input TIMESTAMP BY time", "aggregate without a window", 1),
         ("SELECT a.id INTO out FROM input a TIMESTAMP BY time\nJOIN other b TIMESTAMP BY time\n"
-         "ON a.id = b.id AND DATEDIFF(second, a, b) BETWEEN 0 AND 5", "JOIN between two streams", 2),
+         "ON a.id = b.id", "without DATEDIFF", 2),
         ("SELECT id INTO out FROM input TIMESTAMP BY time\nEXCEPT\nSELECT id FROM other TIMESTAMP BY time",
          "EXCEPT", 1),
         ("SELECT e.id INTO out FROM input e TIMESTAMP BY time\n"
@@ -468,3 +468,17 @@ def test_session_window_closes_on_timeout_or_at_the_max_duration_check(run_query
                          events)
     assert [(r["u"], r["n"], r["e"][11:16]) for r in per_user["out"]] == [
         ("b", 1, "00:07"), ("a", 2, "00:08"), ("a", 4, "00:20"), ("a", 1, "00:27")]
+
+
+def test_stream_join_is_bounded_by_datediff_and_stamped_with_the_later_event(run_query):
+    """JOIN reference page: DATEDIFF(unit, a, b) BETWEEN lo AND hi bounds b's time after a's; a result
+    is stamped with the later of the pair; an unmatched left event (LEFT JOIN) when the bound expires."""
+    entries = [ev("00:00:00", plate="A"), ev("00:00:10", plate="B")]
+    exits = [ev("00:00:03", plate="A"), ev("00:00:30", plate="B")]
+    sql = ("SELECT e.plate, x.plate AS out_plate, System.Timestamp() AS t INTO out FROM input e TIMESTAMP BY time "
+           "{} JOIN other x TIMESTAMP BY time ON e.plate = x.plate AND DATEDIFF(second, e, x) BETWEEN 0 AND 5")
+    inner = run_query(sql.format(""), entries, other=exits)["out"]
+    left = run_query(sql.format("LEFT OUTER"), entries, other=exits)["out"]
+    assert inner == [{"plate": "A", "out_plate": "A", "t": f"{T}00:00:03.0000000Z"}]
+    assert left == [{"plate": "A", "out_plate": "A", "t": f"{T}00:00:03.0000000Z"},
+                    {"plate": "B", "out_plate": None, "t": f"{T}00:00:15.0000000Z"}]

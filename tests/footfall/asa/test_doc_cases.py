@@ -15,7 +15,7 @@ import pytest
 from footfall.asa import run_tests
 
 CASES = Path(__file__).parent / "doc_cases"
-REFUSED = {"last_in_window"}
+REFUSED: set[str] = set()
 """Cases the engine refuses by name (stream-to-stream JOIN); every other case must pass."""
 
 
