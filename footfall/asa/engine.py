@@ -18,7 +18,7 @@ from sqlglot import exp
 from footfall.asa.config import JobConfig
 from footfall.asa.datetimes import MACROS
 from footfall.asa.errors import AsaError, DroppedEvents, UnsupportedConstruct
-from footfall.asa.inputs import InputSource, arrival_sql, load_input
+from footfall.asa.inputs import OWN_FIELDS, InputSource, arrival_sql, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, Statement, mask, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
@@ -40,6 +40,14 @@ def _json_value(v: Any) -> Any:
     if isinstance(v, list):
         return [_json_value(x) for x in v]
     return v
+
+
+def _own_fields_only(rows: list[tuple[int, Row]], input_columns: set[str]) -> None:
+    """``SELECT *`` of events with different fields: each row keeps only its event's own input fields."""
+    for _, row in rows:
+        own = set(row.pop(OWN_FIELDS, None) or ())
+        for key in [k for k, v in row.items() if v is None and k in input_columns and k not in own]:
+            del row[key]
 
 
 def _dropped(st: Statement, count: int) -> DroppedEvents:
@@ -86,9 +94,11 @@ class Engine:
             for name in {t.name.lower() for t in st.select.find_all(exp.Table)}:
                 uses[name] = uses.get(name, 0) + 1
         needed = self._needed_columns()
+        input_columns: set[str] = set()
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
             load_input(con, src, raw, None if alias.lower() in needed["*"] else needed["names"])
+            input_columns |= {r[0] for r in con.execute(f"DESCRIBE {q(raw)}").fetchall()}
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)
             elif alias.lower() in uses:
@@ -135,7 +145,10 @@ class Engine:
                 else:
                     cols, records = self._fetch(con, sql)
                     # The time is the last value, so zip(cols, rec) leaves it out without a copy.
-                    outputs[st.name].append([(rec[-1], dict(zip(cols, rec))) for rec in records])
+                    rows = [(rec[-1], dict(zip(cols, rec))) for rec in records]
+                    if OWN_FIELDS in cols:
+                        _own_fields_only(rows, input_columns)
+                    outputs[st.name].append(rows)
             except duckdb.Error as exc:
                 msg = str(exc).split("\n")[0]
                 raise AsaError(f"line {st.line}: {st.kind} {st.name!r} failed in DuckDB: {msg}") from None

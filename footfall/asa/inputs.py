@@ -128,6 +128,18 @@ def partition_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") 
     return "NULL::VARCHAR"
 
 
+OWN_FIELDS = "__fields"
+"""Hidden column of an input whose events do not all have the same fields: each event's own field
+names, so ``SELECT *`` writes an event with the fields it had, not NULLs for the others'."""
+
+
+def _keep_own_fields(con: duckdb.DuckDBPyConnection, table: str, names: str, fmt: str) -> None:
+    objects = f"read_json_objects({names}, format = '{fmt}')"
+    if con.execute(f"SELECT count(DISTINCT json_keys(json)) FROM {objects}").fetchone()[0] > 1:
+        con.execute(f"CREATE OR REPLACE TABLE {q(table)} AS SELECT r.*, o.{OWN_FIELDS} FROM {q(table)} AS r "
+                    f"POSITIONAL JOIN (SELECT json_keys(json) AS {OWN_FIELDS} FROM {objects}) AS o")
+
+
 def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
                columns: set[str] | None = None) -> int:
     """Create ``table`` from the input's files; returns the number of events/rows.
@@ -165,6 +177,8 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
         reader = f"read_json({names}, format = 'auto', sample_size = -1, {_NO_SNIFFING})"
     try:
         con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM {reader}")
+        if reader.startswith("read_json(") and "sample_size" in reader:
+            _keep_own_fields(con, table + "__raw", names, _json_format(files))
     except duckdb.Error as exc:
         raise AsaError(f"input {src.alias!r}: cannot read {src.path}: {exc}") from None
     described = con.execute(f"DESCRIBE {q(table + '__raw')}").fetchall()

@@ -482,3 +482,11 @@ def test_stream_join_is_bounded_by_datediff_and_stamped_with_the_later_event(run
     assert inner == [{"plate": "A", "out_plate": "A", "t": f"{T}00:00:03.0000000Z"}]
     assert left == [{"plate": "A", "out_plate": "A", "t": f"{T}00:00:03.0000000Z"},
                     {"plate": "B", "out_plate": None, "t": f"{T}00:00:15.0000000Z"}]
+
+
+def test_select_star_writes_each_event_with_its_own_fields(run_query):
+    """Events with different fields: SELECT * adds no NULL field an event never had (an explicit null stays)."""
+    out = run_query("SELECT * INTO out FROM input TIMESTAMP BY time",
+                    [ev("08:00:00", a=1), ev("08:00:01", b="x"), ev("08:00:02", a=None)])
+    assert out["out"] == [{"time": f"{T}08:00:00Z", "a": 1}, {"time": f"{T}08:00:01Z", "b": "x"},
+                          {"time": f"{T}08:00:02Z", "a": None}]
