@@ -18,7 +18,7 @@ from sqlglot import exp
 from footfall.asa.config import JobConfig
 from footfall.asa.datetimes import MACROS
 from footfall.asa.errors import AsaError, DroppedEvents, UnsupportedConstruct
-from footfall.asa.inputs import OWN_FIELDS, InputSource, arrival_sql, load_input
+from footfall.asa.inputs import OWN_FIELDS, InputSource, arrival_sql, fetch_one, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, Statement, mask, node_line, parse_script
 from footfall.asa.translate import Relation, Translator, q
@@ -105,7 +105,7 @@ class Engine:
                 # Without TIMESTAMP BY an event's time is its arrival time (unknown in a local
                 # file without EventEnqueuedUtcTime: then only unwindowed queries can read it).
                 arrival = arrival_sql(con, raw)
-                timed = con.execute(f"SELECT count({arrival}) FROM {q(raw)}").fetchone()[0] > 0
+                timed = fetch_one(con, f"SELECT count({arrival}) FROM {q(raw)}")[0] > 0
                 create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
                 catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True, timed=timed)
         translator = Translator(text, catalog, self.script.analytics)
@@ -131,7 +131,7 @@ class Engine:
             sql = translator.translate(st)
             try:
                 if translator.cast_check:
-                    failed = con.execute(translator.cast_check).fetchone()[0]
+                    failed = fetch_one(con, translator.cast_check)[0]
                     if failed:
                         self.dropped.append(_dropped(st, failed))
                 if st.kind == "step":

@@ -113,6 +113,14 @@ def _json_format(files: list[Path]) -> str:
     return "auto"
 
 
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+    """The one row of an aggregate query."""
+    row = con.execute(sql).fetchone()
+    if row is None:
+        raise AsaError(f"no row from {sql[:80]!r}")
+    return row
+
+
 def arrival_sql(con: duckdb.DuckDBPyConnection, table: str, prefix: str = "") -> str:
     """SQL for the arrival time of a raw input table's rows (NULL when it has none)."""
     columns = {r[0] for r in con.execute(f"DESCRIBE {q(table)}").fetchall()}
@@ -135,7 +143,7 @@ names, so ``SELECT *`` writes an event with the fields it had, not NULLs for the
 
 def _keep_own_fields(con: duckdb.DuckDBPyConnection, table: str, names: str, fmt: str) -> None:
     objects = f"read_json_objects({names}, format = '{fmt}')"
-    if con.execute(f"SELECT count(DISTINCT json_keys(json)) FROM {objects}").fetchone()[0] > 1:
+    if fetch_one(con, f"SELECT count(DISTINCT json_keys(json)) FROM {objects}")[0] > 1:
         con.execute(f"CREATE OR REPLACE TABLE {q(table)} AS SELECT r.*, o.{OWN_FIELDS} FROM {q(table)} AS r "
                     f"POSITIONAL JOIN (SELECT json_keys(json) AS {OWN_FIELDS} FROM {objects}) AS o")
 
@@ -196,4 +204,4 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
         con.execute(f"CREATE OR REPLACE TABLE {q(table + '__raw')} AS "
                     f"{select} FROM {q(table + '__raw')} ORDER BY {arrival}")
     con.execute(f"ALTER TABLE {q(table + '__raw')} RENAME TO {q(table)}")
-    return int(con.execute(f"SELECT count(*) FROM {q(table)}").fetchone()[0])
+    return int(fetch_one(con, f"SELECT count(*) FROM {q(table)}")[0])

@@ -29,7 +29,7 @@ import duckdb
 
 from footfall.asa.config import JobConfig
 from footfall.asa.errors import DroppedEvents
-from footfall.asa.inputs import arrival_sql, partition_sql
+from footfall.asa.inputs import arrival_sql, fetch_one, partition_sql
 from footfall.asa.translate import q
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,12 @@ def create_stream(con: duckdb.DuckDBPyConnection, raw: str, target: str, ts_sql:
 
 def _report(con: duckdb.DuckDBPyConnection, times: str, name: str, drop: bool, late: int, ooo: int,
             line: int | None) -> list[DroppedEvents]:
-    counts = con.execute(
+    counts = fetch_one(
+        con,
         f"SELECT count(*) FILTER (WHERE __err = 'null'), count(*) FILTER (WHERE __err = 'invalid'), "
         f"count(*) FILTER (WHERE __err = 'early'), count(*) FILTER (WHERE __late), "
-        f"count(*) FILTER (WHERE __ooo) FROM {q(times)}"
-    ).fetchone()
+        f"count(*) FILTER (WHERE __ooo) FROM {q(times)}",
+    )
     action = "dropped" if drop else "adjusted"
     found = [
         *(_REASONS[k] + (n,) for k, n in zip(("null", "invalid", "early"), counts[:3])),

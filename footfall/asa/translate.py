@@ -155,7 +155,7 @@ class Translator:
         if calls:
             cols = []
             for call in calls:
-                key = _analytic_key(call)
+                key = _analytic_key(call) or ""
                 if key in ctx.analytics:
                     continue
                 ctx.analytics.append(key)
@@ -516,25 +516,24 @@ class Translator:
                     f"asa_datetime({s(node.this, ctx)}))")
         if isinstance(node, exp.Extract):
             name = node.this.name.lower()
-            unit = "dow" if name == "dayofweek" else DATE_UNITS.get(name)
-            if unit is None:
+            part = "dow" if name == "dayofweek" else DATE_UNITS.get(name)
+            if part is None:
                 raise self._unsupported(node, f"DATEPART unit {node.this.name}")
-            return _datepart(unit, f"asa_datetime({s(node.expression, ctx)})")
-        for cls, unit in ((exp.Day, "day"), (exp.Month, "month"), (exp.Year, "year")):
-            if type(node) is cls:
-                inner = node.this.this if isinstance(node.this, exp.TsOrDsToDate) else node.this
-                return _datepart(unit, f"asa_datetime({s(inner, ctx)})")
+            return _datepart(part, f"asa_datetime({s(node.expression, ctx)})")
+        if isinstance(node, (exp.Day, exp.Month, exp.Year)):
+            inner = node.this.this if isinstance(node.this, exp.TsOrDsToDate) else node.this
+            return _datepart(type(node).__name__.lower(), f"asa_datetime({s(inner, ctx)})")
         if isinstance(node, exp.TimeToStr):  # DATENAME(part, t): names for month and weekday, else numbers
             inner = node.this.this if isinstance(node.this, exp.Cast) else node.this
             fmt = node.args["format"].name
             t = f"asa_datetime({s(inner, ctx)})"
             if fmt in {"%B", "%A"}:
                 return f"strftime({t}, '{fmt}')"
-            unit = {"%Y": "year", "%m": "month", "%d": "day", "%j": "doy", "%H": "hour", "%M": "minute",
-                    "%S": "second", "%f": "millisecond", "%W": "week", "%U": "week", "%q": "quarter"}.get(fmt)
-            if unit is None:
+            named = {"%Y": "year", "%m": "month", "%d": "day", "%j": "doy", "%H": "hour", "%M": "minute",
+                     "%S": "second", "%f": "millisecond", "%W": "week", "%U": "week", "%q": "quarter"}.get(fmt)
+            if named is None:
                 raise self._unsupported(node, "DATENAME part")
-            return f"CAST({_datepart(unit, t)} AS VARCHAR)"
+            return f"CAST({_datepart(named, t)} AS VARCHAR)"
         if isinstance(node, exp.Replace):
             return f"replace({s(node.this, ctx)}, {s(node.expression, ctx)}, {s(node.args['replacement'], ctx)})"
         if isinstance(node, exp.StrPosition):  # CHARINDEX(find, text[, start]): 1-based, 0 when absent
@@ -693,9 +692,10 @@ class Translator:
 
     def _expr(self, text: str, line: int | None) -> exp.Expression:
         try:
-            return sqlglot.parse_one(text, read="tsql")
+            node: exp.Expression = sqlglot.parse_one(text, read="tsql")  # type: ignore[assignment]
         except sqlglot.errors.ParseError:
             raise AsaError(f"line {line}: cannot parse {text!r}") from None
+        return node
 
     @staticmethod
     def _apply_col(alias: str, field_: str, ctx: _Ctx) -> str:
