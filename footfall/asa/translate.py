@@ -13,11 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import sqlglot
 from sqlglot import exp
 
 from footfall.asa.errors import AsaError, UnsupportedConstruct
-import sqlglot
-
 from footfall.asa.script import ANALYTIC_PREFIX, SYSTEM_TIMESTAMP, Analytic, Statement, node_line
 from footfall.asa.windows import UNIT_NS, WindowSpec, parse_window, unit_amount, window_name
 
@@ -405,7 +404,8 @@ class Translator:
         src = f"{q(rel.table)} AS {q(alias)}"
         pre = ", ".join(kcols + [""])
         ends = (f"SELECT DISTINCT * FROM (SELECT {pre}{q(alias)}.__ts AS __we FROM {src}{where_sql} "
-                f"UNION ALL SELECT {pre}{q(alias)}.__ts + to_microseconds({w.size_ns // 1000}) AS __we FROM {src}{where_sql})")
+                f"UNION ALL SELECT {pre}{q(alias)}.__ts + to_microseconds({w.size_ns // 1000}) AS __we "
+                f"FROM {src}{where_sql})")
         cond = [f"{k} IS NOT DISTINCT FROM __w.__k{i}" for i, k in enumerate(ksql)]
         cond += [f"{q(alias)}.__ts > __w.__we - to_microseconds({w.size_ns // 1000})", f"{q(alias)}.__ts <= __w.__we"]
         return f"{src} JOIN ({ends}) AS __w ON {' AND '.join(cond)}"
@@ -593,7 +593,8 @@ class Translator:
             return ctx.ts_sql
         if isinstance(node, exp.Anonymous) and (key := _analytic_key(node)):
             if key not in ctx.analytics:
-                raise self._unsupported(node, f"{key.split('__')[-1].upper()} here", "use it in a statement over a stream")
+                raise self._unsupported(node, f"{key.split('__')[-1].upper()} here",
+                                        "use it in a statement over a stream")
             return f"{q(ctx.stream_alias)}.{q(key)}"
         if isinstance(node, exp.Anonymous) and window_name(node):
             raise self._unsupported(node, str(node.this), "windows belong in GROUP BY")
