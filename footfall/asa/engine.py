@@ -145,7 +145,7 @@ class Engine:
                 else:
                     cols, records = self._fetch(con, sql)
                     # The time is the last value, so zip(cols, rec) leaves it out without a copy.
-                    rows = [(rec[-1], dict(zip(cols, rec))) for rec in records]
+                    rows = [(rec[-1], dict(zip(cols, rec, strict=False))) for rec in records]
                     if OWN_FIELDS in cols:
                         _own_fields_only(rows, input_columns)
                     outputs[st.name].append(rows)

@@ -102,7 +102,7 @@ def _report(con: duckdb.DuckDBPyConnection, times: str, name: str, drop: bool, l
     )
     action = "dropped" if drop else "adjusted"
     found = [
-        *(_REASONS[k] + (n,) for k, n in zip(("null", "invalid", "early"), counts[:3])),
+        *(_REASONS[k] + (n,) for k, n in zip(("null", "invalid", "early"), counts[:3], strict=True)),
         (action, f"event time more than {late} s before its arrival time (late input event)", counts[3]),
         (action, f"event time more than {ooo} s behind its partition's latest (out-of-order event)", counts[4]),
     ]
