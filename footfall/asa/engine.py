@@ -42,6 +42,14 @@ def _json_value(v: Any) -> Any:
     return v
 
 
+def _value_type(con: duckdb.DuckDBPyConnection, value: str, source: str) -> str:
+    """The DuckDB type of ``value`` over ``source`` (bound, not run); VARCHAR when it cannot be told."""
+    try:
+        return str(con.execute(f"DESCRIBE SELECT {value} AS v FROM {source}").fetchall()[0][1])
+    except duckdb.Error:
+        return "VARCHAR"
+
+
 def _own_fields_only(rows: list[tuple[int, Row]], input_columns: set[str]) -> None:
     """``SELECT *`` of events with different fields: each row keeps only its event's own input fields."""
     for _, row in rows:
@@ -109,6 +117,7 @@ class Engine:
                 create_stream(con, raw, f"rel__{alias.lower()}", None, self.job)
                 catalog[alias.lower()] = Relation(alias.lower(), f"rel__{alias.lower()}", is_stream=True, timed=timed)
         translator = Translator(text, catalog, self.script.analytics)
+        translator.value_type = lambda value, source: _value_type(con, value, source)
         for stream, tsby in self.script.timestamp_by.items():
             src = inputs.get(tsby.input_name) or next(
                 (s for a, s in inputs.items() if a.lower() == tsby.input_name), None)

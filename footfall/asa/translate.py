@@ -11,6 +11,7 @@ with :class:`UnsupportedConstruct` naming the construct and its line: no silent 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import sqlglot
@@ -104,6 +105,8 @@ class Translator:
         self.catalog = catalog
         self.analytics = analytics or {}
         self.cast_check: str | None = None
+        self.value_type: Callable[[str, str], str] | None = None
+        """``value_type(expression_sql, from_sql)``: the DuckDB type of an expression (set by the engine)."""
         """After :meth:`translate`: SQL counting the events its CASTs drop, or None."""
 
     # -- errors -------------------------------------------------------------------------
@@ -211,7 +214,7 @@ class Translator:
         if where is not None:
             where_sql = " WHERE " + self.sql(where.this, ctx)
         # A value that fails a CAST is a data error: the event is dropped (and counted), the job goes on.
-        guards = self._cast_guards(sel, ctx)
+        guards = self._cast_guards(sel, ctx, f"{' '.join(from_sql)}{where_sql}")
         self.cast_check = None
         if guards:
             self.cast_check = (f"SELECT count(*) FROM {' '.join(from_sql)}{where_sql or ' WHERE TRUE'} "
@@ -723,8 +726,10 @@ class Translator:
             return f"TRY_CAST({inner} AS {_TYPES[to.this]})"
         raise self._unsupported(node, f"CAST to {to.sql('tsql')}")
 
-    def _cast_guards(self, sel: exp.Select, ctx: _Ctx) -> list[str]:
-        """For each row-level CAST that can fail: 'the value is NULL or it converts'."""
+    def _cast_guards(self, sel: exp.Select, ctx: _Ctx, source: str) -> list[str]:
+        """For each row-level CAST that can fail: 'the value is NULL or it converts'. A number or a
+        bit cast to a number or a bit cannot fail, so only casts of other values are guarded (their
+        type is asked of DuckDB through :attr:`value_type`, which binds but does not run ``source``)."""
         guards = []
         for e in [*sel.expressions, *([sel.args["where"].this] if sel.args.get("where") else [])]:
             for node in e.find_all(exp.Cast):
@@ -736,9 +741,17 @@ class Translator:
                             str(n.this).lower() == SYSTEM_TIMESTAMP or _analytic_key(n)))
                         for n in inner.walk()):
                     continue
-                guards.append(f"({self.sql(inner, ctx)} IS NULL OR {self._cast(node, ctx)} IS NOT NULL)")
+                value = self.sql(inner, ctx)
+                typ = self.value_type(value, source) if self.value_type else "VARCHAR"
+                if typ in _SAFE_CAST_SOURCES and node.args["to"].this in _TYPES:
+                    continue
+                guards.append(f"({value} IS NULL OR {self._cast(node, ctx)} IS NOT NULL)")
         return guards
 
+
+_SAFE_CAST_SOURCES = {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
+                      "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}
+"""Types whose CAST to bigint, float or bit cannot fail (out-of-range aside)."""
 
 _RECORD_FUNCTIONS = {"getarrayelement": 2, "getarraylength": 1, "getrecordpropertyvalue": 2}
 """Scalar functions on arrays and records, with their number of arguments."""
