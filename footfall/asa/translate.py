@@ -132,6 +132,12 @@ class Translator:
                 f"({self.translate(Statement(st.kind, st.name, side, st.line))})" for side in sides
             )
         sel = st.select
+        multi = [g for g in (sel.args["group"].expressions if sel.args.get("group") else [])
+                 if isinstance(g, exp.Anonymous) and str(g.this).lower() == "windows"]
+        if multi:
+            return self._windows(st, multi[0])
+        if any(_is_window_id(n) for n in sel.walk()):
+            raise self._unsupported(sel, "System.Window().Id without GROUP BY Windows(...)")
         for key, value in sel.args.items():
             if value and key not in _SELECT_ARGS:
                 raise self._unsupported(sel, _CLAUSE_NAMES.get(key, key.upper()))
@@ -260,6 +266,25 @@ class Translator:
                 if isinstance(n, exp.Column) and not n.table and n.name.lower() in aliases else n)
             out += " HAVING " + self.sql(cond, ctx)
         return out
+
+    def _windows(self, st: Statement, windows: exp.Anonymous) -> str:
+        """``GROUP BY Windows(Window('id', <window>), ...)``: the statement once per window, each row
+        telling its window by ``System.Window().Id`` (Windows reference page)."""
+        parts = []
+        for w in windows.expressions:
+            if not (isinstance(w, exp.Anonymous) and str(w.this).lower() == "window" and len(w.expressions) == 2
+                    and isinstance(w.expressions[0], exp.Literal) and w.expressions[0].is_string):
+                raise self._unsupported(w, "Windows() entry", "write Window('id', TumblingWindow(...))")
+            name, window = w.expressions[0].this, w.expressions[1]
+            one = st.select.copy()
+            group = one.args["group"]
+            group.set("expressions", [window.copy() if isinstance(g, exp.Anonymous) and str(g.this).lower() == "windows"
+                                      else g for g in group.expressions])
+            one = one.transform(lambda n, name=name: exp.Literal.string(name) if _is_window_id(n) else n)
+            parts.append(self.translate(Statement(st.kind, st.name, one, st.line)))
+        if not parts:
+            raise self._unsupported(windows, "Windows() without a window")
+        return " UNION ALL ".join(f"({p})" for p in parts)
 
     def _relation(self, table: exp.Table) -> Relation:
         if table.args.get("db") or table.args.get("catalog"):
@@ -778,6 +803,13 @@ def _datepart(unit: str, t: str) -> str:
     if unit == "week":
         return f"((dayofyear({t}) - 1 + dayofweek(date_trunc('year', {t}))) // 7 + 1)"
     return f"date_part('{unit}', {t})"
+
+
+def _is_window_id(node: exp.Expression) -> bool:
+    """Whether ``node`` is ``System.Window().Id``."""
+    return (isinstance(node, exp.Dot) and isinstance(node.this, exp.Dot) and node.name.lower() == "id"
+            and isinstance(node.this.expression, exp.Anonymous) and str(node.this.expression.this).lower() == "window"
+            and node.this.this.name.lower() == "system")
 
 
 def _analytic_key(node: exp.Expression) -> str | None:

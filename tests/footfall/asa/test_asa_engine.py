@@ -228,7 +228,8 @@ CARS = [ev("00:00:01", Make="Honda", Plate="ABC-123"), ev("00:00:02", Make="Hond
 
 def test_lag_looks_one_event_back_within_the_duration(run_query):
     out = run_query("""SELECT Make, Plate, LAG(Plate, 1) OVER (LIMIT DURATION(second, 90)) AS previous
-                       INTO out FROM input TIMESTAMP BY time WHERE LAG(Make, 1) OVER (LIMIT DURATION(second, 90)) = Make""",
+                       INTO out FROM input TIMESTAMP BY time
+                       WHERE LAG(Make, 1) OVER (LIMIT DURATION(second, 90)) = Make""",
                     CARS)
     assert out["out"] == [{"Make": "Honda", "Plate": "AAA-999", "previous": "ABC-123"}]
 
@@ -423,7 +424,8 @@ def test_a_value_that_fails_a_cast_drops_its_event_with_a_counted_warning(tmp_pa
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     engine = Engine("SELECT Make, SUM(CAST(Weight AS BIGINT)) AS Weight FROM Input TIMESTAMP BY Time\n"
                     "GROUP BY Make, TumblingWindow(second, 10)")
-    assert engine.run({"input": InputSource(alias="input", path=path)}) == {"output": [{"Make": "Honda", "Weight": 3000}]}
+    out = engine.run({"input": InputSource(alias="input", path=path)})
+    assert out == {"output": [{"Make": "Honda", "Weight": 3000}]}
     assert [(d.input, d.count, d.action, d.reason) for d in engine.dropped] == [
         ("output", 1, "dropped", "a value fails its CAST (data error)")]
     assert run_try_cast_is_null(tmp_path) == [{"w": None}]
@@ -444,7 +446,8 @@ def test_topone_collecttop_and_percentiles_rank_the_window_by_order_by(run_query
     out = run_query("""SELECT TopOne() OVER (ORDER BY v DESC, time ASC) AS top,
                               CollectTop(2) OVER (ORDER BY v DESC) AS tops,
                               PERCENTILE_CONT(0.5) OVER (ORDER BY v) AS pc,
-                              PERCENTILE_DISC(0.5) OVER (ORDER BY v) AS pd, PERCENTILE_DISC(0.6) OVER (ORDER BY v) AS pd6
+                              PERCENTILE_DISC(0.5) OVER (ORDER BY v) AS pd,
+                              PERCENTILE_DISC(0.6) OVER (ORDER BY v) AS pd6
                        INTO out FROM input TIMESTAMP BY time GROUP BY TumblingWindow(minute, 1)""", events)
     (row,) = out["out"]
     assert row["top"] == events[0]  # the whole event, as it came
@@ -490,3 +493,13 @@ def test_select_star_writes_each_event_with_its_own_fields(run_query):
                     [ev("08:00:00", a=1), ev("08:00:01", b="x"), ev("08:00:02", a=None)])
     assert out["out"] == [{"time": f"{T}08:00:00Z", "a": 1}, {"time": f"{T}08:00:01Z", "b": "x"},
                           {"time": f"{T}08:00:02Z", "a": None}]
+
+
+def test_windows_aggregates_over_several_windows_told_apart_by_system_window_id(run_query):
+    out = run_query("""SELECT System.Window().Id AS w, System.Timestamp() AS e, COUNT(*) AS n INTO out
+                       FROM input TIMESTAMP BY time
+                       GROUP BY Windows(Window('ten', TumblingWindow(minute, 10)),
+                                        Window('five', TumblingWindow(minute, 5)))""",
+                    [ev("00:01:00"), ev("00:06:00")])
+    assert sorted((r["w"], r["e"][11:16], r["n"]) for r in out["out"]) == [
+        ("five", "00:05", 1), ("five", "00:10", 1), ("ten", "00:10", 2)]
