@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from footfall.asa.errors import AsaSyntaxError, UnsupportedConstruct
+from footfall.asa.errors import AsaSyntaxError
 from footfall.asa.script import mask, parse_script, preprocess
 
 
