@@ -7,6 +7,7 @@ from pathlib import Path
 
 import uvicorn
 
+from footfall.reports.api import LOOPBACK_HOSTS
 from footfall.reports.server import dashboard_app
 from footfall.reports.store import default_store_path
 
@@ -15,7 +16,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command line of ``footfall dashboard``."""
     parser = argparse.ArgumentParser(
         prog="footfall dashboard", description="Serve the reports API and web dashboard over the local report store.")
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback)")
+    parser.add_argument("--host", default="127.0.0.1", choices=LOOPBACK_HOSTS,
+                        help="loopback address to bind (the dashboard has no sign-in: it serves this machine only)")
     parser.add_argument("--port", type=int, default=8080, help="port (default: 8080)")
     parser.add_argument("--store", type=Path, default=None,
                         help="report store file (default: <state_dir>/reports.duckdb)")

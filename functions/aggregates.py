@@ -163,6 +163,10 @@ STORE_DAY: tuple[Column, ...] = (
     Column("day_end", "datetime", "time", "Local midnight ending the day, in UTC (23 or 25 hours later on DST days)."),
     Column("windows", "int", "total", "Store windows rolled up."),
     *(c for c in STORE_WINDOW if c.role == "total"),
+    Column("occupancy_s", "float", "total",
+           "People inside times seconds (person-seconds) from the day's first to its last window, with occupancy "
+           "= entries - exits since the local day began, clamped at 0. Average dwell = occupancy_s / visitors."),
+    Column("occupancy_max", "int", "total", "Most people inside at the end of a window (the same occupancy)."),
     Column("published_faces", "int", "total", "Visit faces in the day's published windows: what its breakdown covers."),
     *(Column(c.name, c.type, c.role, c.description.replace("Visit faces", "Visit faces of published windows"),
              nullable=False, category=c.category, value=c.value, label=c.label) for c in DEMOGRAPHIC_COLUMNS),

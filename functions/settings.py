@@ -119,6 +119,21 @@ class Settings(BaseSettings):
         description="The store directory (filters) is read from this many days before the newest window, "
         "so that listing stores does not scan a year of windows.",
     )
+    rollup_ttl_days: int = Field(
+        default=1100, ge=400, validation_alias="FOOTFALL_ROLLUP_TTL_DAYS",
+        description="Days a daily store rollup lives in Cosmos DB (its own ttl; windows keep the container's 400).",
+    )
+    reports_auth: Literal["none", "app_service"] = Field(
+        default="none", validation_alias="FOOTFALL_REPORTS_AUTH",
+        description="none: the local dashboard on loopback reads everything. app_service: the reports API "
+        "needs the X-MS-CLIENT-PRINCIPAL of App Service authentication (Microsoft Entra ID); 401 without it.",
+    )
+    reports_access: str | None = Field(
+        default=None, validation_alias="FOOTFALL_REPORTS_ACCESS",
+        description="Entra group object id -> regions and stores it may read: JSON inline or the path of a JSON "
+        "file, e.g. {\"groups\": {\"<group id>\": {\"regions\": [\"Nordics\"], \"stores\": [\"S0101\"]}}} "
+        "(see functions/reports/access.py).",
+    )
     known_stores_file: Path | None = Field(
         default=None, validation_alias="FOOTFALL_KNOWN_STORES",
         description="CSV file with a store_id column, or an inline comma-separated list of store ids; "
@@ -126,7 +141,7 @@ class Settings(BaseSettings):
     )
 
     @model_validator(mode="after")
-    def _eventhub_configured(self) -> "Settings":
+    def _eventhub_configured(self) -> Settings:
         if self.event_sink == "eventhub" and not (self.eventhub_connection or self.eventhub_namespace):
             raise ValueError(
                 "FOOTFALL_EVENT_SINK=eventhub needs FOOTFALL_EVENTHUB_CONNECTION "

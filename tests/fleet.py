@@ -208,3 +208,15 @@ def make_fleet(seed: int = 7) -> Fleet:
     fleet = Fleet(visits=visits, sightings=sightings)
     rollup(fleet)
     return fleet
+
+
+def shifted(rows: list[dict[str, Any]], days: int) -> list[dict[str, Any]]:
+    """The same store (or zone) windows ``days`` later (earlier when negative), with their ids: another day of
+    the same people, for comparisons."""
+    out = []
+    for row in rows:
+        start = datetime.fromisoformat(row["window_start"].replace("Z", "+00:00")) + timedelta(days=days)
+        moved = {**row, "window_start": utc_iso(start), "window_end": utc_iso(start + Q)}
+        moved["id"] = "|".join([*row["id"].split("|")[:-1], moved["window_end"]])
+        out.append(moved)
+    return out

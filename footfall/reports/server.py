@@ -17,7 +17,8 @@ from functions.settings import get_settings
 
 def dashboard_app(store_path: Path | None = None, *, k: int | None = None) -> FastAPI:
     """The dashboard over the DuckDB report store at ``store_path`` (default ``<state_dir>/reports.duckdb``)."""
-    return create_app(ReportStore(store_path), k=k if k is not None else get_settings().k_anonymity)
+    k = k if k is not None else get_settings().k_anonymity
+    return create_app(ReportStore(store_path, k=k), k=k)
 
 
 class DashboardServer:
@@ -36,7 +37,7 @@ class DashboardServer:
         """The base URL, e.g. ``http://127.0.0.1:8080``."""
         return f"http://{self.host}:{self.port}"
 
-    def start(self, timeout_s: float = 10.0) -> "DashboardServer":
+    def start(self, timeout_s: float = 10.0) -> DashboardServer:
         """Start serving in a daemon thread; return once the socket accepts connections."""
         self._thread = threading.Thread(target=self._run, name="footfall-dashboard", daemon=True)
         self._thread.start()
@@ -68,7 +69,7 @@ class DashboardServer:
                 self._thread.join(timeout_s)
             self._thread = None
 
-    def __enter__(self) -> "DashboardServer":
+    def __enter__(self) -> DashboardServer:
         return self if self._thread else self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

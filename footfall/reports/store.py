@@ -4,6 +4,12 @@ Output ``store_windows`` goes to table ``store_windows`` and output ``zone_windo
 ``zone_windows``, both upserted by ``id`` as Cosmos DB upserts documents. The tables' columns are
 generated from :mod:`functions.aggregates`, the one definition of every column.
 
+Daily rollups. Table ``store_days`` holds one row per store and local day
+(:data:`functions.aggregates.STORE_DAY`). Writing store windows rolls up again every store-local
+day they touch, from all of that day's windows, in the same call: so after ``footfall asa run``
+(or any batch of the demo) the days are complete, and a day is rewritten only when windows of it
+arrive. In Azure a timer function does the same once per day (``functions/blueprints/reports.py``).
+
 Concurrency. DuckDB lets one process open a file read-write, or any number open it read-only,
 never both at once. So the store holds no connection: every call opens one, does a short
 transaction and closes it, and retries with back-off while another process holds a conflicting
@@ -19,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +39,12 @@ except ImportError:  # pragma: no cover - Windows
 
 from footfall.paths import state_dir
 from functions.aggregates import DOC_TYPES, Column
-from functions.reports.models import OUTPUT_MODELS, StoreRef, WindowSelection
+from functions.reports.models import OUTPUT_MODELS, DaySelection, StoreRef, WindowSelection
 from functions.reports.reader import ReaderUnavailable
+from functions.reports.rollup import MAX_OFFSET, local_date, roll_up_days, zone
 
 ALIASES: tuple[str, ...] = tuple(OUTPUT_MODELS)
-"""The outputs the store holds: ``store_windows`` and ``zone_windows``."""
+"""The tables the store holds: ``store_windows``, ``zone_windows`` and ``store_days``."""
 _TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
     alias: DOC_TYPES[model.doc_type] for alias, model in OUTPUT_MODELS.items()
 }
@@ -60,6 +67,10 @@ _COLUMNS: dict[str, tuple[str, ...]] = {alias: tuple(c.name for c in cols) for a
 _ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     alias: tuple(c for c in names if c not in ("id", "doc_type")) for alias, names in _COLUMNS.items()
 }
+_TIME_COLUMNS: dict[str, tuple[str, ...]] = {
+    alias: tuple(c.name for c in cols if c.type == "datetime") for alias, cols in _TABLE_COLUMNS.items()
+}
+_ORDER: dict[str, str] = {"store_windows": "window_end, id", "zone_windows": "window_end, id", "store_days": "date, id"}
 
 _process_locks: dict[Path, threading.RLock] = {}
 _process_locks_guard = threading.Lock()
@@ -87,8 +98,8 @@ def _trusted_row(alias: str, columns: tuple[str, ...], record: tuple[Any, ...]) 
     """A row read back from the store: validated on the way in and typed by the schema, so built
     without validating again (the read path of a fleet-wide report touches tens of thousands)."""
     values = dict(zip(columns, record, strict=True))
-    values["window_start"] = values["window_start"].replace(tzinfo=timezone.utc)
-    values["window_end"] = values["window_end"].replace(tzinfo=timezone.utc)
+    for name in _TIME_COLUMNS[alias]:
+        values[name] = values[name].replace(tzinfo=timezone.utc)
     return OUTPUT_MODELS[alias].model_construct(**values)
 
 
@@ -127,9 +138,10 @@ def _file_lock(path: Path, *, exclusive: bool, hold: bool, deadline: float, what
 class ReportStore:
     """The embedded report store (``ReportReader`` and output writer) in one DuckDB file."""
 
-    def __init__(self, path: Path | str | None = None, *, lock_timeout_s: float = 30.0) -> None:
+    def __init__(self, path: Path | str | None = None, *, lock_timeout_s: float = 30.0, k: int | None = None) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self.lock_timeout_s = lock_timeout_s
+        self._k = k
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _process_locks_guard:
             self._lock = _process_locks.setdefault(self.path.resolve(), threading.RLock())
@@ -174,12 +186,22 @@ class ReportStore:
 
     # -- writing ---------------------------------------------------------------------------
 
+    @property
+    def k(self) -> int:
+        """The k the daily rollups apply (``FOOTFALL_K`` unless given)."""
+        if self._k is None:
+            from functions.settings import get_settings
+
+            self._k = get_settings().k_anonymity
+        return self._k
+
     def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert Stream Analytics output rows of ``alias`` (``store_windows`` or ``zone_windows``) in
-        one transaction, by document ``id`` (derived from the row when missing).
+        """Upsert rows of ``alias`` (``store_windows``, ``zone_windows`` or ``store_days``) in one
+        transaction, by document ``id`` (derived from the row when missing).
 
         Rows are validated by the output's model (demographics of suppressed rows are dropped); a
-        repeated id within one call keeps the last row. Returns the number of distinct rows written.
+        repeated id within one call keeps the last row. Store windows roll up their local days again
+        (module docstring). Returns the number of distinct rows written.
         """
         if alias not in ALIASES:
             raise ValueError(f"unknown output alias {alias!r}; expected one of {ALIASES}")
@@ -190,6 +212,31 @@ class ReportStore:
             latest[row.row_id()] = row
         if not latest:
             return 0
+        self._upsert(alias, latest)
+        if alias == "store_windows":
+            self.roll_up({(r.store_id, local_date(r.window_start, zone(r.time_zone))) for r in latest.values()})
+        return len(latest)
+
+    def roll_up(self, days: set[tuple[str, Any]] | None = None) -> int:
+        """Write the daily rollups of ``days`` ((store_id, local date) pairs; None: every day) from all
+        their store windows. Returns how many days were written."""
+        selection = WindowSelection()
+        if days:
+            first, last = min(d for _, d in days), max(d for _, d in days)
+            lo = datetime(first.year, first.month, first.day, tzinfo=timezone.utc) - MAX_OFFSET
+            hi = datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1) + MAX_OFFSET
+            stores = {s for s, _ in days}
+            selection = WindowSelection(store_id=next(iter(stores)) if len(stores) == 1 else None, start=lo, end=hi)
+        windows = self.store_windows(selection)
+        documents = [d for d in roll_up_days(windows, self.k)
+                     if days is None or (d["store_id"], date.fromisoformat(d["date"])) in days]
+        if not documents:
+            return 0
+        model = OUTPUT_MODELS["store_days"]
+        self._upsert("store_days", {d["id"]: model.model_validate(d) for d in documents})
+        return len(documents)
+
+    def _upsert(self, alias: str, latest: dict[str, Any]) -> None:
         frame = self._frame(alias, latest)
         columns = ", ".join(_COLUMNS[alias])
         with self._connect(read_only=False) as con:
@@ -206,7 +253,6 @@ class ReportStore:
                 raise
             finally:
                 con.unregister("incoming")
-        return len(latest)
 
     @staticmethod
     def _frame(alias: str, rows: dict[str, Any]) -> pd.DataFrame:
@@ -252,6 +298,28 @@ class ReportStore:
             records = con.execute(sql, params).fetchall()
         return [_trusted_row(alias, columns, record) for record in records]
 
+    def store_days(self, selection: DaySelection) -> list[Any]:
+        """Daily rollups of the selected stores with a local date in ``[first, last]``, in date order."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for field in ("region", "city", "store_id"):
+            value = getattr(selection, field)
+            if value is not None:
+                clauses.append(f"{field} = ?")
+                params.append(value)
+        if selection.first is not None:
+            clauses.append("date >= ?")
+            params.append(selection.first.isoformat())
+        if selection.last is not None:
+            clauses.append("date <= ?")
+            params.append(selection.last.isoformat())
+        columns = _ROW_COLUMNS["store_days"]
+        where_sql = f" WHERE {' AND '.join(clauses)}" if clauses else ""
+        sql = f"SELECT {', '.join(columns)} FROM store_days{where_sql} ORDER BY date, id"
+        with self._connect(read_only=True) as con:
+            records = con.execute(sql, params).fetchall()
+        return [_trusted_row("store_days", columns, record) for record in records]
+
     def store_windows(self, selection: WindowSelection) -> list[Any]:
         """Store windows matching the selection, in time order."""
         return self._select("store_windows", selection)
@@ -293,6 +361,6 @@ class ReportStore:
             raise ValueError(f"unknown output alias {alias!r}")
         columns = _ROW_COLUMNS[alias]
         with self._connect(read_only=True) as con:
-            records = con.execute(f"SELECT {', '.join(columns)} FROM {alias} ORDER BY window_end, id").fetchall()
+            records = con.execute(f"SELECT {', '.join(columns)} FROM {alias} ORDER BY {_ORDER[alias]}").fetchall()
         model = OUTPUT_MODELS[alias]
         return [model.model_validate(dict(zip(columns, record, strict=True))).document() for record in records]

@@ -1,23 +1,32 @@
-"""HTTP-triggered reports API on Cosmos DB: the same ``/api/filters`` and ``/api/report`` as the
-local dashboard (``footfall dashboard``), answered by the same :class:`ReportService`.
+"""The reports API on Cosmos DB as HTTP functions, and the daily rollup timer.
 
-Register with ``app.register_functions(bp)`` in ``function_app.py``. Settings: see
-:class:`functions.settings.Settings` (``FOOTFALL_COSMOS_ENDPOINT`` and friends, ``FOOTFALL_K``).
+``GET /api/filters``, ``/api/meta``, ``/api/report``, ``/api/heatmap``, ``/api/ranking`` answer exactly
+as the local dashboard's API does (:class:`functions.reports.http.ReportsHttp`). In Azure the
+Function App sits behind App Service authentication with Microsoft Entra ID
+(``infra/terraform/function.tf``): the routes are anonymous to the Functions host, the platform
+turns away unauthenticated callers, and ``FOOTFALL_REPORTS_AUTH=app_service`` makes the code
+refuse any request without the principal header (401) and filter every query to the caller's
+groups (``FOOTFALL_REPORTS_ACCESS``; 403 outside them).
+
+``rollup_store_days`` runs every hour and writes the rollup of each store-local day that ended at
+least an hour ago and has none yet, so every store's day is rolled up once, soon after its own
+midnight.
+
+Register with ``app.register_functions(bp)`` in ``function_app.py``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any
 
 import azure.functions as func
-from pydantic import ValidationError
 
+from functions.reports.access import AccessMap, AccessPolicy
 from functions.reports.cosmos import CosmosReportStore
-from functions.reports.models import Meta, ReportQuery
-from functions.reports.reader import ReaderUnavailable
+from functions.reports.http import Answer, ReportsHttp
 from functions.reports.service import ReportService
 from functions.settings import get_settings
 
@@ -25,70 +34,81 @@ log = logging.getLogger(__name__)
 
 bp = func.Blueprint()
 
+ROLLUP_SCHEDULE = "0 5 * * * *"
+"""Every hour at :05 (NCRONTAB with seconds): some store's local midnight has just passed."""
+
+
+@lru_cache(maxsize=1)
+def get_store() -> CosmosReportStore:
+    """The process-wide Cosmos DB store (one client per worker, reused across calls)."""
+    return CosmosReportStore.from_settings(get_settings())
+
 
 @lru_cache(maxsize=1)
 def get_service() -> ReportService:
-    """The process-wide service over Cosmos DB (one client per worker, reused across calls)."""
+    """The process-wide service over Cosmos DB."""
+    return ReportService(get_store(), k=get_settings().k_anonymity)
+
+
+@lru_cache(maxsize=1)
+def get_policy() -> AccessPolicy:
+    """Who may read what: App Service authentication and the group map, from the settings."""
     settings = get_settings()
-    return ReportService(CosmosReportStore.from_settings(settings), k=settings.k_anonymity)
+    return AccessPolicy(settings.reports_auth, AccessMap.parse(settings.reports_access))
 
 
-def _json(payload: Any, status: int = 200) -> func.HttpResponse:
-    return func.HttpResponse(
-        json.dumps(payload, separators=(",", ":")), status_code=status, mimetype="application/json",
-        headers={"Cache-Control": "no-store"},
-    )
-
-
-def handle_filters(service: ReportService) -> func.HttpResponse:
-    """``GET /api/filters``."""
-    try:
-        return _json(service.filters().model_dump(mode="json"))
-    except ReaderUnavailable as exc:
-        log.warning("filters: %s", exc)
-        return _json({"detail": "report store unavailable, retry later"}, 503)
-
-
-def handle_report(req: func.HttpRequest, service: ReportService) -> func.HttpResponse:
-    """``GET /api/report?granularity=&region=&city=&store_id=&start=&end=``: 422 on bad parameters."""
-    try:
-        query = ReportQuery.model_validate(dict(req.params))
-    except ValidationError as exc:
-        return _json({"detail": json.loads(exc.json(include_url=False, include_input=False))}, 422)
-    try:
-        return _json(service.report(query).model_dump(mode="json"))
-    except ReaderUnavailable as exc:
-        log.warning("report: %s", exc)
-        return _json({"detail": "report store unavailable, retry later"}, 503)
+def _response(answer: Answer) -> func.HttpResponse:
+    return func.HttpResponse(answer.body, status_code=answer.status, mimetype=answer.media_type.split(";")[0],
+                             charset="utf-8", headers=answer.headers)
 
 
 def _not_configured(exc: Exception) -> func.HttpResponse:
     log.error("reports are not configured: %s", exc)
-    return _json({"detail": f"reports are not configured: {exc}"}, 500)
+    return func.HttpResponse(json.dumps({"detail": f"reports are not configured: {exc}"}), status_code=500,
+                             mimetype="application/json")
 
 
-@bp.route(route="filters", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def handle(view: str, req: func.HttpRequest) -> func.HttpResponse:
+    """Answer one view of the API for a Functions request."""
+    try:
+        http = ReportsHttp(get_service, get_policy(), get_settings().k_anonymity)
+        return _response(http.answer(view, dict(req.params), dict(req.headers)))
+    except ValueError as exc:
+        return _not_configured(exc)
+
+
+@bp.route(route="filters", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def reports_filters(req: func.HttpRequest) -> func.HttpResponse:
-    """Regions > cities > stores and the span of the data."""
-    try:
-        service = get_service()
-    except ValueError as exc:
-        return _not_configured(exc)
-    return handle_filters(service)
+    """Regions > cities > stores the caller may read, and the span of the data."""
+    return handle("filters", req)
 
 
-@bp.route(route="meta", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="meta", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def reports_meta(req: func.HttpRequest) -> func.HttpResponse:
-    """k and the labels of every category and column."""
-    settings = get_settings()
-    return _json(Meta.build(settings.k_anonymity).model_dump(mode="json"))
+    """k, the granularities and the labels of every category and column."""
+    return handle("meta", req)
 
 
-@bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@bp.route(route="report", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 def reports_report(req: func.HttpRequest) -> func.HttpResponse:
-    """Time series and k-anonymous breakdown of a selection."""
-    try:
-        service = get_service()
-    except ValueError as exc:
-        return _not_configured(exc)
-    return handle_report(req, service)
+    """Store-local series, comparison, k-anonymous breakdown, occupancy and dwell of a selection."""
+    return handle("report", req)
+
+
+@bp.route(route="heatmap", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def reports_heatmap(req: func.HttpRequest) -> func.HttpResponse:
+    """Busiest times: visitors by weekday and store-local hour."""
+    return handle("heatmap", req)
+
+
+@bp.route(route="ranking", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+def reports_ranking(req: func.HttpRequest) -> func.HttpResponse:
+    """Top and bottom stores of a region or city."""
+    return handle("ranking", req)
+
+
+@bp.timer_trigger(arg_name="timer", schedule=ROLLUP_SCHEDULE, run_on_startup=False, use_monitor=True)
+def rollup_store_days(timer: func.TimerRequest) -> None:
+    """Roll up every store-local day that has ended and has no rollup yet."""
+    written = get_store().roll_up_ended_days(datetime.now(timezone.utc), get_settings().k_anonymity)
+    log.info("rolled up %d store days", written)

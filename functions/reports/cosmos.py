@@ -1,11 +1,13 @@
 """Cosmos DB adapter of the reports: reads (and can write) the Stream Analytics outputs.
 
 One container holds every document of the job (``store_windows`` and ``zone_windows``) and of the
-reports' own rollups, told apart by ``doc_type`` and partitioned on ``/store_id``: a store's whole
-history is one logical partition (a year of 15-minute windows is about 35,000 documents, some
-50 MB, far below the 20 GB limit), so the query managers run most, one store over a period, reads
-one partition. A report over a city or region is a cross-partition query filtered on ``region`` or
-``city`` (indexed); it fans out only to the physical partitions that hold those stores.
+reports' own daily rollups (``store_days``), told apart by ``doc_type`` and partitioned on
+``/store_id``: a store's whole history is one logical partition (a year of 15-minute windows is
+about 35,000 documents, some 50 MB, far below the 20 GB limit), so the query managers run most, one
+store over a period, reads one partition, and a year of it reads some 365 daily rollups plus the
+windows of the days not rolled up yet. A report over a city or region is a cross-partition query
+filtered on ``region`` or ``city`` (indexed): a region's week reads 7 rollups per store. Rollups
+carry their own ``ttl`` (``FOOTFALL_ROLLUP_TTL_DAYS``), so they can outlive the windows' 400 days.
 
 Timestamps are ISO 8601 UTC strings in the documents, compared as strings by Cosmos DB. Writers
 differ in the fraction they print (``08:15:00.000Z`` from footfall, ``08:15:00.0000000Z`` from
@@ -17,15 +19,17 @@ parsed rows.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Protocol
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Protocol
 
 from azure.core.exceptions import AzureError
 from pydantic import ValidationError
 
 from functions.contracts import parse_iso
-from functions.reports.models import OUTPUT_MODELS, StoreRef, WindowSelection
+from functions.reports.models import OUTPUT_MODELS, DaySelection, StoreRef, WindowSelection
 from functions.reports.reader import ReaderUnavailable
+from functions.reports.rollup import MAX_OFFSET, day_bounds, roll_up_days, zone
 from functions.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,18 +82,38 @@ def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str,
     return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
 
 
+def build_days_query(selection: DaySelection) -> tuple[str, list[dict[str, Any]], str | None]:
+    """The SQL, parameters and partition key of a selection of daily rollups (dates as ISO strings)."""
+    clauses = ["c.doc_type = @doc_type"]
+    params: list[dict[str, Any]] = [{"name": "@doc_type", "value": "store_day"}]
+    for field in ("region", "city", "store_id"):
+        value = getattr(selection, field)
+        if value is not None:
+            clauses.append(f"c.{field} = @{field}")
+            params.append({"name": f"@{field}", "value": value})
+    if selection.first is not None:
+        clauses.append("c.date >= @first")
+        params.append({"name": "@first", "value": selection.first.isoformat()})
+    if selection.last is not None:
+        clauses.append("c.date <= @last")
+        params.append({"name": "@last", "value": selection.last.isoformat()})
+    return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
+
+
 class CosmosReportStore:
     """:class:`~functions.reports.reader.ReportReader` over a Cosmos DB container; also a writer.
 
     Give it a ``ContainerProxy`` (or build one with :meth:`from_settings`).
     """
 
-    def __init__(self, container: ContainerLike, *, directory_days: int = 62) -> None:
+    def __init__(self, container: ContainerLike, *, directory_days: int = 62,
+                 rollup_ttl_days: int | None = None) -> None:
         self.container = container
         self.directory_days = directory_days
+        self.rollup_ttl_days = rollup_ttl_days
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "CosmosReportStore":
+    def from_settings(cls, settings: Settings) -> CosmosReportStore:
         """Connect with the account key when set, else with ``DefaultAzureCredential`` (managed identity)."""
         from azure.cosmos import CosmosClient
 
@@ -105,7 +129,8 @@ class CosmosReportStore:
         container = client.get_database_client(settings.cosmos_database).get_container_client(
             settings.cosmos_container
         )
-        return cls(container, directory_days=settings.reports_directory_days)
+        return cls(container, directory_days=settings.reports_directory_days,
+                   rollup_ttl_days=settings.rollup_ttl_days)
 
     def _query(self, query: str, params: list[dict[str, Any]], partition_key: str | None = None) -> list[Any]:
         kwargs: dict[str, Any] = {"parameters": params}
@@ -118,21 +143,28 @@ class CosmosReportStore:
         except AzureError as exc:
             raise ReaderUnavailable(f"Cosmos DB query failed: {exc}") from exc
 
-    def _windows(self, alias: str, selection: WindowSelection) -> list[Any]:
-        """The selected rows of one output; documents that do not validate are logged and skipped."""
+    def _valid(self, alias: str, items: Iterable[Any]) -> list[Any]:
+        """Documents as rows; those that do not validate are logged and skipped."""
         model = OUTPUT_MODELS[alias]
-        query, params, partition_key = build_windows_query(model.doc_type, selection)
         rows = []
-        for item in self._query(query, params, partition_key):
+        for item in items:
             try:
-                row = model.model_validate(item)
+                rows.append(model.model_validate(item))
             except ValidationError as exc:
                 log.warning("skipping invalid report document %s: %s", item.get("id"), exc)
-                continue
-            if (selection.start is None or row.window_start >= selection.start) and (
-                    selection.end is None or row.window_end <= selection.end):
-                rows.append(row)
         return rows
+
+    def _windows(self, alias: str, selection: WindowSelection) -> list[Any]:
+        """The selected rows of one output, wholly inside the range."""
+        query, params, partition_key = build_windows_query(OUTPUT_MODELS[alias].doc_type, selection)
+        return [row for row in self._valid(alias, self._query(query, params, partition_key))
+                if (selection.start is None or row.window_start >= selection.start)
+                and (selection.end is None or row.window_end <= selection.end)]
+
+    def store_days(self, selection: DaySelection) -> list[Any]:
+        """The selected daily rollups (one store: one partition)."""
+        query, params, partition_key = build_days_query(selection)
+        return self._valid("store_days", self._query(query, params, partition_key))
 
     def store_windows(self, selection: WindowSelection) -> list[Any]:
         """The selected store windows."""
@@ -176,11 +208,37 @@ class CosmosReportStore:
         return list(stores.values())
 
     def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
-        """Upsert rows of an output (``store_windows``, ``zone_windows``) as documents; returns how many."""
+        """Upsert rows of ``store_windows``, ``zone_windows`` or ``store_days`` as documents; returns how many.
+
+        Daily rollups get ``ttl`` (seconds) when ``rollup_ttl_days`` is set, overriding the container's."""
         if alias not in OUTPUT_MODELS:
             raise ValueError(f"unknown output alias {alias!r}; expected one of {tuple(OUTPUT_MODELS)}")
         written = 0
         for row in rows:
-            self.container.upsert_item(OUTPUT_MODELS[alias].model_validate(row).document())
+            document = OUTPUT_MODELS[alias].model_validate(row).document()
+            if alias == "store_days" and self.rollup_ttl_days:
+                document["ttl"] = self.rollup_ttl_days * 86400
+            self.container.upsert_item(document)
             written += 1
         return written
+
+    def roll_up_ended_days(self, now: datetime, k: int, *, lookback_days: int = 3,
+                           grace: timedelta = timedelta(hours=1)) -> int:
+        """Write the rollup of every store-local day that ended at least ``grace`` before ``now``, in the
+        last ``lookback_days``, and has none yet (the daily timer). Returns how many were written.
+
+        One cross-partition read of those days' windows and one of their existing rollups; every
+        rollup is written once (a rerun finds it and skips it).
+        """
+        since = now - timedelta(days=lookback_days + 2)
+        windows = self.store_windows(WindowSelection(start=since, end=now))
+        first = (since + timedelta(days=1) + MAX_OFFSET).date()  # its local midnight is after `since` in every zone
+        done = {d.row_id() for d in self.store_days(DaySelection(first=first))}
+        todo = []
+        for document in roll_up_days(windows, k):
+            day = date.fromisoformat(document["date"])
+            ended = day_bounds(day, zone(document["time_zone"]))[1]
+            if document["id"] in done or day < first or ended + grace > now:
+                continue
+            todo.append(document)
+        return self.write_output("store_days", todo)

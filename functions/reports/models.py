@@ -9,23 +9,40 @@ every column): :class:`StoreWindow` and :class:`ZoneWindow` are the Stream Analy
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone
+import re
+from datetime import date, datetime, timezone
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer, field_validator, model_validator
 
 from functions.aggregates import (
-    CATEGORIES, COUNT_COLUMNS, STORE_WINDOW, TOTAL_COLUMNS, WINDOW_MINUTES, ZONE_WINDOW, Column,
+    CATEGORIES,
+    COUNT_COLUMNS,
+    STORE_DAY,
+    STORE_WINDOW,
+    TOTAL_COLUMNS,
+    WINDOW_MINUTES,
+    ZONE_WINDOW,
+    Column,
 )
-from functions.contracts import ID_PATTERN, utc_iso
+from functions.contracts import ID_PATTERN, parse_iso, utc_iso
 
 Level = Literal["store", "city", "region"]
 LEVELS: tuple[Level, ...] = ("store", "city", "region")
 """From the finest to the coarsest grouping of stores."""
 
-Granularity = Literal["15min", "hour"]
+Granularity = Literal["15min", "hour", "day", "week", "month"]
+GRANULARITIES: tuple[Granularity, ...] = ("15min", "hour", "day", "week", "month")
+"""Points of a series: store-local quarter hours, hours, days, ISO weeks (Monday to Sunday) or months."""
+SUB_DAY: tuple[Granularity, ...] = ("15min", "hour")
+"""Granularities read from store windows; the others are read from daily rollups."""
 GRANULARITY_MINUTES: dict[str, int] = {"15min": WINDOW_MINUTES, "hour": 60}
-"""Minutes per point of a series at each granularity."""
+"""Minutes per point of the sub-day granularities."""
+
+Compare = Literal["previous_period", "previous_year"]
+"""``previous_period``: the same length just before; ``previous_year``: 52 weeks (364 days) earlier, so
+the same weekdays."""
+OutputFormat = Literal["json", "csv"]
 
 GROUP_COLUMNS: tuple[str, ...] = ("store_id", "store_name", "city", "country", "region", "time_zone")
 
@@ -68,12 +85,12 @@ class _Row(BaseModel):
             return {k: None if isinstance(v, float) and math.isnan(v) else v for k, v in data.items()}
         return data
 
-    @field_validator("window_start", "window_end", check_fields=False)
+    @field_validator("window_start", "window_end", "day_start", "day_end", check_fields=False)
     @classmethod
     def _utc(cls, value: datetime) -> datetime:
         return _as_utc(value)
 
-    @field_serializer("window_start", "window_end", check_fields=False)
+    @field_serializer("window_start", "window_end", "day_start", "day_end", check_fields=False)
     def _iso(self, value: datetime) -> str:
         return utc_iso(value)
 
@@ -103,14 +120,14 @@ class _StoreWindowBase(_Row):
         return self
 
     def row_id(self) -> str:
-        return f"{getattr(self, 'store_id')}|{utc_iso(getattr(self, 'window_end'))}"
+        return f"{self.store_id}|{utc_iso(self.window_end)}"
 
 
 class _ZoneWindowBase(_Row):
     doc_type: ClassVar[str] = "zone_window"
 
     def row_id(self) -> str:
-        return f"{getattr(self, 'store_id')}|{getattr(self, 'zone')}|{utc_iso(getattr(self, 'window_end'))}"
+        return f"{self.store_id}|{self.zone}|{utc_iso(self.window_end)}"
 
 
 StoreWindow: type[_StoreWindowBase] = create_model(  # type: ignore[call-overload]
@@ -125,8 +142,22 @@ ZoneWindow: type[_ZoneWindowBase] = create_model(  # type: ignore[call-overload]
 )
 """One zone's 15-minute window, output ``zone_windows``; fields from :data:`functions.aggregates.ZONE_WINDOW`."""
 
-OUTPUT_MODELS: dict[str, type[_Row]] = {"store_windows": StoreWindow, "zone_windows": ZoneWindow}
-"""The Stream Analytics outputs the reports read, by alias."""
+class _StoreDayBase(_Row):
+    doc_type: ClassVar[str] = "store_day"
+
+    def row_id(self) -> str:
+        return f"{self.store_id}|{self.date}"
+
+
+StoreDay: type[_StoreDayBase] = create_model(  # type: ignore[call-overload]
+    "StoreDay", __base__=_StoreDayBase, __doc__="One store's local day, rolled up from its store windows.",
+    **_fields(STORE_DAY, skip=("id", "doc_type")),
+)
+"""One store's local day (``store_days``); fields from :data:`functions.aggregates.STORE_DAY`."""
+
+OUTPUT_MODELS: dict[str, type[_Row]] = {"store_windows": StoreWindow, "zone_windows": ZoneWindow,
+                                        "store_days": StoreDay}
+"""What the reports read, by alias: the Stream Analytics outputs and the daily rollups."""
 
 
 class StoreRef(BaseModel):
@@ -166,7 +197,7 @@ class RegionNode(BaseModel):
 
 
 class Filters(BaseModel):
-    """``GET /api/filters``: regions > cities > stores, and the time span the data covers."""
+    """``GET /api/filters``: regions > cities > stores the caller may read, and the time span the data covers."""
 
     regions: list[RegionNode]
     unassigned_stores: list[StoreOption] = Field(
@@ -195,6 +226,7 @@ class Meta(BaseModel):
 
     k: int
     window_minutes: int
+    granularities: list[str]
     categories: list[CategoryMeta]
     columns: dict[str, str] = Field(description="Every store window column and its description.")
 
@@ -202,7 +234,7 @@ class Meta(BaseModel):
     def build(cls, k: int) -> Meta:
         """The metadata for ``k``."""
         return cls(
-            k=k, window_minutes=WINDOW_MINUTES,
+            k=k, window_minutes=WINDOW_MINUTES, granularities=list(GRANULARITIES),
             categories=[
                 CategoryMeta(name=c.name, title=c.title, values=[*c.values, "unknown"],
                              labels={v: (v if v[0].isdigit() else v.capitalize()) for v in (*c.values, "unknown")})
@@ -213,9 +245,9 @@ class Meta(BaseModel):
 
 
 class WindowSelection(BaseModel):
-    """Which rows a reader returns: optional store filters and a time range.
+    """Which rows a reader returns: optional store filters and a UTC time range.
 
-    A row is selected when it lies wholly inside ``[start, end)``.
+    A window is selected when it lies wholly inside ``[start, end)``.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -227,50 +259,173 @@ class WindowSelection(BaseModel):
     end: datetime | None = None
 
 
-class ReportQuery(BaseModel):
-    """The parameters of ``GET /api/report``.
+class DaySelection(BaseModel):
+    """Which daily rollups a reader returns: optional store filters and store-local dates ``[first, last]``."""
 
-    ``region``, ``city`` and ``store_id`` select stores; every figure is summed from their
-    15-minute store windows (see :mod:`functions.reports.service`). ``granularity`` is the time
-    resolution of the series (``15min`` or ``hour``); it defaults to ``15min`` for one store and
-    ``hour`` otherwise. ``start`` and ``end`` are ISO 8601 (naive means UTC); windows wholly inside
-    ``[start, end)`` are reported.
-    """
+    model_config = ConfigDict(frozen=True)
+
+    region: str | None = None
+    city: str | None = None
+    store_id: str | None = None
+    first: date | None = Field(default=None, description="First local date, inclusive.")
+    last: date | None = Field(default=None, description="Last local date, inclusive.")
+
+
+FIRST_DAY = date(2000, 1, 1)
+LAST_DAY = date(2099, 12, 31)
+"""Dates outside these are refused (422): nothing was counted before, and shifting a period must not overflow."""
+MAX_SPAN_DAYS = 800
+"""The longest range a report covers: a year and its comparison with room to spare."""
+MAX_SUB_DAY_SPAN_DAYS = 93
+"""The longest range of a quarter-hourly or hourly series (a quarter): longer ones ask for days."""
+
+_DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
+
+
+def _date_or_instant(value: Any) -> Any:
+    """``YYYY-MM-DD`` is a store-local date; anything longer is an ISO 8601 instant (naive means UTC)."""
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _DATE_ONLY.fullmatch(text):
+            return date.fromisoformat(text)
+        try:
+            return parse_iso(text)
+        except (ValueError, OverflowError):
+            raise ValueError(f"{text!r} is neither a date (YYYY-MM-DD) nor an ISO 8601 time") from None
+    if isinstance(value, datetime):
+        return _as_utc(value)
+    return value
+
+
+def _check_day(value: date | datetime | None) -> None:
+    if value is None:
+        return
+    day = value.date() if isinstance(value, datetime) else value
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValueError(f"dates must lie between {FIRST_DAY} and {LAST_DAY}")
+
+
+def period_text(value: date | datetime | None) -> str | None:
+    """A range bound as reports print it: ``2026-11-23`` (a local date) or ``2026-11-23T08:00:00.000Z``."""
+    if value is None:
+        return None
+    return utc_iso(value) if isinstance(value, datetime) else value.isoformat()
+
+
+class _Scope(BaseModel):
+    """Which stores: a region, a city or one store (none: every store the caller may read)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    granularity: Granularity | None = Field(default=None, description="Time resolution of the series.")
-    region: str | None = Field(default=None, max_length=200)
-    city: str | None = Field(default=None, max_length=200)
-    store_id: str | None = Field(default=None, pattern=ID_PATTERN)
-    start: datetime | None = None
-    end: datetime | None = None
+    region: str | None = Field(default=None, max_length=200, description="A sales region.")
+    city: str | None = Field(default=None, max_length=200, description="A city.")
+    store_id: str | None = Field(default=None, pattern=ID_PATTERN, description="One store.")
+    start: datetime | date | None = Field(
+        default=None,
+        description="Start, inclusive. A date (YYYY-MM-DD) is a local day of each store: its local midnight. "
+        "A time (ISO 8601, naive means UTC) is an instant.",
+    )
+    end: datetime | date | None = Field(
+        default=None,
+        description="End, exclusive, of the same kind as start: end=2026-11-24 ends with the local day 2026-11-23.",
+    )
+    format: OutputFormat = Field(
+        default="json", description="json, or csv (also chosen by Accept: text/csv); the same suppression either way.",
+    )
 
-    @field_validator("granularity", "region", "city", "store_id", "start", "end", mode="before")
+    @field_validator("region", "city", "store_id", mode="before")
     @classmethod
     def _blank_is_none(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("start", "end")
+    @field_validator("start", "end", mode="before")
     @classmethod
-    def _utc(cls, value: datetime | None) -> datetime | None:
-        return _as_utc(value) if value else None
+    def _parse_bound(cls, value: Any) -> Any:
+        return _date_or_instant(value)
 
     @model_validator(mode="after")
-    def _consistent(self) -> ReportQuery:
-        if self.start and self.end and self.start >= self.end:
-            raise ValueError("start must be before end")
+    def _consistent(self) -> Any:
+        _check_day(self.start)
+        _check_day(self.end)
+        if self.start is not None and self.end is not None:
+            if isinstance(self.start, datetime) != isinstance(self.end, datetime):
+                raise ValueError("start and end must both be dates or both be times")
+            if self.start >= self.end:  # type: ignore[operator]
+                raise ValueError("start must be before end")
+            if self.span_days > MAX_SPAN_DAYS:
+                raise ValueError(f"a report covers at most {MAX_SPAN_DAYS} days")
+        return self
+
+    @property
+    def local_days(self) -> bool:
+        """Whether the range is given in store-local dates (or not at all)."""
+        return not isinstance(self.start, datetime) and not isinstance(self.end, datetime)
+
+    @property
+    def span_days(self) -> float:
+        """Days between start and end (0 when either is open)."""
+        if self.start is None or self.end is None:
+            return 0.0
+        if isinstance(self.start, datetime) and isinstance(self.end, datetime):
+            return (self.end - self.start).total_seconds() / 86400
+        return float((self.end - self.start).days)  # type: ignore[operator]
+
+
+class ReportQuery(_Scope):
+    """The parameters of ``GET /api/report``.
+
+    ``region``, ``city`` and ``store_id`` select stores; every figure is summed from their 15-minute
+    store windows or their daily rollups (see :mod:`functions.reports.service`). Times are each
+    store's own: a day is a store-local day, an hour a store-local hour.
+    """
+
+    granularity: Granularity | None = Field(
+        default=None,
+        description="Points of the series, in store-local time: 15min, hour, day, week (ISO) or month. "
+        "Default: hour for up to 31 days (or no range), day beyond.",
+    )
+    compare: Compare | None = Field(
+        default=None,
+        description="Also report the previous period of the same length, or the same weekdays 52 weeks "
+        "earlier (previous_year), with the change in percent. Needs start and end.",
+    )
+    table: Literal["series", "groups", "zones"] = Field(
+        default="series", description="Which table a CSV holds: the series (with the comparison), sub-groups or zones.",
+    )
+
+    @field_validator("granularity", "compare", mode="before")
+    @classmethod
+    def _blank_choice(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @model_validator(mode="after")
+    def _periods(self) -> ReportQuery:
+        if self.compare and (self.start is None or self.end is None):
+            raise ValueError("compare needs start and end")
+        if self.resolved_granularity in SUB_DAY and self.span_days > MAX_SUB_DAY_SPAN_DAYS:
+            raise ValueError(f"a {self.resolved_granularity} series covers at most {MAX_SUB_DAY_SPAN_DAYS} days; "
+                             "ask for days, weeks or months")
         return self
 
     @property
     def resolved_granularity(self) -> Granularity:
-        """The explicit granularity, else 15 minutes for one store and an hour otherwise."""
-        return self.granularity or ("15min" if self.store_id else "hour")
+        """The explicit granularity, else hours for up to 31 days (or no range) and days beyond."""
+        return self.granularity or ("hour" if self.span_days <= 31 else "day")
 
-    def selection(self) -> WindowSelection:
-        """The store windows this report needs."""
-        return WindowSelection(region=self.region, city=self.city, store_id=self.store_id,
-                               start=self.start, end=self.end)
+
+class HeatmapQuery(_Scope):
+    """The parameters of ``GET /api/heatmap``: visitors by weekday and store-local hour.
+
+    Without a range it covers the last 28 local days of data.
+    """
+
+
+class RankingQuery(_Scope):
+    """The parameters of ``GET /api/ranking``: the top and bottom stores of a region or city by visitors."""
+
+    n: int = Field(default=5, ge=1, le=100, description="How many stores at the top and at the bottom.")
 
 
 class Totals(BaseModel):
@@ -287,19 +442,18 @@ class Totals(BaseModel):
 assert set(Totals.model_fields) == set(TOTAL_COLUMNS), "Totals must list the store window's total columns"
 
 
-class SeriesPoint(Totals):
-    """One point of the series: totals over the selected stores in one window or hour."""
+class Flow(BaseModel):
+    """Occupancy and dwell of stores, from the door counts (see :mod:`functions.reports.rollup`)."""
 
-    window_start: datetime
-    window_end: datetime
-    suppressed_faces: int = Field(description="Visit faces in store windows whose breakdown was suppressed.")
+    occupancy_s: float = Field(description="Person-seconds inside: occupancy (entries - exits since the local day "
+                               "began, clamped at 0) times time.")
+    avg_dwell_s: float | None = Field(default=None, description="Average visit length, seconds: occupancy_s / "
+                                      "visitors (Little's law); null without visitors.")
+    peak_occupancy: int | None = Field(default=None, description="Most people inside one store at a window's end "
+                                       "(a single store only).")
 
-    @field_serializer("window_start", "window_end")
-    def _iso(self, value: datetime) -> str:
-        return utc_iso(value)
 
-
-class Breakdown(Totals):
+class Breakdown(Totals, Flow):
     """Totals and the demographics of visits over a range, after k-anonymity is re-applied (see :mod:`.service`).
 
     When ``suppressed`` is true ``demographics`` is ``None``: shown as "suppressed", never as zero.
@@ -311,6 +465,22 @@ class Breakdown(Totals):
     demographics: dict[str, dict[str, int]] | None = Field(
         default=None, description="Per category (gender, age, emotion), visit faces per value (with 'unknown').",
     )
+
+
+class SeriesPoint(Breakdown):
+    """One point of the series: a store-local quarter hour, hour, day, ISO week or month, over the selected stores."""
+
+    period: str = Field(description="The point in local time: 2026-11-23T08:00, 2026-11-23, 2026-W48, 2026-11; "
+                        "the repeated hour of a day that falls back has ' (2)' added.")
+    local_start: str = Field(description="Local wall time the point starts, ISO 8601 without an offset.")
+    window_start: datetime = Field(description="Its start in UTC (the earliest over the stores' zones).")
+    window_end: datetime = Field(description="Its end in UTC (the latest over the stores' zones).")
+    occupancy_mean: float | None = Field(
+        default=None, description="People inside on average over the point (quarter hours and hours only).")
+
+    @field_serializer("window_start", "window_end")
+    def _iso(self, value: datetime) -> str:
+        return utc_iso(value)
 
 
 class GroupSummary(Breakdown):
@@ -335,24 +505,106 @@ class ZoneSummary(BaseModel):
     occupancy_max: int | None
 
 
+CHANGE_FIELDS: tuple[str, ...] = ("visitors", "exits", "visit_faces", "avg_dwell_s", "occupancy_s")
+"""The figures a comparison gives a change in percent for."""
+
+
+class Comparison(Breakdown):
+    """The same selection over the comparison period, point by point, and the change in percent."""
+
+    compare: Compare
+    start: date | datetime
+    end: date | datetime
+    series: list[SeriesPoint]
+    change_pct: dict[str, float | None] = Field(
+        description="(this period - that period) / that period * 100 per figure; null when that period has none.")
+
+    @field_serializer("start", "end")
+    def _bound(self, value: date | datetime) -> str | None:
+        return period_text(value)
+
+
 class Report(Breakdown):
     """``GET /api/report``: the time series, totals and visit breakdown of the selection."""
 
     granularity: Granularity
-    window_minutes: int
     region: str | None = None
     city: str | None = None
     store_id: str | None = None
     store_name: str | None = None
-    start: datetime | None = None
-    end: datetime | None = None
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+    time_basis: str = Field(description="Which clock the series uses: a store's zone, or each store's local "
+                            "time when the stores span several zones.")
+    time_zones: list[str] = Field(description="The zones of the stores in the report.")
     k: int
     windows: int = Field(description="Points in the series.")
     series: list[SeriesPoint]
+    comparison: Comparison | None = None
     groups: list[GroupSummary] = Field(default_factory=list, description="Sub-groups one level down.")
     zones: list[ZoneSummary] = Field(default_factory=list, description="A store's zones (one store only).")
     rule: str = Field(description="The k-anonymity rule applied to the range, in words.")
 
     @field_serializer("start", "end")
-    def _iso(self, value: datetime | None) -> str | None:
-        return utc_iso(value) if value else None
+    def _bound(self, value: date | datetime | None) -> str | None:
+        return period_text(value)
+
+
+WEEKDAYS: tuple[str, ...] = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+class HeatCell(BaseModel):
+    """Visitors in one store-local hour of one weekday over the range."""
+
+    weekday: int = Field(ge=1, le=7, description="ISO weekday, 1 = Monday.")
+    hour: int = Field(ge=0, le=23, description="Local hour.")
+    visitors: int
+    days: int = Field(description="Local days of this weekday in the range.")
+    average: float = Field(description="Visitors per such day.")
+
+
+class Heatmap(BaseModel):
+    """``GET /api/heatmap``: the busiest times, weekday by local hour."""
+
+    region: str | None = None
+    city: str | None = None
+    store_id: str | None = None
+    store_name: str | None = None
+    start: date | datetime
+    end: date | datetime
+    time_basis: str
+    weekdays: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
+    cells: list[HeatCell] = Field(description="7 x 24 cells, Monday 00:00 first.")
+    busiest: HeatCell | None = None
+
+    @field_serializer("start", "end")
+    def _bound(self, value: date | datetime) -> str | None:
+        return period_text(value)
+
+
+class RankedStore(BaseModel):
+    """A store in a ranking."""
+
+    rank: int
+    store_id: str
+    store_name: str | None = None
+    city: str | None = None
+    region: str | None = None
+    visitors: int
+    avg_dwell_s: float | None = None
+
+
+class Ranking(BaseModel):
+    """``GET /api/ranking``: the top and bottom stores by visitors."""
+
+    region: str | None = None
+    city: str | None = None
+    start: date | datetime | None = None
+    end: date | datetime | None = None
+    stores: int = Field(description="Stores ranked.")
+    top: list[RankedStore]
+    bottom: list[RankedStore] = Field(description="Fewest visitors first.")
+
+    @field_serializer("start", "end")
+    def _bound(self, value: date | datetime | None) -> str | None:
+        return period_text(value)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
-from functions.reports.models import StoreRef, WindowSelection
+from functions.reports.models import DaySelection, StoreRef, WindowSelection
 
 
 @runtime_checkable
 class ReportReader(Protocol):
-    """Reads the Stream Analytics outputs ``store_windows`` and ``zone_windows`` for the reports."""
+    """Reads the Stream Analytics outputs ``store_windows`` and ``zone_windows``, and the daily rollups
+    ``store_days``, for the reports."""
 
     def store_windows(self, selection: WindowSelection) -> list[Any]:
         """:class:`~functions.reports.models.StoreWindow` rows matching the selection's store filters,
@@ -19,6 +20,11 @@ class ReportReader(Protocol):
 
     def zone_windows(self, selection: WindowSelection) -> list[Any]:
         """:class:`~functions.reports.models.ZoneWindow` rows of the selected stores, likewise."""
+        ...
+
+    def store_days(self, selection: DaySelection) -> list[Any]:
+        """:class:`~functions.reports.models.StoreDay` rollups of the selected stores whose local ``date``
+        lies in ``[first, last]``. The order is unspecified."""
         ...
 
     def stores(self) -> list[StoreRef]:

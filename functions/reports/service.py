@@ -5,6 +5,7 @@ Visitors are people who entered
 ``visitors`` is the sum of entries over the entrance cameras' lines (each person once); ``exits``
 the sum of exits. Faces are never visitors: ``visit_faces`` (one per visit crop with a face) is
 what demographic breakdowns count, and ``sightings`` (faces in whole frames) is reported apart.
+Occupancy and dwell come from the same door counts (:mod:`.rollup`).
 
 k-anonymity over a range
 ------------------------
@@ -20,167 +21,449 @@ visit faces. When windows (and groups) are summed over a range, the same rule is
 * ``breakdown_faces`` and ``suppressed_faces`` say how many of the range's visit faces the
   breakdown covers and how many it leaves out.
 
-One base level: store windows
------------------------------
-The job publishes only store windows (and zone windows). Every report, at every level, is summed
-from them here: cities and regions are groups of stores, hourly series are 15-minute windows
-bucketed by the hour. Any breakdown is a sum of published store windows, so no combination of
-reports can isolate a suppressed one.
+A daily rollup (``store_day``) holds the sums of its published windows only, so a sum of days obeys
+the same rule.
+
+One base level, two speeds
+--------------------------
+The job publishes only store windows (and zone windows). Quarter hours and hours are summed from
+store windows; days, ISO weeks and months from the daily rollups, with the days not rolled up yet
+(the last ``tail_days``) summed from windows. A year of a store is then about 365 rollups and a few
+hundred windows, not 35,000 windows. Cities and regions are groups of stores, each in its own local
+time: a region's day is the sum of its stores' local days.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
-from functions.aggregates import CATEGORIES, DWELL_COLUMNS, TOTAL_COLUMNS, WINDOW_MINUTES
+from functions.aggregates import CATEGORIES, COUNT_COLUMNS, DWELL_COLUMNS, TOTAL_COLUMNS
 from functions.contracts import DEFAULT_K
+from functions.reports.access import ALL, AccessDenied, Scope
 from functions.reports.models import (
-    GRANULARITY_MINUTES, Breakdown, CityNode, Filters, GroupSummary, Level, Meta, RegionNode, Report, ReportQuery,
-    SeriesPoint, StoreOption, StoreRef, ZoneSummary,
+    CHANGE_FIELDS,
+    GRANULARITY_MINUTES,
+    SUB_DAY,
+    Breakdown,
+    CityNode,
+    Comparison,
+    DaySelection,
+    Filters,
+    Granularity,
+    GroupSummary,
+    HeatCell,
+    Heatmap,
+    HeatmapQuery,
+    Level,
+    Meta,
+    RankedStore,
+    Ranking,
+    RankingQuery,
+    RegionNode,
+    Report,
+    ReportQuery,
+    SeriesPoint,
+    StoreOption,
+    StoreRef,
+    WindowSelection,
+    ZoneSummary,
+    _Scope,
 )
 from functions.reports.reader import ReportReader
+from functions.reports.rollup import (
+    MAX_OFFSET,
+    UTC_NAME,
+    WINDOW,
+    Cell,
+    day_bounds,
+    day_cells,
+    is_published,
+    local_midnight,
+    window_cells,
+    zone,
+)
 
 UNASSIGNED = "(unassigned)"
+HEATMAP_DAYS = 28
 
 
 def rule_text(k: int) -> str:
     """The range rule in words, as reports state it."""
     return (
-        f"Every figure is summed from 15-minute store windows. Visitors are entries counted at the doors. "
-        f"Breakdowns describe visits (one face per visit) and sum only published store windows (not "
-        f"suppressed, at least k={k} visit faces); faces in suppressed windows count in the totals but never "
-        f"in a breakdown, which is shown only when the published windows hold at least k={k} visit faces together."
+        f"Every figure is summed from 15-minute store windows (days, weeks and months from daily rollups of them). "
+        f"Visitors are entries counted at the doors. Breakdowns describe visits (one face per visit) and sum only "
+        f"published store windows (not suppressed, at least k={k} visit faces); faces in suppressed windows count in "
+        f"the totals but never in a breakdown, which is shown only when the published windows hold at least k={k} "
+        f"visit faces together."
     )
 
 
-def is_published(row: Any, k: int) -> bool:
-    """Whether a store window's demographics may be used: not suppressed and at least ``k`` visit faces."""
-    return not row.suppressed and row.visit_faces >= k
+__all__ = ["ReportService", "breakdown", "is_published", "rule_text", "series", "zone_summaries"]
 
 
-def totals(rows: Iterable[Any]) -> dict[str, int]:
-    """The never-suppressed totals of store windows, summed."""
+# --- sums --------------------------------------------------------------------------------------
+
+
+def _sum_cells(cells: list[Cell], k: int, *, one_store: bool) -> dict[str, Any]:
+    """Totals, flow and the k-anonymous breakdown of cells (rule: module docstring)."""
     sums = dict.fromkeys(TOTAL_COLUMNS, 0)
-    for row in rows:
+    counts = dict.fromkeys(COUNT_COLUMNS, 0)
+    covered = 0
+    occupancy_s = 0.0
+    peak = 0
+    for cell in cells:
         for column in TOTAL_COLUMNS:
-            sums[column] += getattr(row, column)
-    return sums
+            sums[column] += cell.totals[column]
+        occupancy_s += cell.occupancy_s
+        peak = max(peak, cell.occupancy_max)
+        if cell.counts is not None and cell.covered:
+            covered += cell.covered
+            for column, value in cell.counts.items():
+                counts[column] += value
+    flow = {
+        "occupancy_s": round(occupancy_s, 1),
+        "avg_dwell_s": round(occupancy_s / sums["visitors"], 1) if sums["visitors"] else None,
+        "peak_occupancy": peak if one_store and cells else None,
+    }
+    faces = sums["visit_faces"]
+    if covered < k:
+        return {**sums, **flow, "suppressed": True, "breakdown_faces": 0, "suppressed_faces": faces,
+                "demographics": None}
+    demographics = {cat.name: {value: counts[cat.column(value)] for value in (*cat.values, "unknown")}
+                    for cat in CATEGORIES}
+    return {**sums, **flow, "suppressed": False, "breakdown_faces": covered, "suppressed_faces": faces - covered,
+            "demographics": demographics}
 
 
 def breakdown(rows: Iterable[Any], k: int) -> Breakdown:
-    """Sum store windows into totals and a k-anonymous breakdown of visits (rule: module docstring)."""
+    """Sum store windows into totals, flow and a k-anonymous breakdown of visits."""
     rows = list(rows)
-    sums = totals(rows)
-    covered = 0
-    counts: dict[str, int] = defaultdict(int)
-    for row in rows:
-        if not is_published(row, k):
-            continue
-        covered += row.visit_faces
-        for cat in CATEGORIES:
-            for column in cat.columns:
-                counts[column] += getattr(row, column) or 0
-    faces = sums["visit_faces"]
-    if covered < k:
-        return Breakdown(suppressed=True, breakdown_faces=0, suppressed_faces=faces, **sums)
-    demographics = {
-        cat.name: {value: counts[cat.column(value)] for value in (*cat.values, "unknown")} for cat in CATEGORIES
-    }
-    return Breakdown(suppressed=False, breakdown_faces=covered, suppressed_faces=faces - covered,
-                     demographics=demographics, **sums)
+    return Breakdown(**_sum_cells(window_cells(rows, k), k, one_store=len({r.store_id for r in rows}) == 1))
 
 
-def _bucket(start: datetime, minutes: int) -> tuple[datetime, datetime]:
-    since_midnight = start.hour * 60 + start.minute
-    floor = start.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(
-        minutes=since_midnight - since_midnight % minutes)
-    return floor, floor + timedelta(minutes=minutes)
+# --- local-time buckets ------------------------------------------------------------------------
+
+Key = tuple[datetime, int]
+"""A point of a series: its local wall-clock start (naive) and fold (1 for the repeated hour)."""
 
 
-def series(rows: Iterable[Any], k: int, minutes: int = WINDOW_MINUTES) -> list[SeriesPoint]:
-    """Totals per window (or per ``minutes`` bucket of windows), summed over stores, in time order."""
-    points: dict[tuple[datetime, datetime], list[Any]] = defaultdict(list)
-    for row in rows:
-        key = (row.window_start, row.window_end) if minutes == WINDOW_MINUTES else _bucket(row.window_start, minutes)
-        points[key].append(row)
-    return [
-        SeriesPoint(window_start=start, window_end=end,
-                    suppressed_faces=sum(r.visit_faces for r in members if not is_published(r, k)),
-                    **totals(members))
-        for (start, end), members in sorted(points.items())
-    ]
+def _key(granularity: Granularity, cell: Cell) -> Key:
+    if granularity in SUB_DAY:
+        local = cell.utc_start.astimezone(zone(cell.time_zone))
+        if granularity == "hour":
+            local = local.replace(minute=0)
+        return local.replace(tzinfo=None), local.fold
+    return _day_key(granularity, cell.day), 0
 
 
-def _child_level(query: ReportQuery) -> Level | None:
-    """The groups one step below the selection: a region's cities, a city's stores, the fleet's regions."""
-    if query.store_id:
-        return None
-    return "store" if query.city else "city" if query.region else "region"
+def _day_key(granularity: Granularity, day: date) -> datetime:
+    if granularity == "week":
+        day = day - timedelta(days=day.isoweekday() - 1)
+    elif granularity == "month":
+        day = day.replace(day=1)
+    return datetime(day.year, day.month, day.day)
 
 
-def _group_identity(row: Any, level: Level) -> tuple[str, str, dict[str, str | None]]:
-    if level == "store":
-        key = row.store_id or ""
-        return key, row.store_name or key, {"store_id": row.store_id, "city": row.city, "region": row.region}
-    if level == "city":
-        return row.city or "", row.city or UNASSIGNED, {"city": row.city, "region": row.region}
-    return row.region or "", row.region or UNASSIGNED, {"region": row.region}
+def _next_day_key(granularity: Granularity, start: date) -> date:
+    if granularity == "week":
+        return start + timedelta(days=7)
+    if granularity == "month":
+        return (start.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return start + timedelta(days=1)
 
 
-def groups(rows: Iterable[Any], k: int, level: Level) -> list[GroupSummary]:
-    """One k-anonymous summary per store, city or region (``level``) of the rows, by label."""
-    by_key: dict[str, list[Any]] = defaultdict(list)
-    identity: dict[str, tuple[str, dict[str, str | None]]] = {}
-    for row in rows:
-        key, label, fields = _group_identity(row, level)
-        by_key[key].append(row)
-        identity.setdefault(key, (label, fields))
-    summaries = []
-    for key, members in by_key.items():
-        label, fields = identity[key]
-        summaries.append(GroupSummary(level=level, key=key, label=label, **fields, **breakdown(members, k).model_dump()))
-    return sorted(summaries, key=lambda g: g.label.lower())
+def period_label(granularity: Granularity, key: Key) -> str:
+    """How a point is named: ``2026-11-23T08:00``, ``2026-11-23``, ``2026-W48``, ``2026-11``."""
+    start, fold = key
+    if granularity in SUB_DAY:
+        return f"{start:%Y-%m-%dT%H:%M}" + (" (2)" if fold else "")
+    if granularity == "week":
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if granularity == "month":
+        return f"{start:%Y-%m}"
+    return f"{start:%Y-%m-%d}"
 
 
-def zone_summaries(rows: Iterable[Any]) -> list[ZoneSummary]:
-    """Per zone: visits, average dwell, the dwell histogram and occupancy over the zone windows."""
-    by_zone: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        by_zone[row.zone].append(row)
-    out = []
-    for zone, members in sorted(by_zone.items()):
-        visits = sum(r.visits for r in members)
-        dwell_s = sum(r.dwell_s_sum for r in members)
-        out.append(ZoneSummary(
-            zone=zone, visits=visits, avg_dwell_s=round(dwell_s / visits, 1) if visits else None,
-            dwell={c.name.removeprefix("dwell_"): sum(getattr(r, c.name) for r in members) for c in DWELL_COLUMNS},
-            occupancy_mean=round(sum(r.occupancy_mean for r in members) / len(members), 2),
-            occupancy_max=max(r.occupancy_max for r in members),
-        ))
-    return out
+def _bucket_bounds(granularity: Granularity, tz: tzinfo, lo: datetime,
+                   hi: datetime) -> dict[Key, tuple[datetime, datetime]]:
+    """Every point of one zone between two UTC instants, with its UTC bounds."""
+    bounds: dict[Key, tuple[datetime, datetime]] = {}
+    if granularity in SUB_DAY:
+        step = WINDOW if granularity == "15min" else timedelta(hours=1)
+        t = lo
+        while t < hi:
+            local = t.astimezone(tz)
+            if granularity == "hour":
+                local = local.replace(minute=0)
+            key = (local.replace(tzinfo=None), local.fold)
+            start = max(lo, local.astimezone(timezone.utc))
+            known = bounds.get(key)
+            bounds[key] = (min(start, known[0]) if known else start, min(hi, start + step))
+            t += WINDOW
+        return bounds
+    first = lo.astimezone(tz).date()
+    last = (hi - timedelta(microseconds=1)).astimezone(tz).date()
+    day = _day_key(granularity, first).date()
+    while day <= last:
+        following = _next_day_key(granularity, day)
+        bounds[(datetime(day.year, day.month, day.day), 0)] = (
+            max(lo, local_midnight(day, tz)), min(hi, local_midnight(following, tz)))
+        day = following
+    return bounds
+
+
+# --- service -----------------------------------------------------------------------------------
+
+
+class _Range:
+    """A query's range resolved: UTC bounds to read, and how cells are cut (local days or instants)."""
+
+    def __init__(self, start: date | datetime | None, end: date | datetime | None) -> None:
+        self.start, self.end = start, end
+        self.instants = isinstance(start, datetime) or isinstance(end, datetime)
+
+    def read_bounds(self) -> tuple[datetime | None, datetime | None]:
+        """UTC bounds wide enough for every zone (and for occupancy to start at local midnight)."""
+        if self.instants:
+            lo = self.start - timedelta(hours=25) if isinstance(self.start, datetime) else None
+            return lo, self.end if isinstance(self.end, datetime) else None
+        lo = _midnight_utc(self.start) - MAX_OFFSET if self.start else None
+        hi = _midnight_utc(self.end) + MAX_OFFSET if self.end else None
+        return lo, hi
+
+    def keeps(self, cell: Cell) -> bool:
+        if self.instants:
+            return (self.start is None or cell.utc_start >= self.start) and (  # type: ignore[operator]
+                self.end is None or cell.utc_end <= self.end)  # type: ignore[operator]
+        return (self.start is None or cell.day >= self.start) and (self.end is None or cell.day < self.end)
+
+    def zone_bounds(self, tz: tzinfo) -> tuple[datetime, datetime] | None:
+        """The range in UTC for one zone (None when open-ended)."""
+        if self.start is None or self.end is None:
+            return None
+        if self.instants:
+            return self.start, self.end  # type: ignore[return-value]
+        return local_midnight(self.start, tz), local_midnight(self.end, tz)  # type: ignore[arg-type]
+
+    def shifted(self, compare: str) -> _Range:
+        """The comparison range: just before (same length), or 52 weeks earlier (same weekdays)."""
+        assert self.start is not None and self.end is not None
+        delta = (self.end - self.start) if compare == "previous_period" else timedelta(days=364)  # type: ignore[operator]
+        if not self.instants:
+            delta = timedelta(days=delta.days)
+        return _Range(self.start - delta, self.end - delta)  # type: ignore[operator]
+
+
+def _midnight_utc(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
 
 
 class ReportService:
     """Answers the reports API from any :class:`ReportReader`."""
 
-    def __init__(self, reader: ReportReader, k: int = DEFAULT_K) -> None:
+    def __init__(self, reader: ReportReader, k: int = DEFAULT_K, *, tail_days: int = 2) -> None:
         if k < 1:
             raise ValueError("k must be at least 1")
         self.reader = reader
         self.k = k
+        self.tail_days = tail_days
 
     def meta(self) -> Meta:
         """Labels of every category and column, and k."""
         return Meta.build(self.k)
 
-    def filters(self) -> Filters:
-        """Regions > cities > stores, sorted by name, and the span of the data."""
+    # -- access ---------------------------------------------------------------------------------
+
+    def _directory(self, scope: Scope) -> list[StoreRef]:
+        return [s for s in self.reader.stores() if scope.allows(s.store_id, s.region)]
+
+    def check(self, query: _Scope, scope: Scope) -> None:
+        """Raise :class:`AccessDenied` when the query names a region, city or store outside ``scope``."""
+        if scope.everything:
+            return
+        if query.region is not None and not scope.allows_region(query.region):
+            if not any(s.region == query.region for s in self._directory(scope)):
+                raise AccessDenied(f"region {query.region!r} is not yours to read")
+        if query.city is not None and not any(s.city == query.city for s in self._directory(scope)):
+            raise AccessDenied(f"city {query.city!r} is not yours to read")
+        if query.store_id is not None and query.store_id not in scope.stores:
+            known = {s.store_id: s for s in self.reader.stores()}
+            store = known.get(query.store_id)
+            if store is None or not scope.allows(store.store_id, store.region):
+                raise AccessDenied(f"store {query.store_id!r} is not yours to read")
+
+    # -- reading cells ----------------------------------------------------------------------------
+
+    def _windows(self, query: _Scope, rng: _Range, scope: Scope, lo: datetime | None = None) -> list[Cell]:
+        read_lo, read_hi = rng.read_bounds()
+        if lo is not None:
+            read_lo = lo if read_lo is None else max(read_lo, lo)
+        rows = self.reader.store_windows(WindowSelection(
+            region=query.region, city=query.city, store_id=query.store_id, start=read_lo, end=read_hi))
+        rows = [r for r in rows if scope.allows(r.store_id, r.region)]
+        return [c for c in window_cells(rows, self.k) if rng.keeps(c)]
+
+    def _cells(self, query: _Scope, rng: _Range, granularity: Granularity, scope: Scope) -> list[Cell]:
+        """Windows for sub-day points or instant ranges; else daily rollups plus the days not rolled up yet."""
+        if granularity in SUB_DAY or rng.instants:
+            return self._windows(query, rng, scope)
+        last = rng.end - timedelta(days=1) if isinstance(rng.end, date) else None
+        days = self.reader.store_days(DaySelection(
+            region=query.region, city=query.city, store_id=query.store_id, first=rng.start, last=last))
+        cells = [c for c in day_cells(d for d in days if scope.allows(d.store_id, d.region)) if rng.keeps(c)]
+        if not days:
+            return self._windows(query, rng, scope)
+        covered = {(c.store_id, c.day) for c in cells}
+        tail_from = max(d.day_end for d in days) - timedelta(days=self.tail_days)
+        tail = [c for c in self._windows(query, rng, scope, lo=tail_from) if (c.store_id, c.day) not in covered]
+        return cells + tail
+
+    # -- series -----------------------------------------------------------------------------------
+
+    def _series(self, cells: list[Cell], granularity: Granularity, rng: _Range, zones: set[str | None],
+                one_store: bool) -> list[SeriesPoint]:
+        members: dict[Key, list[Cell]] = defaultdict(list)
+        for cell in cells:
+            members[_key(granularity, cell)].append(cell)
+        bounds: dict[Key, tuple[datetime, datetime]] = {}
+        for name in zones:
+            zone_range = rng.zone_bounds(zone(name))
+            if zone_range is None:
+                continue
+            for key, (lo, hi) in _bucket_bounds(granularity, zone(name), *zone_range).items():
+                known = bounds.get(key)
+                bounds[key] = (min(lo, known[0]), max(hi, known[1])) if known else (lo, hi)
+        for key, group in members.items():
+            if key not in bounds:
+                bounds[key] = (min(c.utc_start for c in group), max(c.utc_end for c in group))
+        nominal_s = GRANULARITY_MINUTES[granularity] * 60 if granularity in SUB_DAY else None
+        points = []
+        for key in sorted(bounds):
+            group = members.get(key, [])
+            sums = _sum_cells(group, self.k, one_store=one_store)
+            points.append(SeriesPoint(
+                period=period_label(granularity, key), local_start=key[0].isoformat(timespec="minutes"),
+                window_start=bounds[key][0], window_end=bounds[key][1],
+                occupancy_mean=round(sums["occupancy_s"] / nominal_s, 2) if nominal_s else None, **sums))
+        return points
+
+    def report(self, query: ReportQuery, scope: Scope = ALL) -> Report:
+        """The time series, breakdown, sub-groups, zones and comparison of one selection."""
+        self.check(query, scope)
+        granularity = query.resolved_granularity
+        rng = _Range(query.start, query.end)
+        cells = self._cells(query, rng, granularity, scope)
+        stores = [s for s in self._directory(scope) if _selected(s, query)]
+        zones = {c.time_zone for c in cells} | {s.time_zone for s in stores}
+        one_store = query.store_id is not None
+        points = self._series(cells, granularity, rng, zones, one_store)
+        comparison = None
+        if query.compare:
+            before = rng.shifted(query.compare)
+            then_cells = self._cells(query, before, granularity, scope)
+            then = _sum_cells(then_cells, self.k, one_store=one_store)
+            now = _sum_cells(cells, self.k, one_store=one_store)
+            comparison = Comparison(
+                compare=query.compare, start=before.start, end=before.end,  # type: ignore[arg-type]
+                series=self._series(then_cells, granularity, before, zones, one_store),
+                change_pct={f: _change(now[f], then[f]) for f in CHANGE_FIELDS}, **then)
+        child_level = _child_level(query)
+        store_name = next((c.store_name for c in cells if c.store_name), None) if one_store else None
+        if one_store and store_name is None:
+            store_name = next((s.store_name for s in stores if s.store_id == query.store_id), None)
+        zone_rows = []
+        if one_store:
+            lo, hi = rng.read_bounds()
+            rows = self.reader.zone_windows(WindowSelection(store_id=query.store_id, start=lo, end=hi))
+            tz = zone(next(iter(zones - {None}), None) if zones - {None} else None)
+            zone_rows = [z for z in rows if _zone_row_kept(z, rng, tz)]
+        names = sorted(name or UTC_NAME for name in zones) if zones else [UTC_NAME]
+        return Report(
+            granularity=granularity, region=query.region, city=query.city, store_id=query.store_id,
+            store_name=store_name, start=query.start, end=query.end,
+            time_basis=names[0] if len(names) == 1 else f"each store's local time ({len(names)} zones)",
+            time_zones=names, k=self.k, windows=len(points), series=points, comparison=comparison,
+            groups=_groups(cells, self.k, child_level) if child_level else [],
+            zones=zone_summaries(zone_rows), rule=rule_text(self.k),
+            **_sum_cells(cells, self.k, one_store=one_store),
+        )
+
+    # -- heatmap and ranking ----------------------------------------------------------------------
+
+    def _default_days(self, query: _Scope, days: int) -> _Range:
+        if query.start is not None and query.end is not None:
+            return _Range(query.start, query.end)
+        _, last = self.reader.time_range()
+        end = (last.date() + timedelta(days=1)) if last else datetime.now(timezone.utc).date()
+        if isinstance(query.end, date) and not isinstance(query.end, datetime):
+            end = query.end
+        start = query.start if query.start is not None else end - timedelta(days=days)
+        return _Range(start, end)
+
+    def heatmap(self, query: HeatmapQuery, scope: Scope = ALL) -> Heatmap:
+        """Visitors by ISO weekday and store-local hour over the range (default: the last 28 days of data)."""
+        self.check(query, scope)
+        rng = self._default_days(query, HEATMAP_DAYS)
+        cells = self._windows(query, rng, scope)
+        visitors: dict[tuple[int, int], int] = defaultdict(int)
+        for cell in cells:
+            local = cell.utc_start.astimezone(zone(cell.time_zone))
+            visitors[(local.isoweekday(), local.hour)] += cell.totals["visitors"]
+        assert rng.start is not None and rng.end is not None
+        first: date = rng.start.date() if isinstance(rng.start, datetime) else rng.start
+        last: date = rng.end.date() if isinstance(rng.end, datetime) else rng.end
+        weekdays: dict[int, int] = defaultdict(int)
+        day = first
+        while day < last:
+            weekdays[day.isoweekday()] += 1
+            day += timedelta(days=1)
+        grid = [HeatCell(weekday=w, hour=h, visitors=visitors[(w, h)], days=weekdays[w],
+                         average=round(visitors[(w, h)] / weekdays[w], 2) if weekdays[w] else 0.0)
+                for w in range(1, 8) for h in range(24)]
+        busiest = max(grid, key=lambda c: c.average) if any(c.visitors for c in grid) else None
+        zones = sorted({c.time_zone or UTC_NAME for c in cells}) or [UTC_NAME]
+        return Heatmap(region=query.region, city=query.city, store_id=query.store_id,
+                       store_name=next((c.store_name for c in cells if c.store_name), None) if query.store_id else None,
+                       start=rng.start, end=rng.end,  # type: ignore[arg-type]
+                       time_basis=zones[0] if len(zones) == 1 else f"each store's local time ({len(zones)} zones)",
+                       cells=grid, busiest=busiest)
+
+    def ranking(self, query: RankingQuery, scope: Scope = ALL) -> Ranking:
+        """The stores of the selection by visitors: the top ``n`` and the bottom ``n``."""
+        self.check(query, scope)
+        rng = _Range(query.start, query.end)
+        cells = self._cells(query, rng, "day", scope)
+        by_store: dict[str, list[Cell]] = defaultdict(list)
+        for cell in cells:
+            by_store[cell.store_id].append(cell)
+        ranked = []
+        for store in self._directory(scope):
+            if _selected(store, query):
+                by_store.setdefault(store.store_id, [])
+        refs = {s.store_id: s for s in self.reader.stores()}
+        for store_id, group in by_store.items():
+            named: Any = group[0] if group else refs.get(store_id)
+            sums = _sum_cells(group, self.k, one_store=True)
+            ranked.append(RankedStore(
+                rank=0, store_id=store_id, store_name=named and named.store_name, city=named and named.city,
+                region=named and named.region, visitors=sums["visitors"], avg_dwell_s=sums["avg_dwell_s"]))
+        ranked.sort(key=lambda r: (-r.visitors, r.store_id))
+        for i, entry in enumerate(ranked, 1):
+            entry.rank = i
+        return Ranking(region=query.region, city=query.city, start=query.start, end=query.end, stores=len(ranked),
+                       top=ranked[:query.n], bottom=list(reversed(ranked))[:query.n])
+
+    # -- filters and rollups ------------------------------------------------------------------------
+
+    def filters(self, scope: Scope = ALL) -> Filters:
+        """Regions > cities > stores the caller may read, sorted by name, and the span of the data."""
         tree: dict[str, dict[tuple[str, str | None], list[StoreOption]]] = defaultdict(lambda: defaultdict(list))
         unassigned: list[StoreOption] = []
-        for store in sorted(self.reader.stores(), key=_store_sort_key):
+        for store in sorted(self._directory(scope), key=_store_sort_key):
             option = StoreOption(store_id=store.store_id, store_name=store.store_name, time_zone=store.time_zone)
             if store.region and store.city:
                 tree[store.region][(store.city, store.country)].append(option)
@@ -197,29 +480,106 @@ class ReportService:
         return Filters(regions=regions, unassigned_stores=unassigned, first_window_start=first,
                        last_window_end=last, k=self.k)
 
-    def report(self, query: ReportQuery) -> Report:
-        """The time series, breakdown, sub-group and zone summaries of one selection, from store windows."""
-        granularity = query.resolved_granularity
-        minutes = GRANULARITY_MINUTES[granularity]
-        rows = self.reader.store_windows(query.selection())
-        child_level = _child_level(query)
-        store_name = next((r.store_name for r in rows if r.store_name), None) if query.store_id else None
-        points = series(rows, self.k, minutes)
-        zones = zone_summaries(self.reader.zone_windows(query.selection())) if query.store_id else []
-        return Report(
-            granularity=granularity,
-            window_minutes=minutes,
-            region=query.region, city=query.city, store_id=query.store_id, store_name=store_name,
-            start=query.start, end=query.end,
-            k=self.k,
-            windows=len(points),
-            series=points,
-            groups=groups(rows, self.k, child_level) if child_level else [],
-            zones=zones,
-            rule=rule_text(self.k),
-            **breakdown(rows, self.k).model_dump(),
-        )
+
+def _change(now: float | None, then: float | None) -> float | None:
+    if now is None or not then:
+        return None
+    return round((now - then) / then * 100, 1)
+
+
+def _selected(store: StoreRef, query: _Scope) -> bool:
+    return all(getattr(query, f) in (None, getattr(store, f)) for f in ("region", "city", "store_id"))
+
+
+def _zone_row_kept(row: Any, rng: _Range, tz: tzinfo) -> bool:
+    if rng.instants:
+        return (rng.start is None or row.window_start >= rng.start) and (rng.end is None or row.window_end <= rng.end)
+    day = row.window_start.astimezone(tz).date()
+    return (rng.start is None or day >= rng.start) and (rng.end is None or day < rng.end)
+
+
+def series(rows: Iterable[Any], k: int, granularity: Granularity = "15min") -> list[SeriesPoint]:
+    """Store windows summed per local point of ``granularity`` (no range: only points with windows)."""
+    rows = list(rows)
+    service = ReportService(_NoReader(), k)
+    zones = {r.time_zone for r in rows}
+    return service._series(window_cells(rows, k), granularity, _Range(None, None), zones,
+                           len({r.store_id for r in rows}) == 1)
+
+
+class _NoReader:
+    """A reader with nothing in it (for :func:`series` on rows at hand)."""
+
+    def store_windows(self, selection: WindowSelection) -> list[Any]:
+        return []
+
+    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+        return []
+
+    def store_days(self, selection: DaySelection) -> list[Any]:
+        return []
+
+    def stores(self) -> list[StoreRef]:
+        return []
+
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        return None, None
+
+
+def _child_level(query: ReportQuery) -> Level | None:
+    """The groups one step below the selection: a region's cities, a city's stores, the fleet's regions."""
+    if query.store_id:
+        return None
+    return "store" if query.city else "city" if query.region else "region"
+
+
+def _group_identity(cell: Cell, level: Level) -> tuple[str, str, dict[str, Any]]:
+    if level == "store":
+        key = cell.store_id or ""
+        return key, cell.store_name or key, {"store_id": cell.store_id, "city": cell.city, "region": cell.region}
+    if level == "city":
+        return cell.city or "", cell.city or UNASSIGNED, {"city": cell.city, "region": cell.region}
+    return cell.region or "", cell.region or UNASSIGNED, {"region": cell.region}
+
+
+def _groups(cells: Iterable[Cell], k: int, level: Level) -> list[GroupSummary]:
+    """One k-anonymous summary per store, city or region (``level``) of the cells, by label."""
+    by_key: dict[str, list[Cell]] = defaultdict(list)
+    identity: dict[str, tuple[str, dict[str, Any]]] = {}
+    for cell in cells:
+        key, label, fields = _group_identity(cell, level)
+        by_key[key].append(cell)
+        identity.setdefault(key, (label, fields))
+    summaries = []
+    for key, members in by_key.items():
+        label, fields = identity[key]
+        summaries.append(GroupSummary(level=level, key=key, label=label, **fields,
+                                      **_sum_cells(members, k, one_store=level == "store")))
+    return sorted(summaries, key=lambda g: g.label.lower())
+
+
+def zone_summaries(rows: Iterable[Any]) -> list[ZoneSummary]:
+    """Per zone: visits, average dwell, the dwell histogram and occupancy over the zone windows."""
+    by_zone: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        by_zone[row.zone].append(row)
+    out = []
+    for name, members in sorted(by_zone.items()):
+        visits = sum(r.visits for r in members)
+        dwell_s = sum(r.dwell_s_sum for r in members)
+        out.append(ZoneSummary(
+            zone=name, visits=visits, avg_dwell_s=round(dwell_s / visits, 1) if visits else None,
+            dwell={c.name.removeprefix("dwell_"): sum(getattr(r, c.name) for r in members) for c in DWELL_COLUMNS},
+            occupancy_mean=round(sum(r.occupancy_mean for r in members) / len(members), 2),
+            occupancy_max=max(r.occupancy_max for r in members),
+        ))
+    return out
 
 
 def _store_sort_key(store: StoreRef) -> tuple[str, str, str]:
     return ((store.region or "").lower(), (store.city or "").lower(), (store.store_name or store.store_id).lower())
+
+
+def day_range(day: date, time_zone: str | None) -> tuple[datetime, datetime]:
+    """A store's local day in UTC (re-exported for callers that label days)."""
+    return day_bounds(day, zone(time_zone))

@@ -1,12 +1,13 @@
 // Footfall dashboard: filters -> /api/report -> charts. Chart data is mirrored in the DOM
 // (data-values on each chart, the whole report in #report-data) for tests and for people.
-import { barChart, fmt, shareChart, suppressedPanel, timeChart } from "./charts.js";
+import { barChart, fmt, heatmapChart, lineChart, shareChart, suppressedPanel, timeChart } from "./charts.js";
 
 const $ = (id) => document.getElementById(id);
 const controls = {
   region: $("filter-region"), city: $("filter-city"), store: $("filter-store"),
-  from: $("filter-from"), to: $("filter-to"),
+  from: $("filter-from"), to: $("filter-to"), granularity: $("filter-granularity"), compare: $("filter-compare"),
 };
+const COMPARE_NAMES = { previous_period: "previous period", previous_year: "same weekdays last year" };
 // Colours are the dashboard's own; values and labels come from /api/meta (the contracts).
 const COLOURS = {
   female: "#c2528b", male: "#3b74b8", unknown: "#a7b0ba",
@@ -59,23 +60,36 @@ function selectStore(storeId) {
   controls.store.value = storeId;
 }
 
-function queryString() {
+/** YYYY-MM-DD plus n days (dates are store-local days: no time zone arithmetic here). */
+function addDays(day, n) {
+  const d = new Date(`${day}T00:00:00Z`);
+  d.setUTCDate(d.getUTCDate() + n);
+  return d.toISOString().slice(0, 10);
+}
+
+function scopeParams() {
   const q = new URLSearchParams();
   if (controls.region.value) q.set("region", controls.region.value);
   if (controls.city.value) q.set("city", controls.city.value);
   if (controls.store.value) q.set("store_id", controls.store.value);
-  if (controls.from.value) q.set("start", `${controls.from.value}T00:00:00Z`);
-  if (controls.to.value) {
-    const end = new Date(`${controls.to.value}T00:00:00Z`);
-    end.setUTCDate(end.getUTCDate() + 1);
-    q.set("end", end.toISOString().replace(".000Z", "Z"));
-  }
+  // Dates are local days of each store; the end is exclusive, so the "To" day is included.
+  if (controls.from.value) q.set("start", controls.from.value);
+  if (controls.to.value) q.set("end", addDays(controls.to.value, 1));
+  return q;
+}
+
+function queryString() {
+  const q = scopeParams();
+  if (controls.granularity.value) q.set("granularity", controls.granularity.value);
+  if (controls.compare.value && controls.from.value && controls.to.value) q.set("compare", controls.compare.value);
   return q.toString();
 }
 
 function pageParams() {
   const q = new URLSearchParams();
-  for (const [key, c] of Object.entries({ region: controls.region, city: controls.city, store_id: controls.store, from: controls.from, to: controls.to })) {
+  const named = { region: controls.region, city: controls.city, store_id: controls.store, from: controls.from, to: controls.to,
+    granularity: controls.granularity, compare: controls.compare };
+  for (const [key, c] of Object.entries(named)) {
     if (c.value) q.set(key, c.value);
   }
   return q.toString();
@@ -92,19 +106,35 @@ function setChart(id, state, values) {
 const category = (name) => meta.categories.find((c) => c.name === name) || { values: [], labels: {} };
 const percent = (part, whole) => (whole ? `${Math.round((part / whole) * 100)}%` : "–");
 
+const minutes = (seconds) => (seconds === null || seconds === undefined ? "–" : `${(seconds / 60).toFixed(1)} min`);
+
+function changeText(node, value) {
+  node.classList.remove("up", "down");
+  if (value === null || value === undefined) { node.textContent = ""; return; }
+  node.textContent = `${value > 0 ? "+" : ""}${value.toFixed(1)}% vs ${COMPARE_NAMES[controls.compare.value] || "before"}`;
+  node.classList.add(value >= 0 ? "up" : "down");
+}
+
 function render(report) {
   $("report-data").textContent = JSON.stringify(report);
   const k = report.k;
   const where = report.store_id ? `${report.store_name || report.store_id}` :
     report.city ? report.city : report.region ? report.region : "All regions";
   $("selection-title").textContent = where;
-  const span = report.series.length
-    ? `${report.series[0].window_start.slice(0, 16).replace("T", " ")} – ${report.series.at(-1).window_end.slice(0, 16).replace("T", " ")} UTC`
-    : "no data in this range";
-  $("selection-detail").textContent = `${report.windows} points of ${report.window_minutes} min · ${span}`;
-  $("visitors-caption").textContent = `(people entering, ${report.window_minutes}-minute points, UTC)`;
+  const range = report.start && report.end ? `${report.start} – ${addDays(report.end, -1)}` : "all data";
+  const unit = { hour: "hours", "15min": "quarter hours", day: "days", week: "ISO weeks", month: "months" }[report.granularity];
+  $("selection-detail").textContent = `${range} · ${report.windows} ${unit}`;
+  $("time-basis").textContent = report.time_basis;
+  $("visitors-caption").textContent = `(people entering, per ${unit.replace(/s$/, "")}, local time: ${report.time_basis})`;
 
+  const comparison = report.comparison;
   $("tile-visitors").textContent = fmt.format(report.visitors);
+  changeText($("change-visitors"), comparison ? comparison.change_pct.visitors : null);
+  $("tile-dwell").textContent = minutes(report.avg_dwell_s);
+  $("tile-dwell").title = "Average visit length from the door counts: people inside over time / visitors (Little's law)";
+  changeText($("change-dwell"), comparison ? comparison.change_pct.avg_dwell_s : null);
+  $("tile-peak").textContent = report.peak_occupancy === null ? "–" : fmt.format(report.peak_occupancy);
+  $("peak-note").textContent = report.peak_occupancy === null ? "pick a store" : "entries − exits since opening";
   $("tile-exits").textContent = fmt.format(report.exits);
   $("tile-faces").textContent = fmt.format(report.visit_faces);
   $("tile-faces").title = `${fmt.format(report.visit_photos)} visit photos analysed; ${fmt.format(report.sightings)} faces seen in whole frames (sightings, not visitors)`;
@@ -114,16 +144,35 @@ function render(report) {
   $("tile-happy").classList.toggle("is-suppressed", report.suppressed);
   $("tile-coverage").textContent = percent(report.breakdown_faces, report.visit_faces);
   $("tile-coverage").title = `${fmt.format(report.breakdown_faces)} of ${fmt.format(report.visit_faces)} visit faces are in published windows`;
+  $("tile-compare").textContent = comparison ? `${fmt.format(comparison.visitors)} visitors` : "–";
+  $("tile-compare").title = comparison ? `${COMPARE_NAMES[comparison.compare]}: ${comparison.start} – ${addDays(comparison.end, -1)}` : "";
 
-  const visitors = setChart("chart-visitors", report.series.length ? "ready" : "empty", {
+  const visitors = setChart("chart-visitors", report.series.some((p) => p.visitors || p.exits) ? "ready" : "empty", {
+    periods: report.series.map((p) => p.period),
+    local_starts: report.series.map((p) => p.local_start),
     windows: report.series.map((p) => p.window_start),
     visitors: report.series.map((p) => p.visitors),
     exits: report.series.map((p) => p.exits),
     visit_faces: report.series.map((p) => p.visit_faces),
     suppressed_faces: report.series.map((p) => p.suppressed_faces),
     total: report.visitors,
+    previous: comparison ? comparison.series.map((p) => p.visitors) : null,
+    previous_periods: comparison ? comparison.series.map((p) => p.period) : null,
   });
-  timeChart(visitors, report.series, report.window_minutes);
+  timeChart(visitors, report.series, {
+    granularity: report.granularity,
+    previous: comparison ? comparison.series : null,
+    previousName: comparison ? COMPARE_NAMES[comparison.compare] : "",
+  });
+
+  const subDay = report.granularity === "hour" || report.granularity === "15min";
+  const flowValues = subDay ? report.series.map((p) => p.occupancy_mean)
+    : report.series.map((p) => (p.avg_dwell_s === null ? null : p.avg_dwell_s / 60));
+  $("flow-title").textContent = subDay ? "People inside on average (entries − exits since opening)" : "Average visit length (minutes)";
+  const flow = setChart("chart-flow", flowValues.some((v) => v) ? "ready" : "empty", {
+    measure: subDay ? "occupancy_mean" : "avg_dwell_minutes", values: flowValues,
+  });
+  lineChart(flow, report.series, flowValues, { granularity: report.granularity, format: (v) => v.toFixed(1), unit: subDay ? " people" : " min" });
 
   const charts = [["chart-gender", "gender", shareChart], ["chart-age", "age", barChart], ["chart-emotions", "emotion", barChart]];
   for (const [id, name, draw] of charts) {
@@ -139,6 +188,38 @@ function render(report) {
   renderGroups(report);
   renderZones(report);
   $("rule").textContent = `k-anonymity: ${report.rule}`;
+}
+
+function renderHeatmap(heatmap) {
+  const values = heatmap.cells.map((c) => [c.weekday, c.hour, c.visitors]);
+  const plot = setChart("chart-heatmap", heatmap.busiest ? "ready" : "empty", { cells: values, busiest: heatmap.busiest });
+  $("heatmap-caption").textContent = `(visitors per day, by weekday and local hour, ${heatmap.start} – ${addDays(heatmap.end, -1)}, ${heatmap.time_basis})`;
+  heatmapChart(plot, heatmap);
+}
+
+function renderRanking(ranking) {
+  const section = $("ranking");
+  section.hidden = !ranking;
+  if (!ranking) return;
+  section.dataset.state = "ready";
+  $("ranking-title").textContent = `Top and bottom stores of ${ranking.city || ranking.region}`;
+  const bottom = ranking.bottom.filter((s) => !ranking.top.some((t) => t.store_id === s.store_id));
+  const rows = [...ranking.top.map((s) => ["top", s]), ...bottom.map((s) => ["bottom", s])].map(([position, s]) => {
+    const tr = document.createElement("tr");
+    tr.dataset.position = position;
+    tr.dataset.store = s.store_id;
+    tr.dataset.visitors = String(s.visitors);
+    [`#${s.rank}`, s.store_name || s.store_id, s.city || "", fmt.format(s.visitors), minutes(s.avg_dwell_s)].forEach((value, i) => {
+      const td = document.createElement("td");
+      td.textContent = value;
+      if (i >= 3) td.className = "num";
+      tr.append(td);
+    });
+    tr.tabIndex = 0;
+    tr.addEventListener("click", () => { selectStore(s.store_id); loadReport(); });
+    return tr;
+  });
+  section.querySelector("tbody").replaceChildren(...rows);
 }
 
 function renderZones(report) {
@@ -173,7 +254,7 @@ function renderGroups(report) {
     tr.dataset.key = g.key;
     tr.dataset.suppressed = String(g.suppressed);
     tr.dataset.visitors = String(g.visitors);
-    const cells = [g.label, fmt.format(g.visitors), fmt.format(g.visit_faces)];
+    const cells = [g.label, fmt.format(g.visitors), minutes(g.avg_dwell_s), fmt.format(g.visit_faces)];
     if (g.suppressed) {
       cells.push(null);
     } else {
@@ -202,7 +283,7 @@ function renderGroups(report) {
   });
   if (!rows.length) {
     const tr = document.createElement("tr");
-    tr.innerHTML = `<td colspan="5" class="muted">No data in this range</td>`;
+    tr.innerHTML = `<td colspan="6" class="muted">No data in this range</td>`;
     rows.push(tr);
   }
   section.querySelector("tbody").replaceChildren(...rows);
@@ -216,17 +297,31 @@ function drillDown(group) {
   loadReport();
 }
 
+async function getJson(url) {
+  const response = await fetch(url, { headers: { Accept: "application/json" } });
+  const body = await response.json();
+  if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+  return body;
+}
+
 async function loadReport() {
   const seq = ++requestSeq;
   const qs = queryString();
+  const scope = scopeParams();
   document.body.dataset.status = "loading";
   history.replaceState(null, "", `${location.pathname}${pageParams() ? `?${pageParams()}` : ""}`);
+  $("export-csv").href = `/api/report?${qs}${qs ? "&" : ""}format=csv`;
   try {
-    const response = await fetch(`/api/report?${qs}`, { headers: { Accept: "application/json" } });
-    const body = await response.json();
-    if (!response.ok) throw new Error(typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail));
+    const ranked = (controls.region.value || controls.city.value) && !controls.store.value;
+    const [report, heatmap, ranking] = await Promise.all([
+      getJson(`/api/report?${qs}`),
+      getJson(`/api/heatmap?${scope}`),
+      ranked ? getJson(`/api/ranking?${scope}&n=3`) : Promise.resolve(null),
+    ]);
     if (seq !== requestSeq) return;
-    render(body);
+    render(report);
+    renderHeatmap(heatmap);
+    renderRanking(ranking);
     $("error").hidden = true;
     document.body.dataset.query = qs;
     document.body.dataset.status = "ready";
@@ -252,8 +347,10 @@ async function loadFilters() {
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
   tree = await response.json();
   document.querySelectorAll("[data-k]").forEach((node) => { node.textContent = tree.k; });
-  const first = tree.first_window_start ? tree.first_window_start.slice(0, 10) : "";
+  // Default: the last week with data (local days; the UTC date of the newest window is close enough to pick them).
   const last = tree.last_window_end ? new Date(new Date(tree.last_window_end).getTime() - 1).toISOString().slice(0, 10) : "";
+  const oldest = tree.first_window_start ? tree.first_window_start.slice(0, 10) : "";
+  const first = last && oldest ? (addDays(last, -6) > oldest ? addDays(last, -6) : oldest) : "";
   // Follow the data while it grows (footfall demo writes as it goes) unless the user picked dates.
   if (!controls.from.value || controls.from.value === defaultRange.first) controls.from.value = first;
   if (!controls.to.value || controls.to.value === defaultRange.last) controls.to.value = last;
@@ -276,6 +373,8 @@ async function init() {
   const params = new URLSearchParams(location.search);
   if (params.get("from")) controls.from.value = params.get("from");
   if (params.get("to")) controls.to.value = params.get("to");
+  if (params.get("granularity")) controls.granularity.value = params.get("granularity");
+  if (params.get("compare")) controls.compare.value = params.get("compare");
   try {
     await loadFilters();
   } catch (err) {
@@ -307,8 +406,11 @@ async function init() {
     if (controls.to.value && controls.from.value > controls.to.value) controls.from.value = controls.to.value;
     loadReport();
   });
+  controls.granularity.addEventListener("change", loadReport);
+  controls.compare.addEventListener("change", loadReport);
   $("filter-reset").addEventListener("click", () => {
     controls.region.value = ""; controls.city.value = ""; controls.store.value = "";
+    controls.granularity.value = ""; controls.compare.value = "";
     controls.from.value = defaultRange.first; controls.to.value = defaultRange.last;
     refreshOptions();
     loadReport();

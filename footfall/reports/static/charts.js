@@ -36,66 +36,147 @@ export function niceTicks(max, count = 4) {
 export const fmt = new Intl.NumberFormat("en-US");
 const pct = (v) => `${(v * 100).toFixed(v > 0 && v < 0.1 ? 1 : 0)}%`;
 
-function timeLabel(date, spanHours) {
-  const iso = date.toISOString();
-  if (spanHours <= 48) return iso.slice(11, 16);
-  return iso.slice(5, 10);
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const DAYS = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
+
+/** How a point is named on an axis; times are the stores' local wall-clock (local_start has no offset). */
+export function pointLabel(point, granularity, manyDays) {
+  const s = point.local_start; // YYYY-MM-DDTHH:MM
+  const day = new Date(`${s.slice(0, 10)}T00:00:00Z`);
+  const dayText = `${DAYS[day.getUTCDay()]} ${day.getUTCDate()} ${MONTHS[day.getUTCMonth()]}`;
+  if (granularity === "hour" || granularity === "15min") {
+    const hm = s.slice(11, 16) + (point.period.endsWith("(2)") ? "²" : "");
+    return manyDays ? `${dayText} ${hm}` : hm;
+  }
+  if (granularity === "week") return `${point.period.slice(5)} (${dayText.slice(4)})`;
+  if (granularity === "month") return `${MONTHS[day.getUTCMonth()]} ${day.getUTCFullYear()}`;
+  return dayText;
 }
 
 /**
- * Visitors (people entering, counted at the doors) per point as bars on a time axis; exits as a line.
+ * Visitors (people entering, counted at the doors) per point as bars, in local time; exits as a line.
+ * With a comparison, its visitors are the light bars beside, point by point.
  * Counts are never suppressed: k-anonymity applies to demographics only.
  */
-export function timeChart(host, points, windowMinutes) {
-  const W = 920, H = 260, L = 48, R = 12, T = 14, B = 34;
+export function timeChart(host, points, { granularity = "hour", previous = null, previousName = "" } = {}) {
+  const W = 920, H = 270, L = 48, R = 12, T = 14, B = 40;
   const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart-svg time" });
-  svg.append(el("defs", {}, [
-    el("pattern", { id: "hatch", width: 6, height: 6, patternUnits: "userSpaceOnUse", patternTransform: "rotate(45)" }, [
-      el("rect", { width: 6, height: 6, fill: "#eef0f3" }),
-      el("line", { x1: 0, y1: 0, x2: 0, y2: 6, stroke: "#9aa3ad", "stroke-width": 2 }),
-    ]),
-  ]));
   if (!points.length) {
-    svg.append(text(W / 2, H / 2, "No windows in this range", { class: "empty", "text-anchor": "middle" }));
+    svg.append(text(W / 2, H / 2, "No visitors in this range", { class: "empty", "text-anchor": "middle" }));
     host.replaceChildren(svg);
     return;
   }
-  const starts = points.map((p) => new Date(p.window_start).getTime());
-  const t0 = Math.min(...starts);
-  const t1 = Math.max(...points.map((p) => new Date(p.window_end).getTime()));
-  const max = Math.max(...points.map((p) => Math.max(p.visitors, p.exits)), 1);
+  const before = previous || [];
+  const max = Math.max(...points.map((p) => Math.max(p.visitors, p.exits)), ...before.map((p) => p.visitors), 1);
   const ticks = niceTicks(max);
   const top = ticks[ticks.length - 1];
-  const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - R);
+  const n = points.length;
+  const slot = (W - L - R) / n;
   const y = (v) => H - B - (v / top) * (H - T - B);
   for (const tick of ticks) {
     svg.append(el("line", { x1: L, x2: W - R, y1: y(tick), y2: y(tick), class: "grid-line" }));
     svg.append(text(L - 6, y(tick) + 4, fmt.format(tick), { class: "axis", "text-anchor": "end" }));
   }
-  const slot = (windowMinutes * 60000 / (t1 - t0)) * (W - L - R);
-  const bw = Math.max(1, slot * 0.8);
+  const manyDays = new Set(points.map((p) => p.local_start.slice(0, 10))).size > 1;
+  const bw = Math.max(1, slot * (previous ? 0.42 : 0.8));
   points.forEach((p, i) => {
-    const x0 = x(starts[i]) + (slot - bw) / 2;
-    const label = `${p.window_start.slice(0, 16).replace("T", " ")}–${p.window_end.slice(11, 16)} UTC: ` +
-      `${fmt.format(p.visitors)} visitors, ${fmt.format(p.exits)} exits, ${fmt.format(p.visit_faces)} visits with a face analysed`;
+    const x0 = L + i * slot + (previous ? slot * 0.5 : (slot - bw) / 2);
+    const label = `${pointLabel(p, granularity, true)} (local): ${fmt.format(p.visitors)} visitors, ${fmt.format(p.exits)} exits`;
     const g = titled(el("g", { class: "bar" }), label);
     if (p.visitors > 0) g.append(el("rect", { x: x0, y: y(p.visitors), width: bw, height: y(0) - y(p.visitors), class: "bar-published" }));
     svg.append(g);
+    const q = before[i];
+    if (q && q.visitors > 0) {
+      const xp = L + i * slot + slot * 0.5 - bw;
+      svg.append(titled(el("rect", { x: xp, y: y(q.visitors), width: bw, height: y(0) - y(q.visitors), class: "bar-previous" }),
+        `${pointLabel(q, granularity, true)} (local, ${previousName}): ${fmt.format(q.visitors)} visitors`));
+    }
   });
-  const exits = points.map((p, i) => `${x(starts[i]) + slot / 2},${y(Math.min(p.exits, top))}`).join(" ");
+  const exits = points.map((p, i) => `${L + i * slot + slot / 2},${y(Math.min(p.exits, top))}`).join(" ");
   svg.append(el("polyline", { points: exits, class: "exits-line", fill: "none", stroke: "#d0553f", "stroke-width": 1.5 }));
-  const spanHours = (t1 - t0) / 3600000;
-  const step = spanHours <= 30 ? 2 * 3600000 : spanHours <= 72 ? 6 * 3600000 : 24 * 3600000 * Math.ceil(spanHours / 24 / 10);
-  for (let t = Math.ceil(t0 / step) * step; t <= t1; t += step) {
-    svg.append(el("line", { x1: x(t), x2: x(t), y1: H - B, y2: H - B + 4, class: "axis-line" }));
-    svg.append(text(x(t), H - B + 16, timeLabel(new Date(t), spanHours), { class: "axis", "text-anchor": "middle" }));
-  }
+  const every = Math.max(1, Math.ceil(n / (manyDays && granularity === "hour" ? 6 : 12)));
+  points.forEach((p, i) => {
+    if (i % every) return;
+    const cx = L + i * slot + slot / 2;
+    svg.append(el("line", { x1: cx, x2: cx, y1: H - B, y2: H - B + 4, class: "axis-line" }));
+    svg.append(text(cx, H - B + 16, pointLabel(p, granularity, manyDays), { class: "axis", "text-anchor": "middle" }));
+  });
   svg.append(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis-line" }));
   const legend = document.createElement("div");
   legend.className = "legend";
-  legend.innerHTML = `<span><i class="swatch published"></i>visitors (people entering)</span>` +
-    `<span><i class="swatch exits"></i>exits</span>`;
+  const items = [["swatch published", "visitors (people entering)"], ["swatch exits", "exits"]];
+  if (previous) items.push(["swatch previous", `visitors, ${previousName}`]);
+  for (const [cls, name] of items) {
+    const span = document.createElement("span");
+    const i = document.createElement("i");
+    i.className = cls;
+    span.append(i, name);
+    legend.append(span);
+  }
   host.replaceChildren(svg, legend);
+}
+
+/** A line of one figure per point (occupancy or visit length); null values leave gaps. */
+export function lineChart(host, points, values, { granularity = "hour", format = (v) => v.toFixed(1), unit = "" } = {}) {
+  const W = 920, H = 200, L = 48, R = 12, T = 14, B = 34;
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart-svg line" });
+  const known = values.filter((v) => v !== null);
+  if (!known.length) {
+    svg.append(text(W / 2, H / 2, "No visitors in this range", { class: "empty", "text-anchor": "middle" }));
+    host.replaceChildren(svg);
+    return;
+  }
+  const ticks = niceTicks(Math.max(...known, 1));
+  const top = ticks[ticks.length - 1];
+  const slot = (W - L - R) / points.length;
+  const y = (v) => H - B - (v / top) * (H - T - B);
+  for (const tick of ticks) {
+    svg.append(el("line", { x1: L, x2: W - R, y1: y(tick), y2: y(tick), class: "grid-line" }));
+    svg.append(text(L - 6, y(tick) + 4, format(tick), { class: "axis", "text-anchor": "end" }));
+  }
+  const manyDays = new Set(points.map((p) => p.local_start.slice(0, 10))).size > 1;
+  let path = [];
+  const flush = () => {
+    if (path.length > 1) svg.append(el("polyline", { points: path.join(" "), class: "flow-line", fill: "none" }));
+    path = [];
+  };
+  values.forEach((v, i) => {
+    const cx = L + i * slot + slot / 2;
+    if (v === null) { flush(); return; }
+    path.push(`${cx},${y(v)}`);
+    svg.append(titled(el("circle", { cx, cy: y(v), r: 2.5, class: "flow-dot" }),
+      `${pointLabel(points[i], granularity, true)} (local): ${format(v)}${unit}`));
+  });
+  flush();
+  const every = Math.max(1, Math.ceil(points.length / (manyDays && granularity === "hour" ? 6 : 12)));
+  points.forEach((p, i) => {
+    if (i % every) return;
+    svg.append(text(L + i * slot + slot / 2, H - B + 16, pointLabel(p, granularity, manyDays), { class: "axis", "text-anchor": "middle" }));
+  });
+  svg.append(el("line", { x1: L, x2: W - R, y1: H - B, y2: H - B, class: "axis-line" }));
+  host.replaceChildren(svg);
+}
+
+/** Busiest times: a weekday x local hour grid, darker for more visitors per day. */
+export function heatmapChart(host, heatmap) {
+  const W = 920, L = 44, T = 20, R = 8, rowH = 24;
+  const H = T + rowH * 7 + 8;
+  const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart-svg heatmap" });
+  const max = Math.max(...heatmap.cells.map((c) => c.average), 0);
+  const cw = (W - L - R) / 24;
+  for (let h = 0; h < 24; h += 2) svg.append(text(L + h * cw + cw / 2, T - 6, String(h).padStart(2, "0"), { class: "axis", "text-anchor": "middle" }));
+  heatmap.weekdays.forEach((name, i) => svg.append(text(L - 8, T + i * rowH + rowH / 2 + 4, name, { class: "axis", "text-anchor": "end" })));
+  for (const c of heatmap.cells) {
+    const share = max > 0 ? c.average / max : 0;
+    const busiest = heatmap.busiest && c.weekday === heatmap.busiest.weekday && c.hour === heatmap.busiest.hour;
+    const rect = el("rect", {
+      x: L + c.hour * cw + 1, y: T + (c.weekday - 1) * rowH + 1, width: cw - 2, height: rowH - 2, rx: 3,
+      class: busiest ? "heat busiest" : "heat", "fill-opacity": c.visitors ? (0.12 + 0.88 * share).toFixed(3) : 0.04,
+    });
+    svg.append(titled(rect, `${heatmap.weekdays[c.weekday - 1]} ${String(c.hour).padStart(2, "0")}:00 (local): ` +
+      `${c.average.toFixed(1)} visitors per day over ${c.days} days`));
+  }
+  host.replaceChildren(svg);
 }
 
 /** Horizontal bars with labels, values and shares. entries: [{label, value, color}] */

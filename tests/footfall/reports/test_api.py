@@ -15,7 +15,7 @@ from functions.reports.reader import ReaderUnavailable
 
 @pytest.fixture
 def client(filled_store: ReportStore) -> TestClient:
-    return TestClient(create_app(filled_store, k=5))
+    return TestClient(create_app(filled_store, k=5), base_url="http://127.0.0.1")
 
 
 def test_filters_list_regions_cities_and_stores(client: TestClient, fleet) -> None:
@@ -66,7 +66,8 @@ def test_a_store_below_k_is_flagged_suppressed_never_zero(client: TestClient, fl
 
 def test_date_range_limits_the_windows(client: TestClient, fleet) -> None:
     body = client.get("/api/report", params={
-        "store_id": "S0001", "start": "2026-11-23T17:00:00Z", "end": "2026-11-23T18:00:00Z"}).json()
+        "store_id": "S0001", "start": "2026-11-23T17:00:00Z", "end": "2026-11-23T18:00:00Z",
+        "granularity": "15min"}).json()
     assert [p["window_start"] for p in body["series"]] == [
         "2026-11-23T17:00:00.000Z", "2026-11-23T17:15:00.000Z", "2026-11-23T17:30:00.000Z", "2026-11-23T17:45:00.000Z"]
     start, end = datetime(2026, 11, 23, 17, tzinfo=timezone.utc), datetime(2026, 11, 23, 18, tzinfo=timezone.utc)
@@ -98,7 +99,7 @@ def test_a_busy_store_is_503_not_a_crash() -> None:
         def time_range(self):
             raise ReaderUnavailable("locked")
 
-    client = TestClient(create_app(Busy()))
+    client = TestClient(create_app(Busy()), base_url="http://127.0.0.1")
     assert client.get("/api/report").status_code == 503
     assert client.get("/api/filters").status_code == 503
 

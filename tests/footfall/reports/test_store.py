@@ -10,7 +10,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-
 from fleet import store_row
 
 from footfall.asa.testing import read_rows
@@ -117,7 +116,8 @@ def test_windows_select_stores_and_a_half_open_range(filled_store: ReportStore, 
 def test_store_directory_and_time_range(filled_store: ReportStore, fleet) -> None:
     stores = {s.store_id: s for s in filled_store.stores()}
     assert len(stores) == 8
-    assert (stores["S0003"].store_name, stores["S0003"].city, stores["S0003"].region) == ("Majorstuen", "Oslo", "Nordics")
+    oslo = stores["S0003"]
+    assert (oslo.store_name, oslo.city, oslo.region) == ("Majorstuen", "Oslo", "Nordics")
     assert stores["S0003"].time_zone == "Europe/Oslo" and stores["S0999"].region is None
     first, last = filled_store.time_range()
     assert first == T0.replace(hour=7)

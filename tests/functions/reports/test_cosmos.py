@@ -146,13 +146,13 @@ def test_filters_from_cosmos_and_duckdb_agree(cosmos_container, tmp_path, fleet)
 class RecordingClient:
     """Stands in for ``azure.cosmos.CosmosClient``: records how it was built and which container was asked for."""
 
-    instances: list["RecordingClient"] = []
+    instances: list[RecordingClient] = []
 
     def __init__(self, url: str, credential: object, **kwargs: object) -> None:
         self.url, self.credential, self.path = url, credential, []
         RecordingClient.instances.append(self)
 
-    def get_database_client(self, name: str) -> "RecordingClient":
+    def get_database_client(self, name: str) -> RecordingClient:
         self.path.append(("database", name))
         return self
 

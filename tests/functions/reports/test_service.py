@@ -40,6 +40,9 @@ class ListReader:
         return [z for z in self.zone_rows if self._in_range(z, selection)
                 and selection.store_id in (None, z.store_id)]
 
+    def store_days(self, selection) -> list:
+        return []  # nothing rolled up: days are summed from the windows
+
     def stores(self) -> list[StoreRef]:
         return self._stores
 
@@ -101,7 +104,7 @@ def test_series_sums_stores_per_window_in_time_order() -> None:
 def test_report_of_a_region_sums_its_store_windows_by_the_hour_and_lists_its_cities(fleet) -> None:
     reader = ListReader(fleet.rows)
     report = ReportService(reader, k=K).report(ReportQuery(region="Nordics"))
-    assert report.granularity == "hour" and report.window_minutes == 60
+    assert report.granularity == "hour" and report.time_basis == "each store's local time (2 zones)"
     assert report.visitors == len(fleet.visits_where(region="Nordics"))
     assert report.visit_faces == len(fleet.faces_where(region="Nordics"))
     assert sum(p.visitors for p in report.series) == report.visitors
@@ -125,8 +128,9 @@ def test_report_of_a_city_lists_stores_and_flags_the_suppressed_one(fleet) -> No
 def test_report_of_a_store_is_quarter_hourly_with_its_zones(fleet) -> None:
     start, end = T0.replace(hour=12), T0.replace(hour=14)
     report = ReportService(ListReader(fleet.rows, zone_rows=fleet.zone_rows), k=K).report(
-        ReportQuery(store_id="S0001", start=start, end=end))
-    assert report.granularity == "15min" and report.window_minutes == 15 and report.store_name == "Gallerian"
+        ReportQuery(store_id="S0001", start=start, end=end, granularity="15min"))
+    assert report.granularity == "15min" and report.store_name == "Gallerian"
+    assert report.time_basis == "Europe/Stockholm" and report.series[0].local_start == "2026-11-23T13:00"
     assert report.windows == 8 and report.groups == []
     assert report.visitors == sum(1 for v in fleet.visits_where(store_id="S0001")
                                   if start < v.entered <= end)
@@ -151,8 +155,7 @@ def test_zone_summaries_average_dwell_over_visits_and_occupancy_over_windows() -
 def test_granularity_sets_the_series_resolution(fleet) -> None:
     service = ReportService(ListReader(fleet.rows), k=K)
     hourly = service.report(ReportQuery(granularity="hour", store_id="S0001"))
-    quarterly = service.report(ReportQuery(store_id="S0001"))
-    assert (hourly.window_minutes, quarterly.window_minutes) == (60, 15)
+    quarterly = service.report(ReportQuery(store_id="S0001", granularity="15min"))
     assert hourly.visitors == quarterly.visitors and hourly.demographics == quarterly.demographics
     by_hour: dict[datetime, int] = {}
     for p in quarterly.series:
@@ -179,7 +182,8 @@ def test_a_region_minus_its_published_stores_reveals_nothing() -> None:
 
 def test_filters_nest_regions_cities_and_stores_and_keep_unassigned_stores_apart() -> None:
     stores = [
-        StoreRef(store_id="S2", store_name="Zeta", city="Oslo", country="NO", region="Nordics", time_zone="Europe/Oslo"),
+        StoreRef(store_id="S2", store_name="Zeta", city="Oslo", country="NO", region="Nordics",
+                 time_zone="Europe/Oslo"),
         StoreRef(store_id="S1", store_name="Alpha", city="Oslo", country="NO", region="Nordics"),
         StoreRef(store_id="S3", store_name="Sol", city="Madrid", country="ES", region="Iberia"),
         StoreRef(store_id="S9"),
@@ -202,10 +206,11 @@ def test_meta_labels_every_category_from_the_contracts() -> None:
 
 
 @pytest.mark.parametrize(("params", "granularity"), [
-    ({}, "hour"), ({"region": "Nordics"}, "hour"), ({"store_id": "S0001"}, "15min"),
-    ({"store_id": "S0001", "granularity": "hour"}, "hour"), ({"region": "", "granularity": " "}, "hour"),
+    ({}, "hour"), ({"region": "Nordics"}, "hour"), ({"store_id": "S0001"}, "hour"),
+    ({"store_id": "S0001", "granularity": "15min"}, "15min"), ({"region": "", "granularity": " "}, "hour"),
+    ({"start": "2026-11-01", "end": "2026-12-01"}, "hour"), ({"start": "2026-01-01", "end": "2026-12-01"}, "day"),
 ])
-def test_granularity_defaults_to_quarter_hours_for_one_store(params: dict, granularity: str) -> None:
+def test_granularity_defaults_to_hours_up_to_a_month_and_days_beyond(params: dict, granularity: str) -> None:
     assert ReportQuery.model_validate(params).resolved_granularity == granularity
 
 
