@@ -195,14 +195,14 @@ def rollup(fleet: Fleet, k: int = K) -> None:
         })
 
 
-def make_fleet(seed: int = 7) -> Fleet:
-    """A day of visitors, whole frames per store window, and the rows rolled up from them."""
-    visits = draw_visits(seed)
+def make_fleet(seed: int = 7, day: datetime = DAY) -> Fleet:
+    """A day of visitors (``day``, 07:00-19:00 UTC), whole frames per store window, and the rows rolled up."""
+    visits = draw_visits(seed, day)
     rng = random.Random(seed + 1)
     sightings = {}
     for store_id, *_ in STORES:
         for quarter in range(7 * 4, 19 * 4):
-            start = DAY + timedelta(minutes=15 * quarter)
+            start = day + timedelta(minutes=15 * quarter)
             frames = rng.randrange(0, 4)
             sightings[(store_id, start)] = (frames, sum(rng.randrange(0, 5) for _ in range(frames)))
     fleet = Fleet(visits=visits, sightings=sightings)

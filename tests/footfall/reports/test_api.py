@@ -117,3 +117,93 @@ def test_no_page_pulls_assets_from_a_cdn(client: TestClient) -> None:
     assert client.get("/api/docs").status_code == 404 and client.get("/redoc").status_code == 404
     schema = client.get("/api/openapi.json").json()
     assert {"/api/filters", "/api/report", "/api/meta"} <= set(schema["paths"])
+
+
+def test_openapi_lists_every_parameter_and_csv(client: TestClient) -> None:
+    schema = client.get("/api/openapi.json").json()
+    assert {"/api/report", "/api/heatmap", "/api/ranking", "/api/filters", "/api/meta"} <= set(schema["paths"])
+    report = schema["paths"]["/api/report"]["get"]
+    assert {p["name"] for p in report["parameters"]} == {
+        "region", "city", "store_id", "start", "end", "format", "granularity", "compare", "table"}
+    granularity = next(p for p in report["parameters"] if p["name"] == "granularity")
+    assert "ISO" in granularity["description"]
+    assert set(report["responses"]["200"]["content"]) == {"application/json", "text/csv"}
+    assert {p["name"] for p in schema["paths"]["/api/ranking"]["get"]["parameters"]} >= {"region", "n", "format"}
+    assert {p["name"] for p in schema["paths"]["/api/heatmap"]["get"]["parameters"]} >= {"store_id", "start", "end"}
+
+
+def test_every_view_exports_csv_with_the_same_suppression(client: TestClient, fleet) -> None:
+    import csv
+    import io
+
+    asked = (({"store_id": "S0004", "format": "csv"}, {}), ({"store_id": "S0004"}, {"Accept": "text/csv"}))
+    for params, headers in asked:
+        response = client.get("/api/report", params=params, headers=headers)
+        assert response.status_code == 200 and response.headers["content-type"] == "text/csv; charset=utf-8"
+        assert response.headers["content-disposition"].startswith('attachment; filename="footfall-report_S0004')
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        total = rows[-1]
+        assert total["period"] == "total" and int(total["visitors"]) == len(fleet.visits_where(store_id="S0004"))
+        assert total["suppressed"] == "True" and total["gender_female"] == "" and total["age_65_plus"] == ""
+    groups = list(csv.DictReader(io.StringIO(client.get("/api/report", params={
+        "city": "Oslo", "format": "csv", "table": "groups"}).text)))
+    kiosk = next(g for g in groups if g["key"] == "S0004")
+    assert kiosk["suppressed"] == "True" and kiosk["gender_male"] == ""
+    assert next(g for g in groups if g["key"] == "S0003")["gender_male"] != ""
+    zones = client.get("/api/report", params={"store_id": "S0001", "format": "csv", "table": "zones"}).text
+    assert zones.splitlines()[0].startswith("zone,visits,avg_dwell_s,dwell_lt_30s")
+    heat = client.get("/api/heatmap", params={"store_id": "S0001", "format": "csv"}).text.splitlines()
+    assert heat[0] == "weekday,weekday_name,hour,visitors,days,average" and len(heat) == 1 + 7 * 24
+    ranking = client.get("/api/ranking", params={"region": "Nordics", "format": "csv"}).text.splitlines()
+    assert ranking[0].startswith("position,rank,store_id") and len(ranking) == 1 + 4 + 4
+    stores = client.get("/api/filters", params={"format": "csv"}).text.splitlines()
+    assert stores[0] == "region,city,country,store_id,store_name,time_zone" and len(stores) == 1 + 8
+    assert client.get("/api/report", params={"format": "json"}, headers={"Accept": "text/csv"}).json()["visitors"]
+
+
+@pytest.mark.parametrize("params", [
+    {"start": "0001-01-01"}, {"end": "9999-12-31"}, {"start": "2026-02-30"}, {"start": "99999-01-01"},
+    {"start": "2026-11-23T10:00:00+99:00"}, {"start": "2020-01-01", "end": "2026-01-01"},
+    {"start": "2026-01-01", "end": "2026-06-01", "granularity": "hour"}, {"compare": "previous_year"},
+    {"format": "xml"}, {"table": "everything"},
+])
+def test_out_of_range_dates_are_422_never_500(client: TestClient, params: dict) -> None:
+    for view in ("/api/report", "/api/heatmap", "/api/ranking"):
+        if view != "/api/report" and set(params) & {"granularity", "compare", "table"}:
+            continue
+        response = client.get(view, params=params)
+        assert response.status_code == 422, (view, params, response.text)
+
+
+def test_the_local_dashboard_refuses_other_host_names_and_sends_security_headers(client: TestClient) -> None:
+    for path in ("/", "/api/report", "/static/app.js"):
+        response = client.get(path)
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff"
+        csp = response.headers["content-security-policy"]
+        assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
+        assert response.headers["x-frame-options"] == "DENY"
+    for host in ("evil.example", "192.168.1.20:8080", "127.0.0.1.nip.io"):
+        assert client.get("/api/report", headers={"Host": host}).status_code == 400, host
+    assert client.get("/api/report", headers={"Host": "localhost:8080"}).status_code == 200
+
+
+def test_k_from_the_one_setting_reaches_the_api(tmp_path, fleet, monkeypatch: pytest.MonkeyPatch) -> None:
+    from footfall.reports.server import dashboard_app
+    from functions.settings import get_settings
+
+    store = ReportStore(tmp_path / "reports.duckdb")
+    monkeypatch.setenv("FOOTFALL_K", "40")
+    get_settings.cache_clear()
+    try:
+        store.write_output("store_windows", fleet.rows)
+        app = dashboard_app(tmp_path / "reports.duckdb")
+    finally:
+        get_settings.cache_clear()
+    client = TestClient(app, base_url="http://127.0.0.1")
+    assert client.get("/api/meta").json()["k"] == 40
+    body = client.get("/api/report", params={"store_id": "S0001"}).json()
+    assert body["k"] == 40 and "k=40" in body["rule"]
+    # Only windows of at least 40 visit faces may feed a breakdown now: none in the fleet day.
+    assert body["suppressed"] is True and body["demographics"] is None
+    assert store.k == 40 and all(d["suppressed"] for d in store.rows("store_days"))

@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,7 @@ from fleet import store_row
 from footfall.asa.testing import read_rows
 from footfall.paths import REPO_ROOT
 from footfall.reports.store import ReportStore
-from functions.reports.models import WindowSelection
+from functions.reports.models import DaySelection, WindowSelection
 from functions.reports.reader import ReportReader
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
@@ -56,12 +56,13 @@ def test_zone_windows_are_a_table_of_their_own(tmp_path: Path, fleet) -> None:
 def test_the_tables_have_exactly_the_contract_columns(tmp_path: Path) -> None:
     import duckdb
 
-    from functions.aggregates import STORE_WINDOW, ZONE_WINDOW
+    from functions.aggregates import STORE_DAY, STORE_WINDOW, ZONE_WINDOW
 
     path = tmp_path / "r.duckdb"
     ReportStore(path)
     with duckdb.connect(str(path), read_only=True) as con:
-        for table, columns in (("store_windows", STORE_WINDOW), ("zone_windows", ZONE_WINDOW)):
+        tables = (("store_windows", STORE_WINDOW), ("zone_windows", ZONE_WINDOW), ("store_days", STORE_DAY))
+        for table, columns in tables:
             described = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall()]
             assert described == [c.name for c in columns] + ["written_at"], table
 
@@ -220,3 +221,34 @@ def test_rows_from_a_pandas_frame_are_accepted(tmp_path: Path, fleet) -> None:
     published = [r for r in _window(store) if not r.suppressed]
     assert sorted(r.gender_female for r in published) == sorted(
         r["gender_female"] for r in fleet.rows_where(suppressed=False)[:2])
+
+
+def test_writing_windows_rolls_up_the_local_days_they_touch(tmp_path: Path, fleet) -> None:
+    store = ReportStore(tmp_path / "r.duckdb", k=5)
+    store.write_output("store_windows", fleet.rows)
+    days = {d["store_id"]: d for d in store.rows("store_days")}
+    assert set(days) == {r["store_id"] for r in fleet.rows} and len(days) == 8
+    assert days["S0001"]["visitors"] == len(fleet.visits_where(store_id="S0001"))
+    assert days["S0001"]["published_faces"] == len(fleet.published_faces(store_id="S0001"))
+    assert days["S0001"]["date"] == "2026-11-23" and days["S0001"]["doc_type"] == "store_day"
+
+    late = dict(fleet.rows_where(id="S0001|2026-11-23T12:15:00.000Z")[0])
+    late["visitors"] += 3
+    store.write_output("store_windows", [late])  # a late window: its day is rolled up again, the others stay
+    again = {d["store_id"]: d for d in store.rows("store_days")}
+    assert again["S0001"]["visitors"] == days["S0001"]["visitors"] + 3
+    assert again["S0002"] == days["S0002"]
+    chosen = store.store_days(DaySelection(region="Nordics", first=date(2026, 11, 23), last=date(2026, 11, 23)))
+    assert sorted(d.store_id for d in chosen) == ["S0001", "S0002", "S0003", "S0004"]
+    assert store.store_days(DaySelection(first=date(2026, 11, 24))) == []
+
+
+def test_a_window_after_local_midnight_belongs_to_the_next_local_day(tmp_path: Path) -> None:
+    store = ReportStore(tmp_path / "r.duckdb", k=5)
+    late_evening = datetime(2026, 11, 23, 22, 45, tzinfo=timezone.utc)  # 23:45 in Stockholm
+    store.write_output("store_windows", [
+        {**store_row("S0001", late_evening, visitors=2), "time_zone": "Europe/Stockholm"},
+        {**store_row("S0001", late_evening + timedelta(minutes=15), visitors=5), "time_zone": "Europe/Stockholm"},
+    ])
+    assert [(d["date"], d["visitors"], d["day_start"]) for d in store.rows("store_days")] == [
+        ("2026-11-23", 2, "2026-11-22T23:00:00.000Z"), ("2026-11-24", 5, "2026-11-23T23:00:00.000Z")]

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from azure.core.exceptions import ServiceRequestError
 
 from footfall.reports.store import ReportStore
 from functions.reports.cosmos import CosmosReportStore
-from functions.reports.models import ReportQuery, WindowSelection
+from functions.reports.models import DaySelection, ReportQuery, StoreWindow, WindowSelection
 from functions.reports.reader import ReaderUnavailable, ReportReader
 from functions.reports.service import ReportService
 from functions.settings import Settings
@@ -184,3 +184,34 @@ def test_from_settings_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
     with pytest.raises(ValueError, match="FOOTFALL_COSMOS_ENDPOINT"):
         CosmosReportStore.from_settings(Settings())
+
+
+def test_daily_rollups_of_a_store_come_from_its_partition(fleet, make_container) -> None:
+    from functions.reports.rollup import roll_up_days
+
+    days = roll_up_days([StoreWindow.model_validate(r) for r in fleet.rows], 5)
+    container = make_container(days)
+    store = CosmosReportStore(container)
+    (day,) = store.store_days(DaySelection(store_id="S0001", first=date(2026, 11, 23), last=date(2026, 11, 23)))
+    assert day.visitors == len(fleet.visits_where(store_id="S0001"))
+    call = container.calls[-1]
+    assert call.kwargs["partition_key"] == "S0001"
+    assert call.parameters == {"@doc_type": "store_day", "@store_id": "S0001", "@first": "2026-11-23",
+                               "@last": "2026-11-23"}
+    region = store.store_days(DaySelection(region="Nordics"))
+    assert len(region) == 4 and container.calls[-1].kwargs["enable_cross_partition_query"] is True
+
+
+def test_the_timer_rolls_up_each_ended_local_day_once_with_its_own_ttl(fleet, make_container) -> None:
+    container = make_container(fleet.rows)
+    store = CosmosReportStore(container, rollup_ttl_days=1100)
+    # 23:30 UTC: Stockholm's day (ends 23:00 UTC) is not an hour old yet; Lisbon's and UTC's have not ended.
+    assert store.roll_up_ended_days(datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc), k=5) == 0
+    # 01:10 UTC next day: every European store's day ended at least an hour ago (Lisbon and UTC: 00:00).
+    assert store.roll_up_ended_days(datetime(2026, 11, 24, 1, 10, tzinfo=timezone.utc), k=5) == 8
+    days = [d for d in container.documents.values() if d["doc_type"] == "store_day"]
+    assert len(days) == 8 and all(d["ttl"] == 1100 * 86400 for d in days)
+    assert sum(d["visitors"] for d in days) == len(fleet.visits)
+    upserts = sum(1 for c in container.calls if c.method == "upsert_item")
+    assert store.roll_up_ended_days(datetime(2026, 11, 24, 2, 10, tzinfo=timezone.utc), k=5) == 0  # once
+    assert sum(1 for c in container.calls if c.method == "upsert_item") == upserts
