@@ -329,11 +329,14 @@ class ReportStore:
         return self._select("zone_windows", selection)
 
     def stores(self) -> list[StoreRef]:
-        """Every store of the store windows, with its latest reference data."""
+        """Every store of the store windows, with its latest reference data.
+
+        Read from the daily rollups (every written window is rolled up at once): a year of 50 stores is
+        20,000 rollups against 960,000 windows."""
         sql = """
-            SELECT store_id, arg_max(store_name, window_end), arg_max(city, window_end),
-                   arg_max(country, window_end), arg_max(region, window_end), arg_max(time_zone, window_end)
-            FROM store_windows WHERE store_id IS NOT NULL GROUP BY store_id ORDER BY store_id
+            SELECT store_id, arg_max(store_name, day_end), arg_max(city, day_end),
+                   arg_max(country, day_end), arg_max(region, day_end), arg_max(time_zone, day_end)
+            FROM store_days WHERE store_id IS NOT NULL GROUP BY store_id ORDER BY store_id
         """
         with self._connect(read_only=True) as con:
             records = con.execute(sql).fetchall()

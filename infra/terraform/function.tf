@@ -37,6 +37,30 @@ resource "azurerm_function_app_flex_consumption" "main" {
     type = "SystemAssigned"
   }
 
+  # The reports API behind Microsoft Entra ID (App Service authentication). The platform validates
+  # bearer tokens and passes the caller to the code as X-MS-CLIENT-PRINCIPAL (a header clients cannot
+  # set); FOOTFALL_REPORTS_AUTH=app_service makes every reports route answer 401 without it and filter
+  # each query to the caller's groups (FOOTFALL_REPORTS_ACCESS). Unauthenticated requests are let
+  # through to the code on purpose: Event Grid delivers BlobCreated to /runtime/webhooks/blobs with
+  # the blobs extension key and no Entra token, and must keep reaching the blob trigger.
+  auth_settings_v2 {
+    auth_enabled           = true
+    require_authentication = false
+    unauthenticated_action = "AllowAnonymous"
+    default_provider       = "azureactivedirectory"
+    require_https          = true
+
+    active_directory_v2 {
+      client_id            = var.reports_entra_client_id
+      tenant_auth_endpoint = "https://login.microsoftonline.com/${data.azurerm_client_config.current.tenant_id}/v2.0"
+      allowed_audiences    = ["api://${var.reports_entra_client_id}", var.reports_entra_client_id]
+    }
+
+    login {
+      token_store_enabled = false
+    }
+  }
+
   site_config {
     minimum_tls_version                    = "1.2"
     scm_minimum_tls_version                = "1.2"
@@ -78,6 +102,12 @@ resource "azurerm_function_app_flex_consumption" "main" {
 
     "FOOTFALL_K" = tostring(var.k_anonymity)
 
+    # Reports: Entra ID callers only, each reading the regions and stores their groups are granted;
+    # daily store rollups (written by the rollup_store_days timer) outlive the windows' 400 days.
+    "FOOTFALL_REPORTS_AUTH"    = "app_service"
+    "FOOTFALL_REPORTS_ACCESS"  = jsonencode({ groups = var.reports_access_groups })
+    "FOOTFALL_ROLLUP_TTL_DAYS" = tostring(var.reports_rollup_ttl_days)
+
     # Reports API (HTTP functions) reads the window aggregates with the app's identity, no key.
     "FOOTFALL_COSMOS_ENDPOINT"  = azurerm_cosmosdb_account.main.endpoint
     "FOOTFALL_COSMOS_DATABASE"  = azurerm_cosmosdb_sql_database.reports.name
@@ -115,13 +145,14 @@ resource "azurerm_role_assignment" "function_face_key_reader" {
   principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
 }
 
-# The reports API reads aggregates: Cosmos DB data-plane "Built-in Data Reader" on the database.
-resource "azurerm_cosmosdb_sql_role_assignment" "function_reports_reader" {
+# The reports API reads aggregates and the rollup timer writes daily store rollups beside them:
+# Cosmos DB data-plane "Built-in Data Contributor", on the reports container only.
+resource "azurerm_cosmosdb_sql_role_assignment" "function_reports_rollups" {
   resource_group_name = azurerm_resource_group.main.name
   account_name        = azurerm_cosmosdb_account.main.name
-  role_definition_id  = "${azurerm_cosmosdb_account.main.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001"
+  role_definition_id  = "${azurerm_cosmosdb_account.main.id}/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002"
   principal_id        = azurerm_function_app_flex_consumption.main.identity[0].principal_id
-  scope               = "${azurerm_cosmosdb_account.main.id}/dbs/${azurerm_cosmosdb_sql_database.reports.name}"
+  scope               = "${azurerm_cosmosdb_account.main.id}/dbs/${azurerm_cosmosdb_sql_database.reports.name}/colls/${azurerm_cosmosdb_sql_container.reports.name}"
 }
 
 resource "azurerm_role_assignment" "function_telemetry" {

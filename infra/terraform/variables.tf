@@ -256,6 +256,43 @@ variable "reports_ttl_seconds" {
   }
 }
 
+variable "reports_rollup_ttl_days" {
+  description = "Days a daily store rollup lives in Cosmos DB (its own ttl): longer than the windows' 400 days, so year-over-year views outlive them."
+  type        = number
+  default     = 1100
+
+  validation {
+    condition     = var.reports_rollup_ttl_days >= 400 && var.reports_rollup_ttl_days <= 3650 && floor(var.reports_rollup_ttl_days) == var.reports_rollup_ttl_days
+    error_message = "reports_rollup_ttl_days must be a whole number of days between 400 and 3650."
+  }
+}
+
+# --- Reports access (Microsoft Entra ID) ---------------------------------------------------------
+
+variable "reports_entra_client_id" {
+  description = "Application (client) id of the Entra ID app registration that protects the reports API (App Service authentication). Its tokens must carry the groups claim (groupMembershipClaims)."
+  type        = string
+
+  validation {
+    condition     = can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", var.reports_entra_client_id))
+    error_message = "reports_entra_client_id must be an application (client) id, a GUID."
+  }
+}
+
+variable "reports_access_groups" {
+  description = "Entra group object id -> the regions (\"*\" for all) and stores its members may read in the reports API. Callers in no listed group get 403."
+  type = map(object({
+    regions = optional(list(string), [])
+    stores  = optional(list(string), [])
+  }))
+  default = {}
+
+  validation {
+    condition     = alltrue([for id in keys(var.reports_access_groups) : can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", id))])
+    error_message = "reports_access_groups keys must be Entra group object ids (GUIDs)."
+  }
+}
+
 # --- Face service ------------------------------------------------------------------------------
 
 variable "face_service_image_tag" {

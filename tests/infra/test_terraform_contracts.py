@@ -288,3 +288,19 @@ def test_generated_names_obey_azure_naming_rules_for_the_longest_prefix(tf: Terr
         for placeholder, value in values.items():
             name = name.replace(placeholder, value)
         assert re.fullmatch(rule, name), f"{key}: {name!r} breaks {rule}"
+
+
+def test_the_group_map_reaches_the_reports_api_as_the_access_setting(tf: TerraformModule) -> None:
+    from functions.reports.access import AccessMap
+
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_REPORTS_ACCESS"] == "${jsonencode({groups = var.reports_access_groups})}"
+    # What jsonencode renders for a tfvars map is what the reports API reads.
+    group = "11111111-1111-1111-1111-111111111111"
+    rendered = json.dumps({"groups": {group: {"regions": ["US Northeast"], "stores": []}}})
+    scope = AccessMap.parse(rendered).scope_of({group})
+    assert scope.allows("S0001", "US Northeast") and not scope.allows("S0004", "US West")
+    assert tf.variables["reports_access_groups"]["default"] == {}
+    assert settings["FOOTFALL_ROLLUP_TTL_DAYS"] == "${tostring(var.reports_rollup_ttl_days)}"
+    assert Settings(FOOTFALL_ROLLUP_TTL_DAYS=str(tf.variables["reports_rollup_ttl_days"]["default"])).rollup_ttl_days \
+        * 86400 > tf.variables["reports_ttl_seconds"]["default"], "rollups outlive the windows"

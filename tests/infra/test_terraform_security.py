@@ -223,12 +223,28 @@ def test_stream_analytics_writes_cosmos_through_data_plane_rbac(tf: TerraformMod
     assert assignment["scope"].endswith("/dbs/${azurerm_cosmosdb_sql_database.reports.name}")
 
 
-def test_reports_api_reads_cosmos_with_the_function_identity_read_only(tf: TerraformModule) -> None:
-    assignment = tf.resource("azurerm_cosmosdb_sql_role_assignment", "function_reports_reader")
+def test_reports_api_reads_and_rolls_up_cosmos_with_the_function_identity_in_its_container_only(
+        tf: TerraformModule) -> None:
+    assignment = tf.resource("azurerm_cosmosdb_sql_role_assignment", "function_reports_rollups")
     assert assignment["principal_id"] == "${" + FUNCTION + "}"
-    # Cosmos DB Built-in Data Reader: the reports API never writes.
-    assert assignment["role_definition_id"].endswith("/sqlRoleDefinitions/00000000-0000-0000-0000-000000000001")
-    assert assignment["scope"].endswith("/dbs/${azurerm_cosmosdb_sql_database.reports.name}")
+    # Cosmos DB Built-in Data Contributor: the rollup timer writes daily store rollups; nothing beyond the
+    # reports container.
+    assert assignment["role_definition_id"].endswith("/sqlRoleDefinitions/00000000-0000-0000-0000-000000000002")
+    assert assignment["scope"].endswith(
+        "/dbs/${azurerm_cosmosdb_sql_database.reports.name}/colls/${azurerm_cosmosdb_sql_container.reports.name}")
+
+
+def test_reports_api_sits_behind_entra_id_app_service_authentication(tf: TerraformModule) -> None:
+    app = tf.resource("azurerm_function_app_flex_consumption", "main")
+    auth = tf.block(app, "auth_settings_v2")
+    assert auth["auth_enabled"] is True and auth["require_https"] is True
+    assert auth["default_provider"] == "azureactivedirectory"
+    entra = tf.block(auth, "active_directory_v2")
+    assert entra["client_id"] == "${var.reports_entra_client_id}"
+    assert entra["tenant_auth_endpoint"].startswith("https://login.microsoftonline.com/")
+    # The platform lets token-less requests through (Event Grid's webhook has none); the code refuses them.
+    assert auth["unauthenticated_action"] == "AllowAnonymous"
+    assert app["app_settings"]["FOOTFALL_REPORTS_AUTH"] == "app_service"
 
 
 # --- Cosmos DB -----------------------------------------------------------------------------------
