@@ -10,7 +10,9 @@ the setting ``FOOTFALL_REPORTS_ACCESS`` (JSON, inline or a file) maps them to wh
                 "9a3c...": {"stores": ["S0101", "S0102"]},
                 "c1d2...": {"regions": ["*"]}}}
 
-A user reads the union of their groups' regions and stores (``*``: every store). Every query is
+In Azure Terraform renders it from ``powerbi/access_groups.csv``, the one mapping of groups to
+regions and stores, which the Power BI model's roles are made from too. A user reads the union of
+their groups' regions and stores (``*``: every store). Every query is
 filtered to that :class:`Scope`; asking for another region or store is 403, no identity 401.
 Locally (``FOOTFALL_REPORTS_AUTH=none``) the dashboard serves loopback only and reads everything.
 """

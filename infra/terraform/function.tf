@@ -13,6 +13,18 @@ resource "azurerm_service_plan" "functions" {
   tags                = local.tags
 }
 
+# powerbi/access_groups.csv is the one mapping of Entra ID groups to the regions and stores they may
+# read: the Power BI model's roles and the reports API's FOOTFALL_REPORTS_ACCESS are both made from it.
+locals {
+  access_rows = csvdecode(file("${path.module}/../../powerbi/access_groups.csv"))
+  reports_access = {
+    for id in distinct([for row in local.access_rows : row.group_id]) : id => {
+      regions = [for row in local.access_rows : row.value if row.group_id == id && row.scope == "region"]
+      stores  = [for row in local.access_rows : row.value if row.group_id == id && row.scope == "store"]
+    }
+  }
+}
+
 resource "azurerm_function_app_flex_consumption" "main" {
   name                = local.names.function_app
   location            = azurerm_resource_group.main.location
@@ -105,7 +117,7 @@ resource "azurerm_function_app_flex_consumption" "main" {
     # Reports: Entra ID callers only, each reading the regions and stores their groups are granted;
     # daily store rollups (written by the rollup_store_days timer) outlive the windows' 400 days.
     "FOOTFALL_REPORTS_AUTH"    = "app_service"
-    "FOOTFALL_REPORTS_ACCESS"  = jsonencode({ groups = var.reports_access_groups })
+    "FOOTFALL_REPORTS_ACCESS"  = jsonencode({ groups = local.reports_access })
     "FOOTFALL_ROLLUP_TTL_DAYS" = tostring(var.reports_rollup_ttl_days)
 
     # Reports API (HTTP functions) reads the window aggregates with the app's identity, no key.

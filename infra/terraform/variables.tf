@@ -279,20 +279,6 @@ variable "reports_entra_client_id" {
   }
 }
 
-variable "reports_access_groups" {
-  description = "Entra group object id -> the regions (\"*\" for all) and stores its members may read in the reports API. Callers in no listed group get 403."
-  type = map(object({
-    regions = optional(list(string), [])
-    stores  = optional(list(string), [])
-  }))
-  default = {}
-
-  validation {
-    condition     = alltrue([for id in keys(var.reports_access_groups) : can(regex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$", id))])
-    error_message = "reports_access_groups keys must be Entra group object ids (GUIDs)."
-  }
-}
-
 # --- Face service ------------------------------------------------------------------------------
 
 variable "face_service_image_tag" {

@@ -290,17 +290,31 @@ def test_generated_names_obey_azure_naming_rules_for_the_longest_prefix(tf: Terr
         assert re.fullmatch(rule, name), f"{key}: {name!r} breaks {rule}"
 
 
-def test_the_group_map_reaches_the_reports_api_as_the_access_setting(tf: TerraformModule) -> None:
+def test_the_reports_api_and_power_bi_read_the_same_group_map(tf: TerraformModule) -> None:
+    """powerbi/access_groups.csv is the one home: Terraform renders it into FOOTFALL_REPORTS_ACCESS."""
+    import csv
+
+    from footfall.powerbi.access import ACCESS_GROUPS_CSV, groups, read_rows
+    from functions.contracts import StoreRecord
     from functions.reports.access import AccessMap
 
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
-    assert settings["FOOTFALL_REPORTS_ACCESS"] == "${jsonencode({groups = var.reports_access_groups})}"
-    # What jsonencode renders for a tfvars map is what the reports API reads.
-    group = "11111111-1111-1111-1111-111111111111"
-    rendered = json.dumps({"groups": {group: {"regions": ["US Northeast"], "stores": []}}})
-    scope = AccessMap.parse(rendered).scope_of({group})
-    assert scope.allows("S0001", "US Northeast") and not scope.allows("S0004", "US West")
-    assert tf.variables["reports_access_groups"]["default"] == {}
+    assert settings["FOOTFALL_REPORTS_ACCESS"] == "${jsonencode({groups = local.reports_access})}"
+    assert 'powerbi/access_groups.csv' in tf.locals["access_rows"]
+    assert "csvdecode" in tf.locals["access_rows"]
+    # What the locals' for-expressions render from the file (the same grouping, written out here) ...
+    rows = list(csv.DictReader(ACCESS_GROUPS_CSV.open(encoding="utf-8")))
+    rendered = json.dumps({"groups": {
+        gid: {"regions": [r["value"] for r in rows if r["group_id"] == gid and r["scope"] == "region"],
+              "stores": [r["value"] for r in rows if r["group_id"] == gid and r["scope"] == "store"]}
+        for gid in dict.fromkeys(r["group_id"] for r in rows)}})
+    # ... gives every group the API the same regions and stores as its Power BI role.
+    access = AccessMap.parse(rendered)
+    with STORES_CSV.open(encoding="utf-8") as f:
+        stores = [StoreRecord.model_validate(r) for r in csv.DictReader(f)]
+    for group in groups(read_rows(), stores):
+        scope = access.scope_of({group.group_id})
+        assert scope.regions == frozenset(group.regions) and scope.stores == frozenset(group.stores), group.name
     assert settings["FOOTFALL_ROLLUP_TTL_DAYS"] == "${tostring(var.reports_rollup_ttl_days)}"
-    assert Settings(FOOTFALL_ROLLUP_TTL_DAYS=str(tf.variables["reports_rollup_ttl_days"]["default"])).rollup_ttl_days \
-        * 86400 > tf.variables["reports_ttl_seconds"]["default"], "rollups outlive the windows"
+    ttl_days = Settings(FOOTFALL_ROLLUP_TTL_DAYS=str(tf.variables["reports_rollup_ttl_days"]["default"])).rollup_ttl_days
+    assert ttl_days * 86400 > tf.variables["reports_ttl_seconds"]["default"], "rollups outlive the windows"
