@@ -11,6 +11,7 @@ with :class:`UnsupportedConstruct` naming the construct and its line: no silent 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -207,7 +208,7 @@ class Translator:
         if window is not None and not rel.timed:
             raise AsaError(f"line {st.line}: {source.name!r} has no event times to window: read the input "
                            "with TIMESTAMP BY, or give its events an arrival time (EventEnqueuedUtcTime)")
-        has_agg = any(isinstance(n, (*_AGGREGATES, exp.Window)) for e in sel.expressions for n in e.walk())
+        has_agg = any(_is_aggregate(n) for e in sel.expressions for n in e.walk())
         if has_agg and window is None:
             raise self._unsupported(sel, "aggregate without a window", "add GROUP BY with a window")
         if sel.args.get("having") is not None and window is None:
@@ -612,11 +613,26 @@ class Translator:
                     raise self._unsupported(node, "COUNT(DISTINCT a, b)")
                 return f"count(DISTINCT {s(arg.expressions[0], ctx)})"
             return f"count({s(arg, ctx)})"
-        for cls, fn in ((exp.Sum, "sum"), (exp.Avg, "avg"), (exp.Min, "min"), (exp.Max, "max")):
+        for cls, fn in ((exp.Sum, "sum"), (exp.Avg, "avg"), (exp.Min, "min"), (exp.Max, "max"),
+                        (exp.Stddev, "stddev_samp")):
             if type(node) is cls:
                 if isinstance(node.this, exp.Distinct):
                     raise self._unsupported(node, f"{fn.upper()}(DISTINCT ...)")
                 return f"{fn}({s(node.this, ctx)})"
+        if isinstance(node, exp.Anonymous) and (agg := str(node.this).lower()) in _NAMED_AGGREGATES:
+            if agg == "collect":  # the window's events (or values) as an array
+                return f"list({s(node.expressions[0], ctx) if node.expressions else q(ctx.stream_alias)})"
+            if len(node.expressions) != 1:
+                raise self._unsupported(node, f"{node.this} with {len(node.expressions)} arguments")
+            return f"{_NAMED_AGGREGATES[agg]}({s(node.expressions[0], ctx)})"
+        if isinstance(node, exp.Anonymous) and str(node.this).lower() == "patindex":
+            return self._patindex(node, ctx)
+        if isinstance(node, exp.TimestampFromParts):  # DATETIMEFROMPARTS(y, m, d, h, mi, s, ms)
+            parts = [s(node.args[k], ctx) if node.args.get(k) is not None else "0"
+                     for k in ("year", "month", "day", "hour", "min", "sec", "milli")]
+            return (f"CAST(make_timestamp(CAST({parts[0]} AS BIGINT), CAST({parts[1]} AS BIGINT), "
+                    f"CAST({parts[2]} AS BIGINT), CAST({parts[3]} AS BIGINT), CAST({parts[4]} AS BIGINT), "
+                    f"CAST({parts[5]} AS DOUBLE) + CAST({parts[6]} AS DOUBLE) / 1000) AS TIMESTAMP_NS)")
         if isinstance(node, exp.Anonymous) and str(node.this).lower() == SYSTEM_TIMESTAMP:
             return ctx.ts_sql
         if isinstance(node, exp.Anonymous) and (key := _analytic_key(node)):
@@ -706,6 +722,20 @@ class Translator:
             return f"list_filter({ranks}, lambda r: r.rank <= {n})"
         raise self._unsupported(node, f"{_construct_name(fn)} OVER (...)")
 
+    def _patindex(self, node: exp.Anonymous, ctx: _Ctx) -> str:
+        """PATINDEX('%pattern%', text): 1-based start of the first match of a LIKE pattern, else 0."""
+        if len(node.expressions) != 2 or not (isinstance(node.expressions[0], exp.Literal)
+                                              and node.expressions[0].is_string):
+            raise self._unsupported(node, "PATINDEX without a literal pattern")
+        pattern = node.expressions[0].this
+        body = pattern.removeprefix("%").removesuffix("%")
+        regex = "".join(".*" if c == "%" else "." if c == "_" else re.escape(c) for c in body)
+        regex = ("" if pattern.startswith("%") else "^") + regex + ("" if pattern.endswith("%") else "$")
+        text = self.sql(node.expressions[1], ctx)
+        rx = "'" + regex.replace("'", "''") + "'"
+        return (f"CASE WHEN regexp_matches({text}, {rx}) "
+                f"THEN strpos({text}, regexp_extract({text}, {rx})) ELSE 0 END")
+
     def _record_function(self, node: exp.Anonymous, ctx: _Ctx) -> str:
         """GetArrayElement (0-based, NULL out of range), GetArrayLength, GetRecordPropertyValue."""
         name = str(node.this).lower()
@@ -762,7 +792,7 @@ class Translator:
                     continue
                 inner = node.this
                 if isinstance(inner, (exp.Literal, exp.Null, exp.Boolean)) or any(
-                        isinstance(n, (*_AGGREGATES, exp.Window)) or (isinstance(n, exp.Anonymous) and (
+                        _is_aggregate(n) or (isinstance(n, exp.Anonymous) and (
                             str(n.this).lower() == SYSTEM_TIMESTAMP or _analytic_key(n)))
                         for n in inner.walk()):
                     continue
@@ -777,6 +807,15 @@ class Translator:
 _SAFE_CAST_SOURCES = {"BOOLEAN", "TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT", "USMALLINT",
                       "UINTEGER", "UBIGINT", "FLOAT", "DOUBLE"}
 """Types whose CAST to bigint, float or bit cannot fail (out-of-range aside)."""
+
+_NAMED_AGGREGATES = {"stdevp": "stddev_pop", "var": "var_samp", "varp": "var_pop", "collect": "list"}
+"""Aggregates the T-SQL parser leaves as plain function calls, and their DuckDB twins."""
+
+
+def _is_aggregate(node: exp.Expression) -> bool:
+    return isinstance(node, (*_AGGREGATES, exp.Stddev, exp.Window)) or (
+        isinstance(node, exp.Anonymous) and str(node.this).lower() in _NAMED_AGGREGATES)
+
 
 _RECORD_FUNCTIONS = {"getarrayelement": 2, "getarraylength": 1, "getrecordpropertyvalue": 2}
 """Scalar functions on arrays and records, with their number of arguments."""

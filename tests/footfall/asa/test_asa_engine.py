@@ -503,3 +503,18 @@ def test_windows_aggregates_over_several_windows_told_apart_by_system_window_id(
                     [ev("00:01:00"), ev("00:06:00")])
     assert sorted((r["w"], r["e"][11:16], r["n"]) for r in out["out"]) == [
         ("five", "00:05", 1), ("five", "00:10", 1), ("ten", "00:10", 2)]
+
+
+def test_statistical_aggregates_collect_patindex_and_datetimefromparts(run_query):
+    out = run_query("""SELECT STDEV(v) AS sd, STDEVP(v) AS sdp, VAR(v) AS var, VARP(v) AS varp, COLLECT(v) AS vs,
+                              SQUARE(MAX(v)) AS sq
+                       INTO out FROM input TIMESTAMP BY time GROUP BY TumblingWindow(minute, 1)""",
+                    [ev("00:00:01", v=2), ev("00:00:02", v=4), ev("00:00:03", v=6)])
+    (row,) = out["out"]
+    assert (row["sd"], row["sdp"] ** 2, row["var"], row["varp"] * 3, row["vs"], row["sq"]) == (
+        2.0, pytest.approx(8 / 3), 4.0, pytest.approx(8.0), [2, 4, 6], 36.0)
+    scalars = run_query("""SELECT PATINDEX('%ter%', s) AS anywhere, PATINDEX('wa%', s) AS start,
+                                  PATINDEX('%z%', s) AS none,
+                                  DATETIMEFROMPARTS(2026, 11, 23, 8, 15, 30, 250) AS t
+                           INTO out FROM input TIMESTAMP BY time""", [ev("00:00:01", s="interesting water")])
+    assert scalars["out"] == [{"anywhere": 3, "start": 0, "none": 0, "t": f"{T}08:15:30.2500000Z"}]
