@@ -205,13 +205,13 @@ def main(argv: list[str]) -> int:
     window_kb, day_kb = document_kb(store, "store_windows"), document_kb(store, "store_days")
     print(f"document size (JSON): store window {window_kb:.2f} KB, store day {day_kb:.2f} KB")
     print(f"{'query':58} {'median':>9} {'rollups':>8} {'windows':>8} {'est. RU':>8}")
-    target = None
+    medians: list[float] = []
     for name, reader_cls, query in queries:
         seconds, counting = timed(reader_cls, store, query)
         ru = counting.days * max(1.0, day_kb) + counting.windows * max(1.0, window_kb)
         print(f"{name:58} {seconds * 1000:7.0f} ms {counting.days:8,} {counting.windows:8,} {ru:8,.0f}")
-        if target is None:
-            target = seconds
+        medians.append(seconds)
+    target = medians[0]  # the year-over-year store query
     print(f"year-over-year store query: {target * 1000:.0f} ms (target < 1000 ms): {'PASS' if target < 1 else 'FAIL'}")
     print(f"load average after {os.getloadavg()[0]:.2f}")
     return 0 if target < 1 else 1

@@ -348,7 +348,8 @@ class ReportStore:
     def time_range(self) -> tuple[datetime | None, datetime | None]:
         """Earliest window start and latest window end of the store windows."""
         with self._connect(read_only=True) as con:
-            first, last = con.execute("SELECT min(window_start), max(window_end) FROM store_windows").fetchone()
+            row = con.execute("SELECT min(window_start), max(window_end) FROM store_windows").fetchone()
+        first, last = row if row is not None else (None, None)
         return _aware(first), _aware(last)
 
     def count(self, alias: str = "store_windows") -> int:
@@ -356,7 +357,8 @@ class ReportStore:
         if alias not in ALIASES:
             raise ValueError(f"unknown output alias {alias!r}")
         with self._connect(read_only=True) as con:
-            return int(con.execute(f"SELECT count(*) FROM {alias}").fetchone()[0])
+            row = con.execute(f"SELECT count(*) FROM {alias}").fetchone()
+        return int(row[0]) if row is not None else 0
 
     def rows(self, alias: str = "store_windows") -> list[dict[str, Any]]:
         """Every row of output ``alias`` as JSON-ready documents, in window order (for checks and exports)."""

@@ -120,14 +120,16 @@ class _StoreWindowBase(_Row):
         return self
 
     def row_id(self) -> str:
-        return f"{self.store_id}|{utc_iso(self.window_end)}"
+        row: Any = self  # fields come from create_model
+        return f"{row.store_id}|{utc_iso(row.window_end)}"
 
 
 class _ZoneWindowBase(_Row):
     doc_type: ClassVar[str] = "zone_window"
 
     def row_id(self) -> str:
-        return f"{self.store_id}|{self.zone}|{utc_iso(self.window_end)}"
+        row: Any = self  # fields come from create_model
+        return f"{row.store_id}|{row.zone}|{utc_iso(row.window_end)}"
 
 
 StoreWindow: type[_StoreWindowBase] = create_model(  # type: ignore[call-overload]
@@ -146,7 +148,8 @@ class _StoreDayBase(_Row):
     doc_type: ClassVar[str] = "store_day"
 
     def row_id(self) -> str:
-        return f"{self.store_id}|{self.date}"
+        row: Any = self  # fields come from create_model
+        return f"{row.store_id}|{row.date}"
 
 
 StoreDay: type[_StoreDayBase] = create_model(  # type: ignore[call-overload]
