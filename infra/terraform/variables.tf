@@ -198,13 +198,13 @@ variable "eventhub_message_retention_days" {
 # --- Stream Analytics --------------------------------------------------------------------------
 
 variable "asa_streaming_units" {
-  description = "Stream Analytics streaming units in the API's V1 scale (3 = one StandardV2 SU). ~200 events/s at peak with a small reference join needs one V2 SU; raise it if SU utilisation stays above 80%."
+  description = "Stream Analytics capacity as the API counts it for StandardV2 (sku in stream_analytics/JobConfig.json): 3 = 1/3 SU V2, 7 = 2/3 SU V2, 10 = 1 SU V2, 20 = 2 SU V2, ... (the provider accepts up to 120 = 12 SU V2). The fleet sends ~350 events/s at peak (FrameEvents plus one CountEvent per camera minute) over 8 partitions: 10 (one SU V2). Raise it in steps of 10 when SU % utilisation stays above 80% or the watermark delay alert fires."
   type        = number
-  default     = 3
+  default     = 10
 
   validation {
-    condition     = contains([1, 3, 6, 12, 18, 24, 30, 36, 42, 48, 54, 60, 66, 72, 78, 84, 90, 96, 102, 108, 114, 120], var.asa_streaming_units)
-    error_message = "asa_streaming_units must be 1, 3, 6 or a multiple of 6 up to 120."
+    condition     = contains([3, 7], var.asa_streaming_units) || (var.asa_streaming_units >= 10 && var.asa_streaming_units <= 120 && var.asa_streaming_units % 10 == 0)
+    error_message = "asa_streaming_units must be 3 (1/3 SU V2), 7 (2/3 SU V2) or a multiple of 10 up to 120 (1 to 12 SU V2)."
   }
 }
 
