@@ -8,6 +8,11 @@ import azure.functions as func
 
 from functions.blueprints.ingest import bp as ingest_bp
 from functions.blueprints.reports import bp as reports_bp
+from functions.telemetry import configure_telemetry
+
+# Azure Monitor when the platform sets APPLICATIONINSIGHTS_CONNECTION_STRING (function.tf), else as
+# FOOTFALL_TELEMETRY says (console locally, none by default).
+configure_telemetry()
 
 app = func.FunctionApp()
 app.register_functions(ingest_bp)

@@ -31,16 +31,21 @@ def main(argv: list[str] | None = None) -> int:
     from face_service.app import create_app  # noqa: PLC0415
     from face_service.config import ServiceSettings  # noqa: PLC0415
     from face_service.http_guard import guarded_protocol  # noqa: PLC0415
+    from face_service.telemetry import TelemetrySettings, configure_exporters, instrument  # noqa: PLC0415
 
     try:
         overrides = {"workers": args.workers} if args.workers is not None else {}
         settings = ServiceSettings(**overrides)
+        telemetry = TelemetrySettings()
     except ValidationError as exc:
         print(f"face-service: invalid settings:\n{exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_exporters(telemetry)
+    app = create_app(settings)
+    instrument(app)
     uvicorn.run(
-        create_app(settings), host=args.host, port=args.port, log_level=args.log_level,
+        app, host=args.host, port=args.port, log_level=args.log_level,
         access_log=False, timeout_graceful_shutdown=10,
         http=guarded_protocol(settings), timeout_keep_alive=settings.keep_alive_s,
         limit_concurrency=settings.max_connections,

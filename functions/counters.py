@@ -1,7 +1,8 @@
 """Counters that make ingest add up: uploads = events sent + quarantined + pending.
 
 One :class:`IngestCounters` per process, updated by every invocation and logged with it; the
-local trigger host can read :meth:`IngestCounters.snapshot` directly.
+local trigger host can read :meth:`IngestCounters.snapshot` directly. Every change is also recorded
+on the OpenTelemetry instruments of :mod:`functions.telemetry` (Azure Monitor in the cloud).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import threading
 from collections import Counter
 
 from pydantic import BaseModel, Field
+
+from functions.telemetry import ingest_metrics
 
 
 class CountersSnapshot(BaseModel):
@@ -46,12 +49,14 @@ class IngestCounters:
             raise KeyError(name)
         with self._lock:
             self._counts[name] += amount
+        ingest_metrics().count(name, amount)
 
     def quarantined(self, reason: str) -> None:
         """Count one quarantined photo and its reason."""
         with self._lock:
             self._counts["quarantined"] += 1
             self._reasons[reason] += 1
+        ingest_metrics().quarantine(reason)
 
     def snapshot(self) -> CountersSnapshot:
         """A copy of the counters."""

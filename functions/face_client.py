@@ -16,6 +16,7 @@ requested with ``return_face_id=False`` and without landmarks.
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from azure.ai.vision.face import FaceClient
@@ -26,6 +27,7 @@ from azure.core.rest import HttpRequest
 
 from functions.errors import PermanentError, TransientError
 from functions.settings import Settings
+from functions.telemetry import ingest_metrics
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +91,13 @@ class FaceAnalyzer:
         return self._client
 
     def detect(self, jpeg: bytes) -> list[FaceDetectionResult]:
-        """Detect faces; raises :class:`PermanentError` or :class:`TransientError` on failure."""
+        """Detect faces; raises :class:`PermanentError` or :class:`TransientError` on failure.
+
+        Each call's duration and HTTP status go to ``footfall.face_service.duration`` (429s also to
+        ``footfall.face_service.throttled``).
+        """
+        started = time.perf_counter()
+        status: int | None = 200
         try:
             return self._client.detect(
                 jpeg,
@@ -100,7 +108,10 @@ class FaceAnalyzer:
                 return_face_attributes=self._settings.requested_attributes or None,
             )
         except AzureError as exc:
+            status = exc.status_code if isinstance(exc, HttpResponseError) else None
             raise classify_face_error(exc) from exc
+        finally:
+            ingest_metrics().face_call((time.perf_counter() - started) * 1000, status)
 
     def analyzer(self) -> str:
         """What the events name as their analyzer, e.g. ``face-service/1.0`` or ``azure-face/detection_03``.

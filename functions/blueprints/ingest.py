@@ -12,7 +12,9 @@ import os
 
 import azure.functions as func
 
-from functions.ingest import etag_from_properties, get_processor
+from functions.contracts import UploadPath, UploadPathError
+from functions.ingest import blob_name_in_container, etag_from_properties, get_processor
+from functions.telemetry import invocation_span
 
 bp = func.Blueprint()
 
@@ -31,9 +33,21 @@ def analyze_upload(blob: func.InputStream) -> None:
     Returns normally when the event was sent or the photo quarantined; raises
     ``TransientError`` so the host retries under ``host.json``'s bounded policy.
     """
-    get_processor().process(
-        name=blob.name or "",
-        data=blob.read(),
-        metadata=blob.metadata,
-        etag=etag_from_properties(blob.blob_properties),
-    )
+    processor = get_processor()
+    name = blob.name or ""
+    with invocation_span("analyze_upload") as span:
+        # Store and camera on the span: the dead-camera alert counts photos per camera (infra/terraform/alerts.tf).
+        try:
+            path = UploadPath.parse(blob_name_in_container(name, processor.settings.uploads_container), blob.metadata)
+            span.set_attributes({"footfall.store_id": path.store_id, "footfall.camera_id": path.camera_id})
+        except UploadPathError:
+            pass  # quarantined bad_path by the processor
+        outcome = processor.process(
+            name=name,
+            data=blob.read(),
+            metadata=blob.metadata,
+            etag=etag_from_properties(blob.blob_properties),
+        )
+        span.set_attribute("footfall.outcome", outcome.status)
+        if outcome.reason:
+            span.set_attribute("footfall.reason", outcome.reason)

@@ -80,3 +80,35 @@ def test_clients_are_created_once_and_reused(configured: Path, containers: Conta
     processor = ingest.get_processor()
     assert processor is ingest.get_processor()
     assert processor.counters.snapshot().sent == 3
+
+
+def test_each_invocation_is_a_span_with_its_outcome(
+    configured: Path, containers: Containers, face_stub: FaceApiStub
+) -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    from functions.telemetry import use_providers
+
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(spans))
+    use_providers(None, provider)
+    try:
+        face_stub.default = StubReply(200, [face_json()])
+        etag = containers.upload(UPLOAD_NAME, PHOTO)
+        user_function()(trigger_stream(containers, UPLOAD_NAME, PHOTO, etag, "ETag"))
+        bad = UPLOAD_NAME.replace("-7.jpg", "-8.jpg")
+        etag = containers.upload(bad, b"not a photo")
+        user_function()(trigger_stream(containers, bad, b"not a photo", etag, "ETag"))
+    finally:
+        use_providers(None)
+
+    finished = spans.get_finished_spans()
+    assert [s.name for s in finished] == ["analyze_upload", "analyze_upload"]
+    assert [s.attributes.get("footfall.outcome") for s in finished] == ["sent", "quarantined"]
+    assert finished[1].attributes.get("footfall.reason") == "unsupported_format"
+    assert {(s.attributes.get("footfall.store_id"), s.attributes.get("footfall.camera_id")) for s in finished} == {
+        ("S0001", "C01")
+    }
