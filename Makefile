@@ -60,10 +60,11 @@ $(EDGE_MODELS)/person_centernet.onnx: edge_module/models/person_model.py edge_mo
 # The azurerm provider's schema for tests/infra/test_provider_schema.py, read offline from HashiCorp's
 # prebuilt CDKTF bindings on PyPI (generated from `terraform providers schema -json`): the release at
 # the lower bound of infra/terraform/versions.tf and the newest release with prebuilt bindings (they
-# stopped at azurerm 4.55.0). Each entry is AZURERM_RELEASE=cdktf-cdktf-provider-azurerm version; the
-# 45 MB wheel is read and deleted, only the compact schema stays in the git-ignored .cache.
+# stopped at azurerm 4.55.0, which is also the lower bound now). Each entry is
+# AZURERM_RELEASE=cdktf-cdktf-provider-azurerm version; the 45 MB wheel is read and deleted, only the
+# compact schema stays in the git-ignored .cache.
 PROVIDER_SCHEMA := .cache/provider-schema
-AZURERM_SCHEMAS := 4.42.0=14.11.0 4.55.0=14.23.1
+AZURERM_SCHEMAS := 4.55.0=14.23.1
 setup-provider-schema: $(foreach s,$(AZURERM_SCHEMAS),$(PROVIDER_SCHEMA)/azurerm-$(firstword $(subst =, ,$(s))).json)
 $(PROVIDER_SCHEMA)/azurerm-%.json: tests/infra/provider_schema.py $(VENV)/.stamp
 	@package=$(lastword $(subst =, ,$(filter $*=%,$(AZURERM_SCHEMAS)))); \

@@ -109,6 +109,17 @@ resource "azurerm_container_app" "face" {
         secret_name = "face-key"
       }
 
+      # OpenTelemetry to Application Insights (face_service/telemetry.py), signed in with the
+      # user-assigned identity (Monitoring Metrics Publisher in telemetry.tf).
+      env {
+        name  = "APPLICATIONINSIGHTS_CONNECTION_STRING"
+        value = azurerm_application_insights.main.connection_string
+      }
+      env {
+        name  = "AZURE_CLIENT_ID"
+        value = azurerm_user_assigned_identity.face.client_id
+      }
+
       # One model worker per vCPU: the container sees the host's cores, not its CPU quota.
       env {
         name  = "FOOTFALL_FACE_WORKERS"
@@ -142,5 +153,6 @@ resource "azurerm_container_app" "face" {
   depends_on = [
     azurerm_role_assignment.face_acr_pull,
     azurerm_role_assignment.face_key_reader,
+    azurerm_role_assignment.face_telemetry,
   ]
 }

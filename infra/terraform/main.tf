@@ -8,6 +8,8 @@
 #   cosmos.tf            Cosmos DB account, database, reports container (TTL one year)
 #   stream_analytics.tf  the job, its query from stream_analytics/footfall.asaql, inputs, outputs
 #   iothub.tf            IoT Hub for the edge devices
+#   telemetry.tf         edge telemetry and CountEvents into Log Analytics, face service telemetry role
+#   alerts.tf            action group and alert rules (dead camera, quarantine, face service, function, ASA)
 
 data "azurerm_client_config" "current" {}
 
@@ -52,6 +54,12 @@ locals {
   face_service_image   = "footfall-face-service"
   edge_module_image    = "footfall-edge-module"
   face_service_port    = 5000
+
+  # Log Analytics tables the data collection rule fills (telemetry.tf) and the alerts read (alerts.tf).
+  log_tables = {
+    counts         = "FootfallCounts_CL"
+    edge_telemetry = "FootfallEdgeTelemetry_CL"
+  }
 
   tags = merge(
     {

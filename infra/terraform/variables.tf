@@ -371,3 +371,77 @@ variable "cosmos_allowed_ip_ranges" {
     error_message = "cosmos_allowed_ip_ranges must contain IPv4 addresses or CIDR ranges."
   }
 }
+
+# --- Alerts ------------------------------------------------------------------------------------
+
+variable "alert_action_group_id" {
+  description = "Resource id of an existing action group every alert rule notifies. Null: Terraform creates one for alert_email_receivers."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.alert_action_group_id == null || can(regex("(?i)^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/microsoft.insights/actionGroups/[^/]+$", var.alert_action_group_id))
+    error_message = "alert_action_group_id must be an action group resource id."
+  }
+}
+
+variable "alert_email_receivers" {
+  description = "E-mail addresses of the action group Terraform creates (when alert_action_group_id is null)."
+  type        = list(string)
+  default     = []
+}
+
+variable "alert_camera_silent_minutes" {
+  description = "A camera expected to count (it did at this time yesterday) with no frames and no photo for this long raises an alert."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.alert_camera_silent_minutes >= 10 && var.alert_camera_silent_minutes <= 240
+    error_message = "alert_camera_silent_minutes must be between 10 and 240."
+  }
+}
+
+variable "alert_quarantine_rate" {
+  description = "Share of uploads quarantined over 30 minutes above which an alert fires."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.alert_quarantine_rate > 0 && var.alert_quarantine_rate < 1
+    error_message = "alert_quarantine_rate must be a fraction between 0 and 1."
+  }
+}
+
+variable "alert_face_service_error_rate" {
+  description = "Share of face service detect requests answered 5xx or 429 over 15 minutes above which an alert fires."
+  type        = number
+  default     = 0.02
+
+  validation {
+    condition     = var.alert_face_service_error_rate > 0 && var.alert_face_service_error_rate < 1
+    error_message = "alert_face_service_error_rate must be a fraction between 0 and 1."
+  }
+}
+
+variable "alert_function_failure_rate" {
+  description = "Share of failed analyze_upload invocations over 15 minutes above which an alert fires."
+  type        = number
+  default     = 0.05
+
+  validation {
+    condition     = var.alert_function_failure_rate > 0 && var.alert_function_failure_rate < 1
+    error_message = "alert_function_failure_rate must be a fraction between 0 and 1."
+  }
+}
+
+variable "alert_watermark_delay_seconds" {
+  description = "Stream Analytics watermark delay (output behind input) above which an alert fires."
+  type        = number
+  default     = 300
+
+  validation {
+    condition     = var.alert_watermark_delay_seconds >= 60
+    error_message = "alert_watermark_delay_seconds must be at least 60."
+  }
+}

@@ -15,14 +15,15 @@
 terraform {
   required_version = ">= 1.6.0"
 
-  # azurerm: 4.42.0 is the first release with azurerm_key_vault.rbac_authorization_enabled; make test
-  # checks every resource, argument and block against the schemas of 4.42.0 and of 4.55.0, the
-  # newest release with prebuilt bindings (tests/infra/test_provider_schema.py). Commit
-  # .terraform.lock.hcl from a machine that reaches the registry (infra/README.md, provider lock).
+  # azurerm: 4.55.0 is the first release with azurerm_log_analytics_workspace_table_custom_log (the
+  # Log Analytics tables of telemetry.tf; 4.42.0 brought azurerm_key_vault.rbac_authorization_enabled).
+  # make test checks every resource, argument and block against its schema, read offline from the
+  # prebuilt bindings (tests/infra/test_provider_schema.py). Commit .terraform.lock.hcl from a
+  # machine that reaches the registry (infra/README.md, provider lock).
   required_providers {
     azurerm = {
       source  = "hashicorp/azurerm"
-      version = ">= 4.42.0, < 5.0.0"
+      version = ">= 4.55.0, < 5.0.0"
     }
     random = {
       source  = "hashicorp/random"

@@ -207,11 +207,11 @@ def test_stream_analytics_uses_its_managed_identity_for_every_input_and_output(t
     }
 
 
-def test_iot_hub_routes_counts_with_its_own_identity_and_may_only_send_there(tf: TerraformModule) -> None:
+def test_iot_hub_routes_counts_and_telemetry_with_its_own_identity_and_may_only_send_there(tf: TerraformModule) -> None:
     hub = tf.resource("azurerm_iothub", "main")
     assert tf.block(hub, "identity")["type"] == "SystemAssigned" and hub["local_authentication_enabled"] is False
     assert tf.roles_of("azurerm_iothub.main.identity") == {
-        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.counts.id}"},
+        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.counts.id}", "${azurerm_eventhub.edge_telemetry.id}"},
     }
 
 
@@ -280,6 +280,7 @@ def test_face_service_pulls_with_acr_pull_through_its_own_identity(tf: Terraform
     assert tf.roles_of(FACE_IDENTITY) == {
         "AcrPull": {"${azurerm_container_registry.main.id}"},
         "Key Vault Secrets User": {"${azurerm_key_vault_secret.face_key.resource_versionless_id}"},
+        "Monitoring Metrics Publisher": {"${azurerm_application_insights.main.id}"},
     }
 
 
