@@ -140,18 +140,21 @@ def find_blob_function(app_dir: Path, module: str = "function_app", function_nam
 def service_client(connection: str, env: Mapping[str, str] | None = None) -> BlobServiceClient:
     """Resolve a binding's ``connection`` setting the way the host does.
 
-    ``<connection>`` holds a connection string; otherwise ``<connection>__blobServiceUri``
-    (identity-based connection) is used with ``DefaultAzureCredential``.
+    ``<connection>`` holds a connection string; otherwise an identity-based connection with
+    ``DefaultAzureCredential``: ``<connection>__blobServiceUri`` (or ``__serviceUri``), or
+    ``<connection>__accountName`` (what Terraform sets), which means ``https://<name>.blob.core.windows.net``.
     """
     env = os.environ if env is None else env
     if env.get(connection):
         return BlobServiceClient.from_connection_string(env[connection])
     uri = env.get(f"{connection}__blobServiceUri") or env.get(f"{connection}__serviceUri")
+    if not uri and env.get(f"{connection}__accountName"):
+        uri = f"https://{env[f'{connection}__accountName']}.blob.core.windows.net"
     if uri:
         from azure.identity import DefaultAzureCredential
 
         return BlobServiceClient(uri, credential=DefaultAzureCredential())
-    raise KeyError(f"app setting {connection!r} (or {connection}__blobServiceUri) is not set")
+    raise KeyError(f"app setting {connection!r} (or {connection}__accountName / __blobServiceUri) is not set")
 
 
 def input_stream(container: str, blob_url: str, props: BlobProperties, data: bytes) -> func.InputStream:

@@ -79,7 +79,8 @@ def test_a_camera_silent_in_opening_hours_alerts_per_store_and_camera(tf: Terraf
     assert (rule["window_duration"], rule["evaluation_frequency"], rule["query_time_range_override"]) == (
         "PT30M", "PT10M", "P2D")
     (criteria,) = rule["criteria"]
-    assert (criteria["time_aggregation_method"], criteria["operator"], criteria["threshold"]) == ("Count", "GreaterThan", 0)
+    assert (criteria["time_aggregation_method"], criteria["operator"], criteria["threshold"]) == (
+        "Count", "GreaterThan", 0)
     assert {d["name"] for d in criteria["dimension"]} == {"store_id", "camera_id"}
     assert tf.variables["alert_camera_silent_minutes"]["default"] == 30
 
