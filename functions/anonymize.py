@@ -32,8 +32,11 @@ def _attributes(detection: Mapping[str, Any]) -> Mapping[str, Any]:
     return attrs if isinstance(attrs, Mapping) else {}
 
 
-def anonymize_face(detection: Mapping[str, Any], exact_age: bool = False) -> FaceRecord:
-    """One detection (a ``FaceDetectionResult`` or its JSON dict) to a :class:`FaceRecord`."""
+def anonymize_face(detection: Mapping[str, Any], exact_age: bool = False, emotion: bool = True) -> FaceRecord:
+    """One detection (a ``FaceDetectionResult`` or its JSON dict) to a :class:`FaceRecord`.
+
+    With ``emotion`` false (emotion recognition off for the store) no emotion survives, whatever came back.
+    """
     attrs = _attributes(detection)
 
     age_raw = _number(attrs.get("age"))
@@ -42,10 +45,10 @@ def anonymize_face(detection: Mapping[str, Any], exact_age: bool = False) -> Fac
     gender_raw = attrs.get("gender")
     gender = gender_raw.lower() if isinstance(gender_raw, str) and gender_raw.lower() in GENDERS else None
 
-    emotion, score = _strongest_emotion(attrs.get("emotion"))
+    dominant, score = _strongest_emotion(attrs.get("emotion")) if emotion else (None, None)
     return FaceRecord(
         age=age if exact_age else None, age_band=age_band(age), gender=gender,  # type: ignore[arg-type]
-        emotion=emotion, emotion_score=score,  # type: ignore[arg-type]
+        emotion=dominant, emotion_score=score,  # type: ignore[arg-type]
     )
 
 
@@ -81,10 +84,11 @@ def build_event(
     processed_at: datetime | None = None,
     *,
     exact_age: bool = False,
+    emotion: bool = True,
 ) -> FrameEvent:
     """The FrameEvent for one analysed photo; its id comes from the capture (:meth:`UploadPath.event_id`)."""
     kept = main_face(detections) if upload.kind == "visit" else detections
-    faces = [anonymize_face(d, exact_age) for d in kept]
+    faces = [anonymize_face(d, exact_age, emotion) for d in kept]
     return FrameEvent(
         event_id=upload.event_id(),
         captured_at=upload.captured_at,

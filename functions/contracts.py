@@ -403,6 +403,12 @@ class StoreRecord(BaseModel):
     opening_hours: str = Field(
         default="08:00-20:00", description="Local opening hours, HH:MM-HH:MM, the same every day.",
     )
+    emotion: bool = Field(
+        default=True,
+        description="Whether visitors' emotions are recognised in this store (yes/no). Where it is on, the "
+        "EU AI Act (Art. 50(3)) requires informing the people exposed; set it to no for a store (or every "
+        "store of a region) where that is not done. Staff are never analysed (exclusion zones at the edge).",
+    )
 
     @field_validator("time_zone")
     @classmethod

@@ -90,12 +90,14 @@ class FaceAnalyzer:
         """The underlying SDK client."""
         return self._client
 
-    def detect(self, jpeg: bytes) -> list[FaceDetectionResult]:
-        """Detect faces; raises :class:`PermanentError` or :class:`TransientError` on failure.
+    def detect(self, jpeg: bytes, attributes: list[str] | None = None) -> list[FaceDetectionResult]:
+        """Detect faces with ``attributes`` (default: the settings' list); raises :class:`PermanentError`
+        or :class:`TransientError` on failure.
 
         Each call's duration and HTTP status go to ``footfall.face_service.duration`` (429s also to
         ``footfall.face_service.throttled``).
         """
+        wanted = self._settings.requested_attributes if attributes is None else attributes
         started = time.perf_counter()
         status: int | None = 200
         try:
@@ -105,7 +107,7 @@ class FaceAnalyzer:
                 recognition_model=self._settings.face_recognition_model,
                 return_face_id=False,
                 return_face_landmarks=False,
-                return_face_attributes=self._settings.requested_attributes or None,
+                return_face_attributes=wanted or None,
             )
         except AzureError as exc:
             status = exc.status_code if isinstance(exc, HttpResponseError) else None

@@ -82,6 +82,7 @@ class UploadProcessor:
         self.sink = sink
         self.counters = counters or IngestCounters()
         self.known_stores = settings.known_store_ids()
+        self.emotion_off = settings.emotion_off_store_ids() if settings.emotion_recognition else None
         self.limits = GuardLimits(
             max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, max_side=settings.max_side,
         )
@@ -140,10 +141,11 @@ class UploadProcessor:
         if self.known_stores is not None and upload.store_id not in self.known_stores:
             raise PermanentError("unknown_store", f"store_id {upload.store_id!r} is not a known store")
         image = prepare_image(data, self.limits)
-        detections = self.face.detect(image.jpeg)
+        attributes = self.attributes_for(upload.store_id)
+        detections = self.face.detect(image.jpeg, attributes)
         event = build_event(
             upload, detections, self.face.analyzer(), datetime.now(timezone.utc),
-            exact_age=self.settings.exact_age,
+            exact_age=self.settings.exact_age, emotion="emotion" in attributes,
         )
         written = self.sink.send([event])  # durable when it returns; raises TransientError otherwise
         if self.settings.after_success == "tag":
@@ -156,6 +158,13 @@ class UploadProcessor:
             self.counters.add("duplicates")
         return ProcessOutcome(status="sent", event_id=event.event_id, face_count=event.face_count,
                               duplicate=written == 0)
+
+    def attributes_for(self, store_id: str) -> list[str]:
+        """The face attributes asked for a photo of ``store_id`` (no emotion where it is off)."""
+        attributes = self.settings.requested_attributes
+        if self.emotion_off is None or store_id in self.emotion_off:
+            attributes = [a for a in attributes if a != "emotion"]
+        return attributes
 
     def close(self) -> None:
         """Close every client."""

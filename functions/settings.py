@@ -136,8 +136,20 @@ class Settings(BaseSettings):
     )
     known_stores_file: Path | None = Field(
         default=None, validation_alias="FOOTFALL_KNOWN_STORES",
-        description="CSV file with a store_id column, or an inline comma-separated list of store ids; "
-        "when set, uploads from other stores are quarantined with reason unknown_store.",
+        description="CSV file with a store_id column (the reference data stores.csv), or an inline "
+        "comma-separated list of store ids; when set, uploads from other stores are quarantined with reason "
+        "unknown_store. A stores.csv with an emotion column also says where emotion recognition is off.",
+    )
+    emotion_recognition: bool = Field(
+        default=True, validation_alias="FOOTFALL_EMOTION",
+        description="Recognise emotions at all (on by default). Off, or off for a store (stores.csv column "
+        "emotion = no, or FOOTFALL_EMOTION_OFF), the face service is not asked for emotion and events carry "
+        "emotion null.",
+    )
+    emotion_off_stores: str = Field(
+        default="", validation_alias="FOOTFALL_EMOTION_OFF",
+        description="Comma-separated store ids where emotion recognition is off; Terraform fills it from the "
+        "emotion column of stores.csv.",
     )
 
     @model_validator(mode="after")
@@ -179,11 +191,32 @@ class Settings(BaseSettings):
             raise ValueError(f"FOOTFALL_KNOWN_STORES={raw!r} names a file that does not exist")
         return frozenset(s.strip() for s in raw.split(",") if s.strip())
 
+    def emotion_off_store_ids(self) -> frozenset[str]:
+        """Stores where emotion recognition is off: ``FOOTFALL_EMOTION_OFF``, and those whose ``emotion``
+        column in the stores reference file (``FOOTFALL_KNOWN_STORES``) is ``no``."""
+        off = {s.strip() for s in self.emotion_off_stores.split(",") if s.strip()}
+        value = self.known_stores_file
+        if value is not None and value.is_file():
+            with value.open(newline="", encoding="utf-8-sig") as f:
+                rows = list(csv.DictReader(f))
+            if rows and "emotion" in rows[0] and "store_id" in rows[0]:
+                off |= {row["store_id"].strip() for row in rows if not _yes(row.get("emotion") or "yes")}
+        return frozenset(off)
+
     @property
     def uses_azure_face(self) -> bool:
         """Whether the face endpoint is Azure AI Face (gender and emotion no longer served there)."""
         host = self.face_endpoint.lower().split("://", 1)[-1].split("/", 1)[0]
         return host.endswith((".cognitiveservices.azure.com", ".api.cognitive.microsoft.com"))
+
+
+def _yes(text: str) -> bool:
+    value = text.strip().lower()
+    if value in {"yes", "true", "1", "on"}:
+        return True
+    if value in {"no", "false", "0", "off"}:
+        return False
+    raise ValueError(f"emotion must be yes or no, not {text!r}")
 
 
 @lru_cache(maxsize=1)

@@ -120,6 +120,9 @@ resource "azurerm_function_app_flex_consumption" "main" {
     "FOOTFALL_REPORTS_ACCESS"  = jsonencode({ groups = local.reports_access })
     "FOOTFALL_ROLLUP_TTL_DAYS" = tostring(var.reports_rollup_ttl_days)
 
+    # Emotion recognition off for the stores whose stores.csv row says emotion = no (EU AI Act).
+    "FOOTFALL_EMOTION_OFF" = join(",", [for s in csvdecode(file(local.stores_csv_path)) : s.store_id if lower(s.emotion) == "no"])
+
     # Reports API (HTTP functions) reads the window aggregates with the app's identity, no key.
     "FOOTFALL_COSMOS_ENDPOINT"  = azurerm_cosmosdb_account.main.endpoint
     "FOOTFALL_COSMOS_DATABASE"  = azurerm_cosmosdb_sql_database.reports.name

@@ -266,3 +266,39 @@ def test_azure_face_shaped_replies_give_events_with_null_gender_and_emotion(
     assert event.faces[0].model_dump() == {"age": None, "age_band": None, "gender": None, "emotion": None,
                                            "emotion_score": None}
     assert face_stub.detects[0].query["returnFaceAttributes"] == ["headPose"]
+
+
+@pytest.mark.parametrize(("values", "asked"), [
+    ({}, True),  # on by default
+    ({"FOOTFALL_EMOTION": "false"}, False),  # off everywhere
+    ({"FOOTFALL_EMOTION_OFF": "S0007, S0001"}, False),  # off for this store (as Terraform sets it)
+    ({"FOOTFALL_EMOTION_OFF": "S0007"}, True),  # off for another store
+])
+def test_emotion_is_asked_for_only_where_it_is_on(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path, values: dict, asked: bool,
+) -> None:
+    face_stub.default = StubReply(200, [face_json()])
+    make_processor(**values).process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+    requested = face_stub.detects[0].query["returnFaceAttributes"][0].split(",")
+    assert ("emotion" in requested) is asked and "age" in requested
+    (event,) = events_in(tmp_path)
+    assert (event.faces[0].emotion is not None) is asked
+
+
+def test_a_store_whose_reference_row_says_emotion_no_gets_no_emotion_even_if_the_service_sends_one(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, tmp_path: Path,
+) -> None:
+    stores = tmp_path / "stores.csv"
+    stores.write_text("store_id,store_name,city,country,region,time_zone,opening_hours,emotion\n"
+                      "S0001,A,Munich,DE,DE South,Europe/Berlin,08:00-20:00,no\n"
+                      "S0002,B,Berlin,DE,DE East,Europe/Berlin,08:00-20:00,yes\n")
+    face_stub.default = StubReply(200, [face_json()])
+    processor = make_processor(FOOTFALL_KNOWN_STORES=str(stores))
+    processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))  # a photo of S0001
+    other = UPLOAD_NAME.replace("S0001", "S0002")
+    processor.process(other, PHOTO, {}, containers.upload(other, PHOTO))
+    asked = [r.query["returnFaceAttributes"][0].split(",") for r in face_stub.detects]
+    assert "emotion" not in asked[0] and "emotion" in asked[1]
+    munich, berlin = sorted(events_in(tmp_path), key=lambda e: e.store_id)
+    # The stub answers with emotion scores regardless: none of them may reach Munich's event.
+    assert [f.emotion for f in munich.faces] == [None] and berlin.faces[0].emotion == "happiness"

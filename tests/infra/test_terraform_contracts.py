@@ -318,3 +318,14 @@ def test_the_reports_api_and_power_bi_read_the_same_group_map(tf: TerraformModul
     assert settings["FOOTFALL_ROLLUP_TTL_DAYS"] == "${tostring(var.reports_rollup_ttl_days)}"
     ttl_days = Settings(FOOTFALL_ROLLUP_TTL_DAYS=str(tf.variables["reports_rollup_ttl_days"]["default"])).rollup_ttl_days
     assert ttl_days * 86400 > tf.variables["reports_ttl_seconds"]["default"], "rollups outlive the windows"
+
+
+def test_emotion_is_off_where_the_stores_reference_says_so(tf: TerraformModule) -> None:
+    import csv
+
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    expression = settings["FOOTFALL_EMOTION_OFF"]
+    assert "csvdecode(file(local.stores_csv_path))" in expression and 'lower(s.emotion) == "no"' in expression
+    with STORES_CSV.open(newline="") as f:
+        off = [row["store_id"] for row in csv.DictReader(f) if row["emotion"].lower() == "no"]
+    assert off, "stores.csv shows how a store turns emotion off"
