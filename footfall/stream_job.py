@@ -129,11 +129,8 @@ def _zone_select(column: Column) -> str:
         return f"DATEADD(minute, -{WINDOW_MINUTES}, System.Timestamp()) AS window_start"
     if name == "window_end":
         return "System.Timestamp() AS window_end"
-    if name == "occupancy_mean":
-        return "AVG(occupancy_mean) AS occupancy_mean"
-    if name == "occupancy_max":
-        return "MAX(occupancy_max) AS occupancy_max"
-    return f"SUM({name}) AS {name}"
+    function = {"sum": "SUM", "max": "MAX", "mean": "AVG"}[column.combine or "sum"]
+    return f"{function}({name}) AS {name}"
 
 
 def render(k: int = DEFAULT_K, powerbi: bool = False) -> str:

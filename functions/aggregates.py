@@ -27,6 +27,7 @@ from functions.contracts import AGE_BANDS, DWELL_BUCKET_NAMES, DWELL_BUCKETS_S, 
 
 ColumnType = Literal["string", "datetime", "int", "float", "bool"]
 ColumnRole = Literal["key", "group", "time", "total", "demographic", "flag"]
+Rollup = Literal["sum", "max", "mean"]
 
 WINDOW_MINUTES = 15
 """Length of the published store and zone windows (tumbling, UTC-aligned; every real UTC offset is a
@@ -50,6 +51,13 @@ class Column:
     """For a demographic count: the category's value (``female``, ``35-44``, ...) or ``unknown``."""
     label: str = ""
     """How people read it: ``Female``, ``35-44``, ``Happiness``, ``Unknown``."""
+    rollup: Rollup | None = None
+    """How rows combine into a longer period or a larger group (``None``: counts and totals add up)."""
+
+    @property
+    def combine(self) -> Rollup | None:
+        """How the column combines: its ``rollup``, else ``sum`` for totals and demographic counts, else none."""
+        return self.rollup or ("sum" if self.role in ("total", "demographic") else None)
 
 
 @dataclass(frozen=True)
@@ -150,8 +158,9 @@ ZONE_WINDOW: tuple[Column, ...] = (
     Column("visits", "int", "total", "Zone visits that ended in the window."),
     Column("dwell_s_sum", "float", "total", "Seconds those visits spent in the zone, summed (average = sum / visits)."),
     *DWELL_COLUMNS,
-    Column("occupancy_mean", "float", "total", "People in the zone, averaged over the minutes the camera reported."),
-    Column("occupancy_max", "int", "total", "Most people in the zone at once."),
+    Column("occupancy_mean", "float", "total", "People in the zone, averaged over the minutes the camera reported.",
+           rollup="mean"),
+    Column("occupancy_max", "int", "total", "Most people in the zone at once.", rollup="max"),
 )
 
 STORE_DAY: tuple[Column, ...] = (
@@ -166,7 +175,8 @@ STORE_DAY: tuple[Column, ...] = (
     Column("occupancy_s", "float", "total",
            "People inside times seconds (person-seconds) from the day's first to its last window, with occupancy "
            "= entries - exits since the local day began, clamped at 0. Average dwell = occupancy_s / visitors."),
-    Column("occupancy_max", "int", "total", "Most people inside at the end of a window (the same occupancy)."),
+    Column("occupancy_max", "int", "total", "Most people inside at the end of a window (the same occupancy).",
+           rollup="max"),
     Column("published_faces", "int", "total", "Visit faces in the day's published windows: what its breakdown covers."),
     *(Column(c.name, c.type, c.role, c.description.replace("Visit faces", "Visit faces of published windows"),
              nullable=False, category=c.category, value=c.value, label=c.label) for c in DEMOGRAPHIC_COLUMNS),

@@ -518,7 +518,7 @@ def doc_table_tmdl(table: DocTable, all_measures: list[Measure]) -> str:
     for column in table.columns:
         visible = column.role in ("group", "time") or column.name in ("zone", "suppressed")
         fmt = "yyyy-mm-dd hh:nn" if column.type == "datetime" else ("#,0" if column.type == "int" else None)
-        summarize = "sum" if column.role in ("total", "demographic") else "none"
+        summarize = {"sum": "sum", "max": "max", "mean": "average", None: "none"}[column.combine]
         body += _column_lines(column.name, TMDL_TYPES[column.type], column.description, source=column.name,
                               hidden=not visible, fmt=fmt, summarize=summarize)
     for derived in table.derived:
