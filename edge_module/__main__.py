@@ -20,7 +20,8 @@ from edge_module.hub import Hub
 def main(argv: list[str]) -> int:
     """Run the module until the camera source ends or SIGTERM/SIGINT arrives."""
     parser = argparse.ArgumentParser(
-        prog="footfall edge", description="footfall's IoT Edge module: detect people, buffer, upload.",
+        prog="footfall edge",
+        description="footfall's IoT Edge module: detect, track and count people; CountEvents and visit crops out.",
     )
     parser.add_argument("--config", type=Path, default=None, help="JSON config file (env FOOTFALL_* wins over it)")
     parser.add_argument("--source", default=None, help="override the camera source (URL, file, folder, device)")
@@ -43,23 +44,29 @@ def main(argv: list[str]) -> int:
     hub = Hub.connect(settings)
     module = EdgeModule(settings, hub=hub)
     stop = threading.Event()
-    source = open_source(settings.source, step=args.step)
+    several = bool(settings.cameras) and args.source is None
+    source = None if several else open_source(settings.source, step=args.step)
 
     def _terminate(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
         stop.set()
-        source.close()
+        if source is not None:
+            source.close()
 
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
     module.start()
     try:
-        summary = module.run(source, max_frames=args.max_frames, stop=stop)
+        if source is None:  # the configured cameras, each from its own source, one thread each
+            summaries = module.run_all(stop, step=args.step, max_frames=args.max_frames)
+        else:
+            summaries = [module.run(source, max_frames=args.max_frames, stop=stop)]
     finally:
         module.stop(drain_timeout_s=args.drain_timeout)
         hub.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    log.info("done: %s", summary.model_dump())
+    for summary in summaries:
+        log.info("done: %s", summary.model_dump())
     return 0
 
 

@@ -18,17 +18,20 @@ import os
 import re
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
 from edge_module.config import BufferLimits
-from functions.contracts import UploadPath
+from functions.contracts import PhotoKind, UploadPath
 
 log = logging.getLogger(__name__)
 
-_NAME = re.compile(r"^(?P<ms>\d{13})\.(?P<store>[A-Za-z0-9_-]{1,64})\.(?P<camera>[A-Za-z0-9_-]{1,64})\.(?P<seq>\d{1,9})\.jpg$")
+_NAME = re.compile(
+    r"^(?P<ms>\d{13})\.(?P<store>[A-Za-z0-9_-]{1,64})\.(?P<camera>[A-Za-z0-9_-]{1,64})\.(?P<seq>\d{1,9})"
+    r"(?:\.(?P<kind>visit))?\.jpg$"
+)
 
 
 MAX_SEQ = 10**9
@@ -46,31 +49,32 @@ class BufferedPhoto(BaseModel):
     captured_at: datetime
     seq: int
     size: int
+    kind: PhotoKind = "frame"
 
     @classmethod
-    def from_path(cls, path: Path) -> "BufferedPhoto | None":
+    def from_path(cls, path: Path) -> BufferedPhoto | None:
         """The photo a buffer file holds, or ``None`` if the name is not a buffer name."""
         m = _NAME.match(path.name)
         if m is None:
             return None
-        captured = datetime.fromtimestamp(int(m["ms"]) / 1000, tz=timezone.utc)
+        captured = datetime.fromtimestamp(int(m["ms"]) / 1000, tz=UTC)
         return cls(
             path=path, store_id=m["store"], camera_id=m["camera"], captured_at=captured, seq=int(m["seq"]),
-            size=path.stat().st_size,
+            size=path.stat().st_size, kind="visit" if m["kind"] == "visit" else "frame",
         )
 
     @staticmethod
-    def file_name(store_id: str, camera_id: str, captured_at: datetime, seq: int) -> str:
-        """The buffer file name for a photo."""
+    def file_name(store_id: str, camera_id: str, captured_at: datetime, seq: int, kind: PhotoKind = "frame") -> str:
+        """The buffer file name for a photo (``.visit.jpg`` for a visit crop)."""
         ms = int(round(captured_at.timestamp() * 1000))
-        return f"{ms:013d}.{store_id}.{camera_id}.{seq}.jpg"
+        return f"{ms:013d}.{store_id}.{camera_id}.{seq}{'.visit' if kind == 'visit' else ''}.jpg"
 
     @property
     def upload_path(self) -> UploadPath:
         """Where the photo goes, by the upload contract."""
         return UploadPath(
             store_id=self.store_id, camera_id=self.camera_id, captured_at=self.captured_at,
-            seq=self.seq, extension="jpg",
+            seq=self.seq, extension="jpg", kind=self.kind,
         )
 
     @property
@@ -134,7 +138,9 @@ class PhotoBuffer:
         with self._lock:
             self.limits = limits
 
-    def put(self, jpeg: bytes, store_id: str, camera_id: str, captured_at: datetime) -> BufferedPhoto | None:
+    def put(
+        self, jpeg: bytes, store_id: str, camera_id: str, captured_at: datetime, kind: PhotoKind = "frame",
+    ) -> BufferedPhoto | None:
         """Write a photo atomically; returns it, or ``None`` if it alone exceeds the size cap."""
         with self._lock:
             self._enforce_age(captured_at)
@@ -147,7 +153,7 @@ class PhotoBuffer:
                 return None
             self._make_room(len(jpeg))
             while True:
-                name = BufferedPhoto.file_name(store_id, camera_id, captured_at, self._seq)
+                name = BufferedPhoto.file_name(store_id, camera_id, captured_at, self._seq, kind)
                 self._seq = (self._seq + 1) % MAX_SEQ
                 if name not in self._entries:
                     break

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, m
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
 from edge_module.hours import ALWAYS_OPEN, StoreClock, WeeklyHours, parse_timezone
-from functions.contracts import ID_PATTERN
+from functions.contracts import ID_PATTERN, CameraRole
 
 CONFIG_FILE_ENV = "FOOTFALL_CONFIG_FILE"
 DEFAULT_PERSON_MODEL = Path(__file__).resolve().parents[1] / ".cache" / "edge-models" / "person_centernet.onnx"
@@ -108,12 +108,114 @@ class DetectorConfig(BaseModel):
 
 
 class CaptureConfig(BaseModel):
-    """When a photo is taken."""
+    """What is photographed: one visit crop per visitor (the default), and optionally whole frames."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    min_interval_s: float = Field(default=10.0, ge=0.0, description="at most one photo per this many seconds")
+    visit_crops: bool = Field(
+        default=True, description="one head-and-shoulders crop per visit (entrance cameras, tracks that came in)",
+    )
+    visit_crop_after_s: float = Field(
+        default=8.0, gt=0, description="upload a visit's crop this long after the person came in, or when they leave",
+    )
+    whole_frames: bool = Field(
+        default=False, description="also upload whole frames while someone is in view (rate-limited; off by default)",
+    )
+    min_interval_s: float = Field(default=10.0, ge=0.0, description="whole frames: at most one per this many seconds")
     jpeg_quality: int = Field(default=88, ge=30, le=100)
+
+
+Point = tuple[Annotated[float, Field(ge=0.0, le=1.0)], Annotated[float, Field(ge=0.0, le=1.0)]]
+"""A point in normalised image coordinates: (x, y), 0..1 from the top left corner."""
+
+
+class LineConfig(BaseModel):
+    """A counting line from ``p1`` to ``p2``.
+
+    Direction (the issue's rule, also :class:`functions.contracts.LineCount`): with
+    ``cross(a, b) = a.x*b.y - a.y*b.x`` in pixel coordinates (y down), a person's foot point
+    crossing from the side where ``cross(p2 - p1, p - p1) < 0`` to the side where it is ``> 0``
+    is an entry (``in``), the other way an exit (``out``). A horizontal line drawn left to right
+    counts ``in`` when people move down the image.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=ID_PATTERN, description="the line's name in CountEvents")
+    p1: Point
+    p2: Point
+
+    @model_validator(mode="after")
+    def _not_a_point(self) -> LineConfig:
+        if self.p1 == self.p2:
+            raise ValueError(f"line {self.name}: p1 and p2 are the same point")
+        return self
+
+
+class ZoneConfig(BaseModel):
+    """A zone of the view: a polygon in normalised coordinates; its name must be unique in the store."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str = Field(pattern=ID_PATTERN)
+    polygon: list[Point] = Field(min_length=3)
+
+
+class CameraConfig(BaseModel):
+    """One camera of the store: where its frames come from, its role, and its lines and zones."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=ID_PATTERN, description="camera id, unique in the store (cameras.csv)")
+    source: str = Field(
+        default="0", description="rtsp://, http(s):// stream, a video file, a folder of frames, or a device index",
+    )
+    role: CameraRole = Field(
+        default="entrance", description="entrance: its lines count visitors; zone: visits, occupancy, dwell per zone",
+    )
+    lines: list[LineConfig] = Field(default_factory=list)
+    zones: list[ZoneConfig] = Field(default_factory=list)
+    exclusion_zones: list[list[Point]] = Field(
+        default_factory=list,
+        description="polygons where nobody is detected, counted or photographed (behind the tills, say): "
+        "applied to the detections before tracking, and painted out of every image before it is encoded",
+    )
+    max_fps: float = Field(default=10.0, gt=0, description="analyse at most this many frames per second")
+
+    @model_validator(mode="after")
+    def _unique_names(self) -> CameraConfig:
+        for kind, names in (("line", [x.name for x in self.lines]), ("zone", [z.name for z in self.zones])):
+            if len(set(names)) != len(names):
+                raise ValueError(f"camera {self.id}: a {kind} name is used twice")
+        if any(len(p) < 3 for p in self.exclusion_zones):
+            raise ValueError(f"camera {self.id}: an exclusion zone needs at least 3 points")
+        return self
+
+
+class TrackerConfig(BaseModel):
+    """ByteTrack (roboflow ``trackers``) settings."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    lost_track_s: float = Field(default=1.5, gt=0, description="keep a lost track this long for it to be found again")
+    activation_score: float = Field(default=0.4, ge=0, le=1, description="a new track needs a detection this sure")
+    high_score: float = Field(default=0.45, ge=0, le=1, description="ByteTrack's first-stage detection score")
+    min_frames: int = Field(default=2, ge=1, description="frames in a row before a track counts")
+    min_iou: float = Field(default=0.1, ge=0, le=1, description="least overlap to continue a track")
+
+
+class CountingConfig(BaseModel):
+    """How lines and zones count tracks."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    line_band: float = Field(
+        default=0.015, ge=0, le=0.2,
+        description="hysteresis: a foot point within this distance of a line (fraction of the frame diagonal) "
+        "is on neither side, so jitter on the line never counts",
+    )
+    zone_exit_s: float = Field(default=2.0, ge=0, description="a zone visit ends after this long outside the zone")
+    min_zone_dwell_s: float = Field(default=1.0, ge=0, description="shorter stays in a zone are not visits")
 
 
 class BufferLimits(BaseModel):
@@ -138,8 +240,25 @@ class _LiveFields(BaseModel):
     )
     capture: CaptureConfig = Field(default_factory=CaptureConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    tracker: TrackerConfig = Field(default_factory=TrackerConfig)
+    counting: CountingConfig = Field(default_factory=CountingConfig)
+    cameras: list[CameraConfig] = Field(
+        default_factory=list,
+        description="the store's cameras; empty: one camera, camera_id reading source, no lines or zones",
+    )
     buffer: BufferLimits = Field(default_factory=BufferLimits)
     telemetry_interval_s: float = Field(default=60.0, gt=0)
+
+    @field_validator("cameras")
+    @classmethod
+    def _unique_cameras(cls, v: list[CameraConfig]) -> list[CameraConfig]:
+        ids = [c.id for c in v]
+        if len(set(ids)) != len(ids):
+            raise ValueError("a camera id is listed twice")
+        zones = [z.name for c in v for z in c.zones]
+        if len(set(zones)) != len(zones):
+            raise ValueError("a zone name is used by two cameras: zone names are unique in the store")
+        return v
 
     @field_validator("timezone")
     @classmethod
@@ -163,8 +282,9 @@ class LiveConfig(_LiveFields):
 
 
 LIVE_KEYS: frozenset[str] = frozenset(LiveConfig.model_fields)
-ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours"})
-"""Replaced as a whole by a patch, never merged: a new week of hours replaces the old week."""
+ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours", "cameras"})
+"""Replaced as a whole by a patch, never merged: a new week of hours replaces the old week, a new
+camera list the old list."""
 
 
 class ModuleSettings(BaseSettings, _LiveFields):
@@ -188,6 +308,12 @@ class ModuleSettings(BaseSettings, _LiveFields):
     backoff_initial_s: float = Field(default=1.0, gt=0)
     backoff_max_s: float = Field(default=60.0, gt=0)
     telemetry_output: str = "telemetry"
+    counts_output: str = Field(default="counts", description="edgeHub output of the CountEvents")
+    counts_event_log: Path | None = Field(
+        default=None,
+        description="without a hub: deliver CountEvents to this local event log folder (its counts stream), "
+        "as the local stack does; with neither, they stay buffered",
+    )
     use_hub: Literal["auto", "yes", "no"] = Field(
         default="auto", description="auto: connect when the IoT Edge environment or a connection string is present",
     )
@@ -215,6 +341,11 @@ class ModuleSettings(BaseSettings, _LiveFields):
     def live(self) -> LiveConfig:
         """The live (twin-patchable) part of these settings."""
         return LiveConfig.model_validate({k: getattr(self, k) for k in LIVE_KEYS})
+
+
+def effective_cameras(live: LiveConfig, camera_id: str, source: str) -> list[CameraConfig]:
+    """The cameras the module runs: the configured list, or one camera from ``camera_id`` and ``source``."""
+    return list(live.cameras) or [CameraConfig(id=camera_id, source=source)]
 
 
 def deep_merge(

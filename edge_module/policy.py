@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
-from enum import Enum
+from enum import StrEnum
 
 from edge_module.config import LiveConfig
 
 
-class Verdict(str, Enum):
+class Verdict(StrEnum):
     """Why a frame was or was not photographed."""
 
     CLOSED = "closed"
@@ -46,6 +46,11 @@ class CapturePolicy:
             if last is not None and (now - last).total_seconds() < self._config.capture.min_interval_s:
                 return Verdict.RATE_LIMITED
             return Verdict.LOOK
+
+    def store_clock_open(self, now: datetime) -> bool:
+        """Whether the store is open at ``now`` (nothing is analysed while it is closed)."""
+        with self._lock:
+            return self._clock.is_open(now)
 
     def captured(self, camera_id: str, at: datetime) -> None:
         """Record that a photo was taken at ``at``."""

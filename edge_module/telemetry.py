@@ -16,7 +16,8 @@ TELEMETRY_SCHEMA = "footfall.edge.telemetry.v1"
 class Counters:
     """Thread-safe running totals since the module started."""
 
-    FIELDS = ("frames_seen", "frames_analysed", "photos_taken", "uploaded", "upload_failures")
+    FIELDS = ("frames_seen", "frames_analysed", "photos_taken", "uploaded", "upload_failures", "visit_crops",
+              "counts_sent", "count_send_failures")
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -78,12 +79,16 @@ class TelemetryMessage(BaseModel):
     frames_analysed: int
     detector: str
     detector_fps: float | None
+    visit_crops: int = 0
+    counts_sent: int = 0
+    counts_buffered: int = 0
+    count_send_failures: int = 0
 
     @classmethod
     def build(
         cls, *, store_id: str, camera_id: str, now: datetime, counters: Counters, buffered: int,
-        buffer_bytes: int, dropped: int, detector: str,
-    ) -> "TelemetryMessage":
+        buffer_bytes: int, dropped: int, detector: str, counts_buffered: int = 0,
+    ) -> TelemetryMessage:
         """A message from the counters (resets the fps window)."""
         c = counters.snapshot()
         return cls(
@@ -91,6 +96,8 @@ class TelemetryMessage(BaseModel):
             photos_uploaded=c["uploaded"], photos_buffered=buffered, buffer_bytes=buffer_bytes,
             photos_dropped=dropped, upload_failures=c["upload_failures"], frames_seen=c["frames_seen"],
             frames_analysed=c["frames_analysed"], detector=detector, detector_fps=counters.take_fps(),
+            visit_crops=c["visit_crops"], counts_sent=c["counts_sent"], counts_buffered=counts_buffered,
+            count_send_failures=c["count_send_failures"],
         )
 
     def to_json(self) -> str:

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "simulate": ("footfall.simulate", "upload a simulated day of camera photos"),
     "azurite": ("footfall.azurite", "start Azurite (Blob Storage emulator) on loopback"),
     "edge": ("edge_module.__main__", "run the IoT Edge module locally"),
+    "count": ("edge_module.count_cli", "detection, tracking and counting over a video or folder, offline"),
 }
 
 

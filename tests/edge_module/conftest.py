@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable
 
 import cv2
 import numpy as np
 import pytest
-
 from edge_helpers import StepClock
+
 from edge_module.config import ModuleSettings
 
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -76,7 +76,7 @@ def basketball_bgr() -> np.ndarray:
 @pytest.fixture
 def step_clock() -> StepClock:
     """Monday 2026-11-23 10:00 UTC, one second per reading."""
-    return StepClock(datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc))
+    return StepClock(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -86,7 +86,8 @@ def make_settings(tmp_path: Path) -> Callable[..., ModuleSettings]:
     def make(**overrides: object) -> ModuleSettings:
         values: dict[str, object] = dict(
             store_id="S0042", camera_id="C07", buffer_dir=tmp_path / "buffer", use_hub="no",
-            backoff_initial_s=0.2, backoff_max_s=1.0, upload_timeout_s=3.0, capture={"min_interval_s": 0},
+            backoff_initial_s=0.2, backoff_max_s=1.0, upload_timeout_s=3.0,
+            capture={"min_interval_s": 0, "whole_frames": True},
         )
         values.update(overrides)
         return ModuleSettings(**values)

@@ -23,7 +23,8 @@ def test_footfall_edge_uploads_the_frames_with_people(
     cv2.imwrite(str(frames / "1-empty.jpg"), empty_scene)
     cv2.imwrite(str(frames / "2-people.jpg"), vtest_frames[1])
     config = tmp_path / "edge.json"
-    config.write_text('{"store_id": "S0777", "camera_id": "DOOR", "capture": {"min_interval_s": 0}}')
+    config.write_text('{"store_id": "S0777", "camera_id": "DOOR", '
+                      '"capture": {"min_interval_s": 0, "whole_frames": true}}')
     monkeypatch.setenv("FOOTFALL_STORAGE_CONNECTION_STRING", azurite.connection_string)
     monkeypatch.setenv("FOOTFALL_CONTAINER", "cli-test")
     monkeypatch.setenv("FOOTFALL_BUFFER_DIR", str(tmp_path / "buffer"))

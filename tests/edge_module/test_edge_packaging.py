@@ -87,3 +87,9 @@ def test_telemetry_output_is_routed_upstream(manifest: dict[str, Any]) -> None:
     routes = manifest["$edgeHub"]["properties.desired"]["routes"].values()
     output = ModuleSettings().telemetry_output
     assert f"FROM /messages/modules/footfall-edge/outputs/{output} INTO $upstream" in routes
+
+
+def test_count_events_output_is_routed_upstream(manifest: dict[str, Any]) -> None:
+    routes = manifest["$edgeHub"]["properties.desired"]["routes"].values()
+    output = ModuleSettings().counts_output
+    assert f"FROM /messages/modules/footfall-edge/outputs/{output} INTO $upstream" in routes

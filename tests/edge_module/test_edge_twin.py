@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 import logging
 import time
-from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 from unittest import mock
 
 import numpy as np
@@ -31,7 +32,7 @@ EDGE_ENV = {
     "IOTEDGE_AUTHSCHEME": "sasToken",
 }
 # 07:00 in Paris on Monday 2026-11-23 (UTC+1).
-PARIS_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=timezone.utc)
+PARIS_7AM = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -54,7 +55,7 @@ def sdk(monkeypatch: pytest.MonkeyPatch) -> mock.MagicMock:
 @pytest.fixture
 def module(sdk: mock.MagicMock, azurite: Azurite, make_settings: Callable[..., ModuleSettings]) -> EdgeModule:
     settings = make_settings(use_hub="auto", storage_connection_string=azurite.connection_string,
-                             container="twin-test", capture={"min_interval_s": 10})
+                             container="twin-test", capture={"min_interval_s": 10, "whole_frames": True})
     m = EdgeModule(settings, hub=Hub.connect(settings), clock=lambda: PARIS_7AM).start()
     yield m
     m.stop()
@@ -200,3 +201,19 @@ def test_telemetry_is_sent_on_schedule_even_without_frames(
         module.stop()
     assert sdk.send_message_to_output.call_count >= 3  # two on schedule, one on stop
     assert {c.args[1] for c in sdk.send_message_to_output.call_args_list} == {"telemetry"}
+
+
+def test_cameras_lines_and_zones_are_set_live_by_the_twin(sdk: mock.MagicMock, module: EdgeModule) -> None:
+    cameras = [{"id": "DOOR", "source": "rtsp://127.0.0.1/door", "role": "entrance",
+                "lines": [{"name": "door", "p1": [0.1, 0.6], "p2": [0.9, 0.6]}],
+                "exclusion_zones": [[[0, 0.3], [0.2, 0.3], [0.2, 1], [0, 1]]]},
+               {"id": "SHELVES", "role": "zone",
+                "zones": [{"name": "womenswear", "polygon": [[0, 0], [0.5, 0], [0.5, 1], [0, 1]]}]}]
+    patch_twin(sdk, {"cameras": cameras, "$version": 12})
+    assert sorted(module.cameras) == ["DOOR", "SHELVES"]
+    assert module.cameras["DOOR"].config.lines[0].p1 == (0.1, 0.6)
+    assert reported(sdk)[-1]["config"]["cameras"][1]["zones"][0]["name"] == "womenswear"
+    patch_twin(sdk, {"cameras": [{**cameras[1], "zones": [{"name": "womenswear", "polygon": [[0, 0], [1, 1]]}]}],
+                     "$version": 13})
+    assert reported(sdk)[-1]["config_status"]["status"] == "rejected", "a zone needs three points"
+    assert sorted(module.cameras) == ["DOOR", "SHELVES"]
