@@ -180,7 +180,11 @@ class CameraConfig(BaseModel):
         description="polygons where nobody is detected, counted or photographed (behind the tills, say): "
         "applied to the detections before tracking, and painted out of every image before it is encoded",
     )
-    max_fps: float = Field(default=10.0, gt=0, description="analyse at most this many frames per second")
+    max_fps: float = Field(
+        default=10.0, gt=0,
+        description="analyse at most this many frames per second (also the tracker's step: set it to the rate "
+        "the camera really gets, e.g. a video's frame rate)",
+    )
 
     @model_validator(mode="after")
     def _unique_names(self) -> CameraConfig:
@@ -198,8 +202,8 @@ class TrackerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     lost_track_s: float = Field(default=1.5, gt=0, description="keep a lost track this long for it to be found again")
-    activation_score: float = Field(default=0.4, ge=0, le=1, description="a new track needs a detection this sure")
-    high_score: float = Field(default=0.45, ge=0, le=1, description="ByteTrack's first-stage detection score")
+    activation_score: float = Field(default=0.3, ge=0, le=1, description="a new track needs a detection this sure")
+    high_score: float = Field(default=0.35, ge=0, le=1, description="ByteTrack's first-stage detection score")
     min_frames: int = Field(default=2, ge=1, description="frames in a row before a track counts")
     min_iou: float = Field(default=0.1, ge=0, le=1, description="least overlap to continue a track")
 

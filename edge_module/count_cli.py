@@ -52,6 +52,18 @@ def normalise(points: list[tuple[float, float]], width: int, height: int) -> lis
     return [(min(1.0, max(0.0, x / width)), min(1.0, max(0.0, y / height))) for x, y in points]
 
 
+def source_fps(source: Path, fps: float | None) -> float:
+    """The rate frames will be analysed at: ``fps``, else the video's own, else 10 (a folder)."""
+    if fps:
+        if source.is_dir():
+            return fps
+        native = cv2.VideoCapture(str(source)).get(cv2.CAP_PROP_FPS) or 25.0
+        return native / max(1, round(native / fps))
+    if source.is_dir():
+        return 10.0
+    return cv2.VideoCapture(str(source)).get(cv2.CAP_PROP_FPS) or 25.0
+
+
 def frames(source: Path, fps: float | None) -> Iterator[tuple[np.ndarray, float]]:
     """``(frame, seconds since start)`` of a video (every frame, or about ``fps`` per second) or a folder."""
     if source.is_dir():
@@ -102,6 +114,7 @@ def count(source: Path, lines: list[str], zones: list[str], exclusions: list[str
                        for i, p in enumerate(normalise(q, w, h) for q in line_points)],
                 zones=[ZoneConfig(name=f"zone{i}", polygon=normalise(q, w, h)) for i, q in enumerate(zone_points)],
                 exclusion_zones=[normalise(q, w, h) for q in exclusion_points],
+                max_fps=source_fps(source, fps),
             )
             pipeline = CameraPipeline(
                 "offline", camera, detector, live.tracker if live else TrackerConfig(),

@@ -45,7 +45,7 @@ class CameraPipeline:
         self.camera = camera
         self.size = (width, height)
         self.detector = detector
-        self.tracker = PersonTracker(tracker)
+        self.tracker = PersonTracker(tracker, fps=camera.max_fps)
         self.counter = CameraCounter(store_id, camera, counting, width, height)
         self.exclusions = [to_pixels(p, width, height) for p in camera.exclusion_zones]
         wants_crops = visit_crops and camera.role == "entrance" and bool(camera.lines)

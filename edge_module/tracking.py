@@ -19,7 +19,7 @@ from edge_module.config import TrackerConfig
 from edge_module.detection.base import Detection
 
 NOMINAL_FPS = 30.0
-"""ByteTrack counts its lost-track buffer in 30 fps frames; seconds are converted with it."""
+"""ByteTrack counts its lost-track buffer in 30 fps frames (scaled by its frame rate)."""
 
 
 @dataclass(frozen=True)
@@ -47,12 +47,12 @@ class TrackedPerson:
 class PersonTracker:
     """ByteTrack over one camera's detections."""
 
-    def __init__(self, config: TrackerConfig) -> None:
+    def __init__(self, config: TrackerConfig, fps: float = 10.0) -> None:
         from trackers import ByteTrackTracker
 
         self.config = config
         self._tracker = ByteTrackTracker(
-            lost_track_buffer=max(1, round(config.lost_track_s * NOMINAL_FPS)), frame_rate=NOMINAL_FPS,
+            lost_track_buffer=max(1, round(config.lost_track_s * NOMINAL_FPS)), frame_rate=fps,
             track_activation_threshold=config.activation_score, minimum_consecutive_frames=config.min_frames,
             minimum_iou_threshold=config.min_iou, high_conf_det_threshold=config.high_score,
         )

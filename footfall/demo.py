@@ -3,13 +3,18 @@
 1. Azurite (data in ``<state>/azurite``) and the face service start on loopback ports.
 2. The camera simulator uploads a day for several stores (a visit crop per visitor from each
    entrance camera, whole frames from another camera) while the local trigger host runs
-   ``analyze_upload`` on each photo (two progress bars: uploads and processing). The cameras'
-   minute-by-minute counts (line crossings, zones) go to the local event log's ``counts`` stream.
+   ``analyze_upload`` on each photo (two progress bars: uploads and processing). Every simulated
+   visitor is then filmed walking in and out of their store's entrance (with a member of staff
+   pacing behind the till, in the camera's exclusion zone) and the edge module's pipeline -
+   person detector, ByteTrack, exclusion zone, door line - counts them
+   (:mod:`footfall.simulate.entrance`): its CountEvents go to the local event log's ``counts``
+   stream, with the zone camera's (from the plan; its browsing is not filmed).
 3. Once every upload is processed, the Stream Analytics job runs on the local engine over the
    event log and writes the report store (``<state>/reports.duckdb``).
 4. A summary is printed (photos, faces, events, quarantined, windows written, visitors measured
    against visitors simulated; the counts must add up: uploads = events + quarantined) and the
-   dashboard is served until Ctrl-C.
+   dashboard is served until Ctrl-C. Visitors measured are the door entries the edge pipeline
+   counted; visitors simulated are the plan's.
    Run from a terminal it serves by default; run without one (CI, a script, ``make demo`` in a
    pipeline) it exits after the summary, as ``--no-serve`` does; ``--serve`` forces serving.
 
@@ -53,7 +58,7 @@ class DemoPaths(BaseModel):
     summary: Path
 
     @classmethod
-    def under(cls, root: Path) -> "DemoPaths":
+    def under(cls, root: Path) -> DemoPaths:
         """The layout under a state folder."""
         return cls(root=root, azurite=root / "azurite", events=root / "events",
                    receipts=root / "host" / "receipts.sqlite", reports=root / "reports.duckdb",
@@ -198,12 +203,19 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         manifest = simulate(config, BlobTarget(azurite.connection_string), PROJECT_DIR / "stores.csv",
                             on_upload=lambda _: uploads_bar.update(), stop=stop)
         (paths.root / "simulate-manifest.json").write_text(manifest.model_dump_json(indent=1))
-        from footfall.simulate.counts import count_events as simulated_counts
+        from footfall.simulate.counts import count_events as planned_counts
         from footfall.simulate.counts import plan_visits
+        from footfall.simulate.entrance import measure_entrances
+        from footfall.simulate.plan import FRAME_CAMERA
         from functions.sinks.local_log import LocalEventLogSink
 
+        # Visitors are measured: every planned visitor is filmed walking through the entrance and the
+        # edge pipeline (detector, tracker, exclusion zone, door line) counts them. The zone camera's
+        # browsing is not filmed: its counts come from the plan.
         visits = plan_visits(manifest)
-        LocalEventLogSink(paths.events, stream="counts").send(simulated_counts(manifest, visits))
+        print(f"filming {len(visits)} visitors at the entrances; the edge pipeline counts them ...", flush=True)
+        counts = measure_entrances(manifest, visits) + planned_counts(manifest, visits, cameras=(FRAME_CAMERA,))
+        LocalEventLogSink(paths.events, stream="counts").send(counts)
         while not finished.wait(0.2):
             if not host_thread.is_alive():
                 raise RuntimeError(f"the trigger host stopped early; see {paths.log}")

@@ -1,28 +1,34 @@
-"""The counts of a simulated day: what the edge module's counting reports for the planned visitors.
+"""The ground truth of a simulated day: who visits, when they come in and leave, where they browse.
 
 Every visit crop of the plan is one visitor: they cross the entrance line of camera ``C01`` a few
 seconds before their crop is taken, browse for a dwell drawn from a log-normal distribution (median
 about 8 minutes), spend part of it in one zone of camera ``C02`` (``womenswear`` or ``menswear`` in
-``cameras.csv``), and leave through the entrance before closing. The result is one
-:class:`~functions.contracts.CountEvent` per camera per minute of opening hours, as the edge module
-sends them (a minute with nobody about still reports, with zero counts).
+``cameras.csv``), and leave through the entrance before closing (:func:`plan_visits`).
 
-Until the edge module counts simulated footage itself, these counts come straight from the plan:
-they are the ground truth the demo reports visitors against.
+The entrance camera's counts are **measured**: :mod:`footfall.simulate.entrance` films every
+visitor walking in and out and runs the edge module's detector, tracker and door line over the
+frames. :func:`count_events` gives the counts these visits should produce, straight from the plan:
+the ground truth for both cameras, and still the source of the zone camera ``C02``'s CountEvents in
+the demo (its browsing is not filmed).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 import numpy as np
 
 from footfall.simulate.plan import ENTRANCE_CAMERA, FRAME_CAMERA, Manifest
 from footfall.simulate.schedule import CLOSE_HOUR, OPEN_HOUR
 from functions.contracts import (
-    DWELL_BUCKET_NAMES, CountEvent, LineCount, ZoneCount, count_event_id, dwell_bucket,
+    DWELL_BUCKET_NAMES,
+    CountEvent,
+    LineCount,
+    ZoneCount,
+    count_event_id,
+    dwell_bucket,
 )
 
 ENTRANCE_LINE = "door"
@@ -67,8 +73,9 @@ def _minute(ts: datetime) -> datetime:
     return ts.replace(second=0, microsecond=0)
 
 
-def count_events(manifest: Manifest, visits: list[Visit], frames_per_minute: int = 600) -> list[CountEvent]:
-    """The CountEvents of both cameras of every store, minute by minute over opening hours."""
+def count_events(manifest: Manifest, visits: list[Visit], frames_per_minute: int = 600,
+                 cameras: tuple[str, ...] = (ENTRANCE_CAMERA, FRAME_CAMERA)) -> list[CountEvent]:
+    """The planned CountEvents of ``cameras`` of every store, minute by minute over opening hours."""
     entries: dict[tuple[str, datetime], int] = defaultdict(int)
     exits: dict[tuple[str, datetime], int] = defaultdict(int)
     ended: dict[tuple[str, str, datetime], list[float]] = defaultdict(list)
@@ -79,17 +86,22 @@ def count_events(manifest: Manifest, visits: list[Visit], frames_per_minute: int
     events = []
     for store in manifest.stores:
         day = manifest.config.day
-        start = datetime.combine(day, time(OPEN_HOUR), tzinfo=store.tz).astimezone(timezone.utc)
-        end = datetime.combine(day, time(CLOSE_HOUR), tzinfo=store.tz).astimezone(timezone.utc)
+        start = datetime.combine(day, time(OPEN_HOUR), tzinfo=store.tz).astimezone(UTC)
+        end = datetime.combine(day, time(CLOSE_HOUR), tzinfo=store.tz).astimezone(UTC)
         stays = [v for v in visits if v.store_id == store.store_id]
         minute = start
         while minute < end:
             key = (store.store_id, minute)
-            events.append(CountEvent(
-                event_id=count_event_id(store.store_id, ENTRANCE_CAMERA, minute), store_id=store.store_id,
-                camera_id=ENTRANCE_CAMERA, window_start=minute, window_end=minute + MINUTE, frames=frames_per_minute,
-                lines=[LineCount(line=ENTRANCE_LINE, entries=entries.get(key, 0), exits=exits.get(key, 0))],
-            ))
+            if ENTRANCE_CAMERA in cameras:
+                events.append(CountEvent(
+                    event_id=count_event_id(store.store_id, ENTRANCE_CAMERA, minute), store_id=store.store_id,
+                    camera_id=ENTRANCE_CAMERA, window_start=minute, window_end=minute + MINUTE,
+                    frames=frames_per_minute,
+                    lines=[LineCount(line=ENTRANCE_LINE, entries=entries.get(key, 0), exits=exits.get(key, 0))],
+                ))
+            if FRAME_CAMERA not in cameras:
+                minute += MINUTE
+                continue
             zones = []
             for zone in ZONES:
                 dwells = ended.get((store.store_id, zone, minute), [])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -40,6 +41,12 @@ class Appearance:
         return cls(seed=int(rng.integers(2**31)), top=colour(20, 230), trousers=colour(15, 120),
                    skin=(int(235 * skin_tone), int(190 * skin_tone), int(160 * skin_tone)),
                    hair=colour(10, 90), build=float(rng.uniform(0.9, 1.15)))
+
+
+@lru_cache(maxsize=512)
+def _face(seed: int, size: int) -> Image.Image:
+    """The same person's face at ``size`` px (deterministic for the seed)."""
+    return _head(np.random.default_rng(seed), size)
 
 
 def draw_person(image: Image.Image, foot: tuple[float, float], height: float, look: Appearance,
@@ -83,8 +90,8 @@ def draw_person(image: Image.Image, foot: tuple[float, float], height: float, lo
     size = max(8, int(round(head * 1.25)))
     left, top = int(round(fx - size / 2)), int(round(top_y - size * 0.1))
     if facing:
-        rng = np.random.default_rng(look.seed)
-        image.paste(_head(rng, size), (left, top), _oval_mask(size))
+        size = max(8, size // 4 * 4)  # a few head sizes per person, each rendered once
+        image.paste(_face(look.seed, size), (left, top), _oval_mask(size))
     else:
         draw.ellipse((left + size * 0.1, top + size * 0.05, left + size * 0.9, top + size * 0.95), fill=look.hair)
     return (int(fx - shoulder / 2 - h * 0.05), int(top_y), int(fx + shoulder / 2 + h * 0.05), int(fy))
