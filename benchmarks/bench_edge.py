@@ -116,9 +116,9 @@ def main() -> int:
           f"{default.precision:.1%}; {load()}")
     print(f"labelled: {len(labels)} frames of vtest.avi, {people} people at least 50 px tall")
     configs = {
-        "centernet (default: 512 px wide, score >= 0.3)": (DetectorConfig(), 3),
+        "centernet (default: 640 px wide, score >= 0.3)": (DetectorConfig(), 3),
+        "centernet 512 px wide": (DetectorConfig(centernet_input_width=512), 1),
         "centernet 448 px wide": (DetectorConfig(centernet_input_width=448), 1),
-        "centernet 640 px wide": (DetectorConfig(centernet_input_width=640), 1),
         "centernet score >= 0.4": (DetectorConfig(centernet_min_score=0.4), 1),
         "hog (fallback, no model file)": (DetectorConfig(kind="hog"), 1),
     }

@@ -69,7 +69,7 @@ class DetectorConfig(BaseModel):
         default=DEFAULT_PERSON_MODEL, description="the converted CenterNet ONNX file (kind=centernet)",
     )
     centernet_input_width: int = Field(
-        default=512, ge=64, le=2048, description="centernet: frames are resized to this width (a multiple of 32)",
+        default=640, ge=64, le=2048, description="centernet: frames are resized to this width (a multiple of 32)",
     )
     centernet_min_score: float = Field(
         default=0.3, ge=0.0, le=1.0, description="centernet: keep heatmap peaks scoring at least this",

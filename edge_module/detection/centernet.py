@@ -13,7 +13,7 @@ stay two boxes; boxes that still overlap heavily (IoU > 0.6) are merged by non-m
 suppression. The frame (or its region of interest) is resized to ``centernet_input_width``
 (rounded to a multiple of 32; the height keeps the aspect ratio, also a multiple of 32): the
 network is fully convolutional, so no square letterbox is needed and no time is spent on padding.
-Stride 4 is what makes it find people 50 px tall in a 768x576 frame at 512 px wide.
+Stride 4 is what makes it find people 50 px tall in a 768x576 frame at 512 or 640 px wide.
 """
 
 from __future__ import annotations
