@@ -20,7 +20,8 @@ def test_a_small_history_reads_rollups_and_answers_year_over_year(tmp_path: Path
                                                                   capsys: pytest.CaptureFixture[str]) -> None:
     assert bench_reports.main(["--stores", "3", "--days", "30", "--cache", str(tmp_path)]) == 0
     printed = capsys.readouterr().out
-    assert "3 stores x 30 days" in printed and "90 store days" in printed and "PASS" in printed
+    # The speed verdict is make bench's to print; here only what the benchmark builds and asks is checked.
+    assert "3 stores x 30 days" in printed and "90 store days" in printed and "year-over-year store query" in printed
     store = ReportStore(next(tmp_path.glob("history-3x30-*.duckdb")), k=bench_reports.K)
     assert store.count("store_windows") == 3 * 30 * 48
     end = bench_reports.LAST_DAY + timedelta(days=1)
