@@ -17,6 +17,7 @@ QuarantineReason = Literal[
     "empty",
     "too_large",
     "unsupported_format",
+    "too_many_scans",
     "too_many_pixels",
     "too_small",
     "corrupt_image",

@@ -85,6 +85,7 @@ class UploadProcessor:
         self.emotion_off = settings.emotion_off_store_ids() if settings.emotion_recognition else None
         self.limits = GuardLimits(
             max_bytes=settings.max_upload_bytes, max_pixels=settings.max_pixels, max_side=settings.max_side,
+            max_decoded_bytes=settings.max_decoded_mb * 1024 * 1024, max_jpeg_scans=settings.max_jpeg_scans,
         )
 
     def process(

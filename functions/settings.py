@@ -89,6 +89,15 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0, validation_alias="FOOTFALL_MAX_UPLOAD_BYTES")
     max_pixels: int = Field(default=40_000_000, gt=0, validation_alias="FOOTFALL_MAX_PIXELS")
     max_side: int = Field(default=4096, ge=36, validation_alias="FOOTFALL_MAX_SIDE")
+    max_decoded_mb: int = Field(
+        default=64, ge=1, validation_alias="FOOTFALL_MAX_DECODED_MB",
+        description="Memory one decoded photo may take (MiB, at 4 bytes a pixel); a JPEG that would not fit is "
+        "decoded reduced, anything else is quarantined too_many_pixels. 64 MiB is 4096 x 4096.",
+    )
+    max_jpeg_scans: int = Field(
+        default=32, ge=1, validation_alias="FOOTFALL_MAX_JPEG_SCANS",
+        description="A JPEG with more scans is quarantined too_many_scans before decoding.",
+    )
 
     # Reports.
     k_anonymity: int = Field(

@@ -115,7 +115,7 @@ def test_a_png_with_transparency_becomes_an_rgb_jpeg() -> None:
     assert (prepared.source_format, out.format, out.mode) == ("PNG", "JPEG", "RGB")
 
 
-def test_a_very_large_photo_is_downscaled_to_the_face_api_limit() -> None:
+def test_a_very_large_jpeg_is_decoded_reduced_and_downscaled_to_the_face_api_limit() -> None:
     prepared = prepare_image(jpeg_bytes((4400, 2200)), GuardLimits(max_side=4096))
     assert prepared.downscaled
     assert (prepared.width, prepared.height) == (4096, 2048)
