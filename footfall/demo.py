@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from datetime import date
+from datetime import UTC, date
 from pathlib import Path
 
 from pydantic import BaseModel
@@ -82,6 +82,8 @@ class DemoSummary(BaseModel):
     events: int
     faces: int
     quarantined: int
+    quarantine_reasons: dict[str, int] = {}
+    pending: int = 0
     poisoned: int
     retried: int
     windows_written: dict[str, int]
@@ -92,8 +94,9 @@ class DemoSummary(BaseModel):
 
     @property
     def counts_add_up(self) -> bool:
-        """Every upload became exactly one event or one quarantined blob."""
-        return self.uploads == self.events + self.quarantined
+        """Every upload became exactly one event or one quarantined blob, or is still pending in
+        ``uploads``: the counts are of distinct events in the log and of blobs in the containers."""
+        return self.uploads == self.events + self.quarantined + self.pending
 
     @property
     def visitor_error(self) -> float:
@@ -105,6 +108,7 @@ class DemoSummary(BaseModel):
         """The summary for people."""
         verdict = "yes" if self.counts_add_up else "NO"
         windows = ", ".join(f"{k} {v}" for k, v in sorted(self.windows_written.items())) or "none"
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(self.quarantine_reasons.items()))
         lines = [
             f"photos uploaded   {self.uploads} ({self.photos} photos + {self.broken_uploads} broken on purpose) "
             f"from {self.stores} stores",
@@ -112,8 +116,10 @@ class DemoSummary(BaseModel):
             f"{self.visitors_simulated} simulated ({self.visitor_error:+.1%})",
             f"faces analysed    {self.faces}",
             f"events            {self.events}",
-            f"quarantined       {self.quarantined} (poisoned after retries: {self.poisoned}; retries: {self.retried})",
-            f"counts add up     {verdict}: {self.uploads} = {self.events} events + {self.quarantined} quarantined",
+            f"quarantined       {self.quarantined} ({reasons or 'none'})",
+            f"retries           {self.retried} (attempts exhausted, left in uploads for the re-drive: {self.poisoned})",
+            f"counts add up     {verdict}: {self.uploads} = {self.events} events + {self.quarantined} quarantined"
+            f" + {self.pending} pending",
             f"windows written   {windows}",
             f"took              {self.seconds:.1f} s",
         ]
@@ -130,9 +136,26 @@ def count_events(events_dir: Path) -> tuple[int, int]:
     return len(seen), sum(seen.values())
 
 
-def configure_function_env(paths: DemoPaths, connection_string: str, face_url: str) -> None:
-    """The app settings the Functions app reads, pointed at the local stack."""
+def configure_function_env(paths: DemoPaths, connection_string: str, face_url: str, day: date | None = None) -> None:
+    """The app settings the Functions app reads, pointed at the local stack.
+
+    The demo replays a whole ``day`` in minutes, so the plausible capture window (8 days back, 5
+    minutes ahead) is widened to hold that day: a day long past, or today's evening still to come.
+    """
+    from datetime import datetime, time, timedelta
+
+    from functions.settings import Settings
+
+    window_days = Settings.model_fields["capture_max_age_days"].default
+    ahead_s = Settings.model_fields["capture_max_future_s"].default
+    if day is not None:
+        now = datetime.now(UTC)
+        window_days = max(window_days, (now.date() - day).days + 2)
+        day_ends = datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=2)  # any store's local day
+        ahead_s = max(ahead_s, (day_ends - now).total_seconds())
     os.environ.update({
+        "FOOTFALL_CAPTURE_MAX_AGE_DAYS": str(window_days),
+        "FOOTFALL_CAPTURE_MAX_FUTURE_S": str(ahead_s),
         "AzureWebJobsStorage": connection_string,
         "FOOTFALL_FACE_ENDPOINT": face_url,
         "FOOTFALL_EVENT_SINK": "local",
@@ -168,7 +191,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         print("starting Azurite and the face service on loopback ...", flush=True)
         azurite = stack.enter_context(Azurite(location=paths.azurite))
         face = stack.enter_context(FaceServiceProcess(log_path=paths.root / "face-service.log", log_level="info"))
-        configure_function_env(paths, azurite.connection_string, face.url)
+        configure_function_env(paths, azurite.connection_string, face.url, config.day)
 
         total = config.photos + config.broken
         # Without a terminal (CI logs) the bars print a line each update: a few lines a run will do.
@@ -226,7 +249,11 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         from azure.storage.blob import BlobServiceClient
 
         service = BlobServiceClient.from_connection_string(azurite.connection_string)
-        quarantined = sum(1 for _ in service.get_container_client("quarantine").list_blobs())
+        reasons: dict[str, int] = {}
+        for blob in service.get_container_client("quarantine").list_blobs(include=["metadata"]):
+            reason = (blob.metadata or {}).get("reason", "unknown")
+            reasons[reason] = reasons.get(reason, 0) + 1
+        pending = sum(1 for _ in service.get_container_client("uploads").list_blobs())
         events, faces = count_events(paths.events)
         print("running the Stream Analytics job on the local engine ...", flush=True)
         from footfall.asa import run_job
@@ -237,7 +264,8 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         measured = sum(row["visitors"] for row in ReportStore(paths.reports).rows("store_windows"))
     summary = DemoSummary(
         uploads=len(manifest.uploads), photos=len(manifest.photos), broken_uploads=len(manifest.broken),
-        stores=len(manifest.stores), events=events, faces=faces, quarantined=quarantined,
+        stores=len(manifest.stores), events=events, faces=faces, quarantined=sum(reasons.values()),
+        quarantine_reasons=reasons, pending=pending,
         poisoned=outcomes.get(Status.POISONED, 0), retried=host.counters.retried,
         windows_written=windows, visitors_simulated=len(visits), visitors_measured=measured,
         seconds=time.monotonic() - started,

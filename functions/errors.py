@@ -14,6 +14,7 @@ from typing import Literal
 QuarantineReason = Literal[
     "bad_path",
     "unknown_store",
+    "implausible_time",
     "empty",
     "too_large",
     "unsupported_format",
@@ -22,8 +23,10 @@ QuarantineReason = Literal[
     "too_small",
     "corrupt_image",
     "face_rejected",
+    "poison",
 ]
-"""Every value the ``reason`` metadata of a quarantined blob can take."""
+"""Every value the ``reason`` metadata of a quarantined blob can take (``poison``: it failed every
+attempt and every re-drive while its dependencies were healthy, see :mod:`functions.redrive`)."""
 
 
 class IngestError(Exception):

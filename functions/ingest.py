@@ -20,13 +20,13 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
 
 from functions.anonymize import build_event
-from functions.contracts import UploadPath, UploadPathError
+from functions.contracts import UploadPath, UploadPathError, utc_iso
 from functions.counters import IngestCounters
 from functions.errors import PermanentError, QuarantineReason, TransientError
 from functions.face_client import FaceAnalyzer
@@ -109,7 +109,7 @@ class UploadProcessor:
                 state = self.store.state(blob)
                 if state is None:
                     self.counters.add("skipped")
-                    log.info("ingest skipped: %s/%s no longer exists (processed earlier)",
+                    log.info("ingest skipped: %s/%r no longer exists (processed earlier)",
                              self.settings.uploads_container, blob)
                     return ProcessOutcome(status="skipped", reason="already_processed", elapsed_ms=_ms(started))
                 etag = etag or state.etag
@@ -117,14 +117,14 @@ class UploadProcessor:
             try:
                 outcome = self._analyse_and_send(blob, data, metadata, etag)
             except PermanentError as exc:
-                self.store.quarantine(blob, data, metadata, exc.reason, etag)
+                kept_as = self.store.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
                 self.counters.quarantined(exc.reason)
-                log.warning("QUARANTINED %s/%s -> %s/%s reason=%s: %s", self.settings.uploads_container, blob,
-                            self.settings.quarantine_container, blob, exc.reason, exc.detail)
+                log.warning("QUARANTINED %s/%r -> %s/%r reason=%s: %s", self.settings.uploads_container, blob,
+                            self.settings.quarantine_container, kept_as, exc.reason, exc.detail)
                 outcome = ProcessOutcome(status="quarantined", reason=exc.reason, detail=exc.detail)
         except TransientError as exc:
             self.counters.add("transient_errors")
-            log.warning("ingest retry: %s/%s: %s", self.settings.uploads_container, blob, exc)
+            log.warning("ingest retry: %s/%r: %s", self.settings.uploads_container, blob, exc)
             raise
         except Exception:
             self.counters.add("failed")
@@ -141,11 +141,12 @@ class UploadProcessor:
             raise PermanentError("bad_path", str(exc)) from None
         if self.known_stores is not None and upload.store_id not in self.known_stores:
             raise PermanentError("unknown_store", f"store_id {upload.store_id!r} is not a known store")
+        self._check_capture_time(upload)
         image = prepare_image(data, self.limits)
         attributes = self.attributes_for(upload.store_id)
         detections = self.face.detect(image.jpeg, attributes)
         event = build_event(
-            upload, detections, self.face.analyzer(), datetime.now(timezone.utc),
+            upload, detections, self.face.analyzer(), datetime.now(UTC),
             exact_age=self.settings.exact_age, emotion="emotion" in attributes,
         )
         written = self.sink.send([event])  # durable when it returns; raises TransientError otherwise
@@ -167,6 +168,23 @@ class UploadProcessor:
             attributes = [a for a in attributes if a != "emotion"]
         return attributes
 
+    def _check_capture_time(self, upload: UploadPath) -> None:
+        """A capture time outside the plausible window is quarantined ``implausible_time``: a camera
+        clock far off, or a name made up, must not land in some other window's counts."""
+        now = datetime.now(UTC)
+        ahead = upload.captured_at - now
+        if ahead > timedelta(seconds=self.settings.capture_max_future_s):
+            raise PermanentError(
+                "implausible_time", f"captured at {utc_iso(upload.captured_at)}, {_span(ahead)} in the future "
+                f"(clock skew allowed: {self.settings.capture_max_future_s:g} s)",
+            )
+        age = now - upload.captured_at
+        if age > timedelta(days=self.settings.capture_max_age_days):
+            raise PermanentError(
+                "implausible_time", f"captured at {utc_iso(upload.captured_at)}, {_span(age)} ago "
+                f"(at most {self.settings.capture_max_age_days:g} days: FOOTFALL_CAPTURE_MAX_AGE_DAYS)",
+            )
+
     def close(self) -> None:
         """Close every client."""
         for closer in (self.sink.close, self.face.close, self.store.close):
@@ -174,6 +192,11 @@ class UploadProcessor:
                 closer()
             except Exception:  # noqa: BLE001 - closing is best effort
                 log.debug("close failed", exc_info=True)
+
+
+def _span(delta: timedelta) -> str:
+    seconds = delta.total_seconds()
+    return f"{seconds / 86400:.1f} days" if seconds >= 86400 else f"{seconds:.0f} s"
 
 
 def _ms(started: float) -> float:

@@ -99,6 +99,17 @@ class Settings(BaseSettings):
         description="A JPEG with more scans is quarantined too_many_scans before decoding.",
     )
 
+    # Plausible capture times: the time in the blob name, against the function's clock.
+    capture_max_future_s: float = Field(
+        default=300, ge=0, validation_alias="FOOTFALL_CAPTURE_MAX_FUTURE_S",
+        description="Clock skew allowed: a photo captured further in the future is quarantined implausible_time.",
+    )
+    capture_max_age_days: float = Field(
+        default=8, gt=0, validation_alias="FOOTFALL_CAPTURE_MAX_AGE_DAYS",
+        description="A photo captured longer ago is quarantined implausible_time. The edge buffer keeps photos "
+        "up to 7 days; replaying an older day locally needs a larger window.",
+    )
+
     # Reports.
     k_anonymity: int = Field(
         default=DEFAULT_K, ge=1, validation_alias="FOOTFALL_K",

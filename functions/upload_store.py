@@ -8,6 +8,8 @@ made from, so a photo re-uploaded under the same name in the meantime is never l
 from __future__ import annotations
 
 import logging
+import re
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +23,7 @@ from azure.core.exceptions import (
 from azure.storage.blob import BlobServiceClient
 
 from functions.errors import TransientError
+from functions.image_structure import strip_metadata
 from functions.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,16 @@ def create_blob_service(settings: Settings) -> BlobServiceClient:
     raise ValueError("set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__blobServiceUri")
 
 
+def header_safe(text: str, limit: int = 240) -> str:
+    """A blob metadata value (an HTTP header value): printable ASCII only, bounded."""
+    return re.sub(r"[^A-Za-z0-9 .,:;_()/=+'\"<>\[\]{}@#*?!-]", "_", text)[:limit]
+
+
+def _etag_token(etag: str | None) -> str:
+    token = re.sub(r"[^0-9A-Za-z]", "", etag or "")
+    return token[-16:] or uuid.uuid4().hex[:16]
+
+
 @dataclass(frozen=True)
 class BlobState:
     """What the function needs to know about an upload it did not get from the trigger."""
@@ -59,7 +72,7 @@ class UploadStore:
         self._quarantine_ready = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> "UploadStore":
+    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> UploadStore:
         """The store for ``settings`` (a new client unless ``service`` is given)."""
         return cls(service or create_blob_service(settings), settings.uploads_container, settings.quarantine_container)
 
@@ -73,9 +86,23 @@ class UploadStore:
             raise TransientError("blob storage", f"get properties: {exc}") from exc
         return BlobState(etag=props.etag, metadata=dict(props.metadata or {}))
 
-    def quarantine(self, name: str, data: bytes, metadata: Mapping[str, str], reason: str, etag: str | None) -> None:
-        """Copy the bytes to the quarantine container (same name, metadata + ``reason``), then
-        delete the upload."""
+    def quarantine(
+        self, name: str, data: bytes, metadata: Mapping[str, str], reason: str, etag: str | None,
+        detail: str | None = None,
+    ) -> str:
+        """Keep the evidence in the quarantine container, then delete the upload; returns its name there.
+
+        The bytes are kept without EXIF, GPS, XMP, ICC or text (:func:`strip_metadata`), with the
+        upload's metadata plus ``reason``, ``detail``, ``uploadetag`` and ``uploadbytes``. Evidence is
+        never overwritten: the first bad upload of a name keeps the name, a later version of it goes
+        to ``<name>~<etag>``; a retried invocation for the same version finds its copy and writes nothing.
+        """
+        meta = {
+            **dict(metadata), "reason": reason, "uploadetag": header_safe(etag or ""), "uploadbytes": str(len(data)),
+        }
+        if detail:
+            meta["detail"] = header_safe(detail)
+        evidence = strip_metadata(data)
         try:
             if not self._quarantine_ready:
                 try:
@@ -83,12 +110,22 @@ class UploadStore:
                 except ResourceExistsError:
                     pass
                 self._quarantine_ready = True
-            self.quarantine_container.get_blob_client(name).upload_blob(
-                data, overwrite=True, metadata={**dict(metadata), "reason": reason},
-            )
+            target = self._keep(name, evidence, meta, etag)
         except AzureError as exc:
             raise TransientError("blob storage", f"quarantine copy: {exc}") from exc
         self.delete(name, etag)
+        return target
+
+    def _keep(self, name: str, evidence: bytes, meta: dict[str, str], etag: str | None) -> str:
+        for candidate in (name, f"{name}~{_etag_token(etag)}", f"{name}~{uuid.uuid4().hex}"):
+            blob = self.quarantine_container.get_blob_client(candidate)
+            try:
+                blob.upload_blob(evidence, overwrite=False, metadata=meta)
+                return candidate
+            except ResourceExistsError:
+                if etag and blob.get_blob_properties().metadata.get("uploadetag") == meta["uploadetag"]:
+                    return candidate  # this version was kept by an earlier attempt
+        raise AssertionError("unreachable: a random name cannot exist")
 
     def delete(self, name: str, etag: str | None) -> bool:
         """Delete the upload if it still has ``etag``; ``False`` when it was gone or replaced."""

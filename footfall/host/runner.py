@@ -25,6 +25,7 @@ from pydantic import BaseModel, Field
 
 from footfall.host.binding import BlobTriggeredFunction, input_stream
 from footfall.host.config import HostConfig
+from footfall.host.listing import ResilientLister
 from footfall.host.receipts import ReceiptStore, Status
 
 log = logging.getLogger("footfall.host")
@@ -73,6 +74,7 @@ class TriggerHost:
         self.function = function
         self.client = client
         self.container = client.get_container_client(function.container)
+        self.lister = ResilientLister(self.container)
         self.receipts = ReceiptStore(config.receipts_path)
         self.counters = HostCounters()
         self.on_outcome = on_outcome
@@ -90,7 +92,7 @@ class TriggerHost:
         """List the container once and start every eligible blob version; returns how many started."""
         started = 0
         now = time.monotonic()
-        items = [item for item in self.container.list_blobs(name_starts_with=self.function.blob_prefix or None)
+        items = [item for item in self.lister.list(self.function.blob_prefix or None)
                  if self.function.matches(item.name)]
         if not self._reconciled:
             self._reconcile({(item.name, item.etag) for item in items})

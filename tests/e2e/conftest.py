@@ -45,6 +45,7 @@ def function_env(tmp_path: Path, own_azurite: Azurite, face_service_url: str,
         "FOOTFALL_UPLOADS_CONTAINER": "uploads",
         "FOOTFALL_QUARANTINE_CONTAINER": "quarantine",
         "FOOTFALL_STATE_DIR": str(tmp_path / "state"),
+        "FOOTFALL_CAPTURE_MAX_AGE_DAYS": "36500",  # the tests replay a fixed day (2026-11-23)
     }
     for key, value in env.items():
         monkeypatch.setenv(key, value)

@@ -256,3 +256,22 @@ def test_a_receipt_left_running_by_a_killed_host_is_closed_when_its_blob_has_gon
     store.close()
     assert statuses == {"finished-before-the-kill.jpg": Status.GONE, "new.jpg": Status.SUCCEEDED}
     assert host.counters.succeeded == 1
+
+
+def test_a_blob_name_azurite_cannot_list_neither_stalls_the_host_nor_goes_unnamed(
+    app: App, caplog: pytest.LogCaptureFixture
+) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="footfall.host")
+    app.upload("S0001/a.jpg")
+    app.upload("S0002/b\x00c.jpg")  # Azurite answers 500 for any listing page that would hold it
+    app.upload("S0002/d.jpg")
+    app.upload("S0003/e.jpg")
+
+    host = app.run()
+
+    assert {e["name"] for e in app.recorded("events")} == {"S0001/a.jpg", "S0002/d.jpg", "S0003/e.jpg"}
+    assert host.counters.succeeded == 3
+    (warning,) = [r.getMessage() for r in caplog.records if "cannot list blob" in r.getMessage()]
+    assert "'S0002/b'" in warning and app.container in warning

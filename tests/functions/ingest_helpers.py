@@ -164,9 +164,15 @@ def jpeg_bytes(size: tuple[int, int] = (640, 480), color: tuple[int, int, int] =
 UPLOAD_NAME = "S0001/C01/2026/11/23/080000123-7.jpg"
 
 
+REPLAY_AGE_DAYS = 36500
+"""The tests' photos are named on fixed days (2026-11-23): a capture-time window wide enough to replay
+them whatever today is. Tests of the window itself name photos relative to now."""
+
+
 def ingest_settings(connection_string: str, containers: Containers, face_url: str, event_log: Any, **values: Any) -> Settings:
     """Settings for an UploadProcessor on Azurite, a face endpoint and a local event log."""
     return make_settings(**{
+        "FOOTFALL_CAPTURE_MAX_AGE_DAYS": REPLAY_AGE_DAYS,
         "AzureWebJobsStorage": connection_string,
         "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
         "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 import os
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from azure.storage.blob import BlobServiceClient
 from functions.contracts import UploadPath
 from functions.errors import TransientError
 from functions.face_client import FaceAnalyzer
+from functions.image_structure import strip_metadata
 from functions.ingest import ProcessOutcome, UploadProcessor, blob_name_in_container, etag_from_properties
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
@@ -83,7 +85,7 @@ def test_permanent_problems_move_the_photo_to_quarantine_with_a_reason(
     assert (outcome.status, outcome.reason) == ("quarantined", reason)
     assert containers.upload_names() == []
     quarantined = containers.quarantine.get_blob_client(name)
-    assert quarantined.download_blob().readall() == data
+    assert quarantined.download_blob().readall() == strip_metadata(data)  # the evidence, without EXIF
     assert quarantined.get_blob_properties().metadata["reason"] == reason
     assert events_in(tmp_path) == [] and face_stub.detects == []
     (line,) = [r.getMessage() for r in caplog.records if "QUARANTINED" in r.getMessage()]
@@ -302,3 +304,58 @@ def test_a_store_whose_reference_row_says_emotion_no_gets_no_emotion_even_if_the
     munich, berlin = sorted(events_in(tmp_path), key=lambda e: e.store_id)
     # The stub answers with emotion scores regardless: none of them may reach Munich's event.
     assert [f.emotion for f in munich.faces] == [None] and berlin.faces[0].emotion == "happiness"
+
+
+def _named_at(when: datetime, seq: int = 1) -> str:
+    return UploadPath(store_id="S0001", camera_id="C01", captured_at=when, seq=seq, extension="jpg").blob_name()
+
+
+@pytest.mark.parametrize(("name", "metadata", "says"), [
+    ("S\u017f001/C01/2026/11/23/080000123-7.jpg", {}, "does not match"),  # long s: no case folding into "S"
+    ("S0001/C01/2026/11/23/080000123-7.jpg\n", {}, "does not match"),  # a trailing newline
+    ("S0001/C01/\u0662\u0660\u0662\u0666/11/23/080000123-7.jpg", {}, "does not match"),  # Arabic-Indic digits
+    (UPLOAD_NAME, {"capturedat": "9999-12-31T23:00-05:00"}, "capturedat"),  # overflows into UTC
+    (UPLOAD_NAME, {"capturedat": "2026-11-23T10:00:00Z"}, "contradicts the time"),
+    (UPLOAD_NAME, {"cameraid": "C02"}, "contradicts the camera"),
+    (UPLOAD_NAME, {"kind": "selfie"}, "kind"),
+])
+def test_every_contract_violation_is_quarantined_bad_path_with_a_clear_reason(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, caplog: pytest.LogCaptureFixture,
+    name: str, metadata: dict[str, str], says: str,
+) -> None:
+    etag = containers.upload(name, PHOTO, metadata)
+
+    outcome = make_processor().process(name, PHOTO, metadata, etag)
+
+    assert (outcome.status, outcome.reason) == ("quarantined", "bad_path")
+    assert says in (outcome.detail or "")
+    assert face_stub.detects == []
+    (line,) = [r.getMessage() for r in caplog.records if "QUARANTINED" in r.getMessage()]
+    assert repr(name) in line  # named exactly, control characters escaped
+
+
+@pytest.mark.parametrize(("offset", "says"), [
+    (timedelta(days=365 * 73), "in the future"),  # 2099
+    (timedelta(minutes=30), "in the future"),  # beyond the clock skew allowed
+    (-timedelta(days=365 * 56), "ago"),  # 1970
+    (-timedelta(days=9), "ago"),  # older than the edge buffer keeps photos
+])
+def test_implausible_capture_times_are_quarantined_with_their_own_reason(
+    make_processor: Any, containers: Containers, face_stub: FaceApiStub, offset: timedelta, says: str,
+) -> None:
+    name = _named_at(datetime.now(timezone.utc) + offset)
+    etag = containers.upload(name, PHOTO)
+
+    outcome = make_processor(FOOTFALL_CAPTURE_MAX_AGE_DAYS=8).process(name, PHOTO, {}, etag)
+
+    assert (outcome.status, outcome.reason) == ("quarantined", "implausible_time")
+    assert says in (outcome.detail or "") and face_stub.detects == []
+    assert containers.quarantine.get_blob_client(name).get_blob_properties().metadata["reason"] == "implausible_time"
+
+
+def test_capture_times_inside_the_window_are_analysed(make_processor: Any, containers: Containers) -> None:
+    processor = make_processor(FOOTFALL_CAPTURE_MAX_AGE_DAYS=8, FOOTFALL_CAPTURE_MAX_FUTURE_S=300)
+    now = datetime.now(timezone.utc)
+    for seq, when in enumerate((now + timedelta(minutes=4), now - timedelta(days=7, hours=23)), start=1):
+        name = _named_at(when, seq)
+        assert processor.process(name, PHOTO, {}, containers.upload(name, PHOTO)).status == "sent"
