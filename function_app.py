@@ -1,12 +1,15 @@
 """The footfall Functions app (Python v2 programming model): every blueprint in ``functions/blueprints``.
 
 * ``analyze_upload`` (blob trigger): upload → face service → anonymized FrameEvent → sink.
+* ``redrive_uploads`` (timer): photos left in ``uploads`` (deferred, poisoned) are written again once
+  the dependencies answer, so an outage loses nothing.
 * ``reports_filters`` / ``reports_report`` (HTTP): the reports API over Cosmos DB.
 """
 
 import azure.functions as func
 
 from functions.blueprints.ingest import bp as ingest_bp
+from functions.blueprints.redrive import bp as redrive_bp
 from functions.blueprints.reports import bp as reports_bp
 from functions.telemetry import configure_telemetry
 
@@ -16,4 +19,5 @@ configure_telemetry()
 
 app = func.FunctionApp()
 app.register_functions(ingest_bp)
+app.register_functions(redrive_bp)
 app.register_functions(reports_bp)

@@ -24,6 +24,7 @@ class CountersSnapshot(BaseModel):
     faces: int = 0
     quarantined: int = 0
     skipped: int = Field(default=0, description="triggers for a blob already gone (processed earlier)")
+    deferred: int = Field(default=0, description="photos left in uploads because a dependency's circuit was open")
     transient_errors: int = Field(default=0, description="invocations that raised for the host to retry")
     failed: int = Field(default=0, description="invocations that raised an unexpected error")
     quarantine_reasons: dict[str, int] = Field(default_factory=dict)
@@ -31,7 +32,7 @@ class CountersSnapshot(BaseModel):
     @property
     def in_flight(self) -> int:
         """Invocations started but not finished."""
-        finished = self.sent + self.quarantined + self.skipped + self.transient_errors + self.failed
+        finished = self.sent + self.quarantined + self.skipped + self.deferred + self.transient_errors + self.failed
         return self.invocations - finished
 
 

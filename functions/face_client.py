@@ -115,6 +115,12 @@ class FaceAnalyzer:
         finally:
             ingest_metrics().face_call((time.perf_counter() - started) * 1000, status)
 
+    def probe(self) -> None:
+        """Raise :class:`TransientError` unless the face service answers ``GET /status``. Azure AI
+        Face has no such endpoint: there only the invocations' circuit breaker sees an outage."""
+        if not self._settings.uses_azure_face:
+            self._status()
+
     def analyzer(self) -> str:
         """What the events name as their analyzer, e.g. ``face-service/1.0`` or ``azure-face/detection_03``.
 

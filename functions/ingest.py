@@ -7,8 +7,11 @@
 
 A permanent problem quarantines the photo (``quarantine/<same name>``, metadata ``reason``) and
 returns normally; a transient one raises :class:`~functions.errors.TransientError` so the
-Functions host retries, and the photo stays in ``uploads`` until an attempt succeeds. The photo
-is deleted only after its event was durably sent.
+Functions host retries, and the photo stays in ``uploads`` until an attempt succeeds. Once a
+dependency failed ``FOOTFALL_CIRCUIT_FAILURES`` times in a row its circuit opens
+(:mod:`functions.circuit`): photos are then *deferred* (left in ``uploads``, the invocation
+succeeds, no attempt is spent) and the re-drive timer (:mod:`functions.redrive`) brings them back
+when the dependency answers. The photo is deleted only after its event was durably sent.
 
 :func:`get_processor` builds one processor per process from the environment, with its clients
 (blob, face, event sink) created once and reused by every invocation.
@@ -19,13 +22,14 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Literal, TypeVar
 
 from pydantic import BaseModel
 
 from functions.anonymize import build_event
+from functions.circuit import Breakers
 from functions.contracts import UploadPath, UploadPathError, utc_iso
 from functions.counters import IngestCounters
 from functions.errors import PermanentError, QuarantineReason, TransientError
@@ -36,15 +40,16 @@ from functions.sinks import EventSink, create_sink
 from functions.upload_store import UploadStore
 
 log = logging.getLogger("functions.ingest")
+_T = TypeVar("_T")
 
 
 class ProcessOutcome(BaseModel):
     """What happened to one upload. Holds no blob name: safe to log or return anywhere."""
 
-    status: Literal["sent", "quarantined", "skipped"]
+    status: Literal["sent", "quarantined", "skipped", "deferred"]
     event_id: str | None = None
     face_count: int | None = None
-    reason: QuarantineReason | Literal["already_processed"] | None = None
+    reason: QuarantineReason | Literal["already_processed", "circuit_open"] | None = None
     detail: str | None = None
     duplicate: bool = False
     elapsed_ms: float = 0.0
@@ -81,6 +86,7 @@ class UploadProcessor:
         self.face = face
         self.sink = sink
         self.counters = counters or IngestCounters()
+        self.breakers = Breakers(settings.circuit_failures, settings.circuit_open_s)
         self.known_stores = settings.known_store_ids()
         self.emotion_off = settings.emotion_off_store_ids() if settings.emotion_recognition else None
         self.limits = GuardLimits(
@@ -116,6 +122,11 @@ class UploadProcessor:
                 metadata = state.metadata if metadata is None else metadata
             try:
                 outcome = self._analyse_and_send(blob, data, metadata, etag)
+            except _Deferred as deferred:
+                self.counters.add("deferred")
+                log.warning("ingest deferred: %s/%r: the %s circuit is open; the photo stays in %s for the re-drive",
+                            self.settings.uploads_container, blob, deferred.dependency, self.settings.uploads_container)
+                outcome = ProcessOutcome(status="deferred", reason="circuit_open", detail=deferred.dependency)
             except PermanentError as exc:
                 kept_as = self.store.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
                 self.counters.quarantined(exc.reason)
@@ -144,12 +155,12 @@ class UploadProcessor:
         self._check_capture_time(upload)
         image = prepare_image(data, self.limits)
         attributes = self.attributes_for(upload.store_id)
-        detections = self.face.detect(image.jpeg, attributes)
-        event = build_event(
-            upload, detections, self.face.analyzer(), datetime.now(UTC),
-            exact_age=self.settings.exact_age, emotion="emotion" in attributes,
-        )
-        written = self.sink.send([event])  # durable when it returns; raises TransientError otherwise
+        detections, analyzer = self._through("face service", lambda: (self.face.detect(image.jpeg, attributes),
+                                                                      self.face.analyzer()))
+        event = build_event(upload, detections, analyzer, datetime.now(UTC), exact_age=self.settings.exact_age,
+                            emotion="emotion" in attributes)
+        # durable when it returns; raises TransientError otherwise
+        written = self._through("event sink", lambda: self.sink.send([event]))
         if self.settings.after_success == "tag":
             self.store.mark_processed(blob)
         else:
@@ -167,6 +178,25 @@ class UploadProcessor:
         if self.emotion_off is None or store_id in self.emotion_off:
             attributes = [a for a in attributes if a != "emotion"]
         return attributes
+
+    def _through(self, dependency: str, call: Callable[[], _T]) -> _T:
+        """``call`` the dependency through its circuit breaker; an open circuit defers the photo."""
+        breaker = self.breakers[dependency]
+        if not breaker.allow():
+            raise _Deferred(dependency)
+        try:
+            result = call()
+        except TransientError:
+            breaker.failure()
+            raise
+        except PermanentError:
+            breaker.success()  # it answered: the photo is at fault, not the dependency
+            raise
+        except BaseException:
+            breaker.release()
+            raise
+        breaker.success()
+        return result
 
     def _check_capture_time(self, upload: UploadPath) -> None:
         """A capture time outside the plausible window is quarantined ``implausible_time``: a camera
@@ -192,6 +222,12 @@ class UploadProcessor:
                 closer()
             except Exception:  # noqa: BLE001 - closing is best effort
                 log.debug("close failed", exc_info=True)
+
+
+class _Deferred(Exception):  # noqa: N818 - a control-flow signal, not an error
+    def __init__(self, dependency: str) -> None:
+        super().__init__(dependency)
+        self.dependency = dependency
 
 
 def _span(delta: timedelta) -> str:

@@ -99,6 +99,39 @@ class Settings(BaseSettings):
         description="A JPEG with more scans is quarantined too_many_scans before decoding.",
     )
 
+    # Outages: circuit breakers and the re-drive timer (functions/circuit.py, functions/redrive.py).
+    circuit_failures: int = Field(
+        default=5, ge=1, validation_alias="FOOTFALL_CIRCUIT_FAILURES",
+        description="Transient failures in a row that open a dependency's circuit: photos are then deferred "
+        "(left in uploads, no attempt spent) instead of failing.",
+    )
+    circuit_open_s: float = Field(
+        default=30, gt=0, validation_alias="FOOTFALL_CIRCUIT_OPEN_S",
+        description="How long an open circuit defers photos before one invocation probes the dependency again.",
+    )
+    redrive_schedule: str = Field(
+        default="0 */5 * * * *", validation_alias="FOOTFALL_REDRIVE_SCHEDULE",
+        description="NCRONTAB (with seconds) of the redrive_uploads timer; read when the app is indexed.",
+    )
+    redrive_after_s: float = Field(
+        default=600, ge=0, validation_alias="FOOTFALL_REDRIVE_AFTER_S",
+        description="A photo still in uploads this long after it was written is re-driven (written again, "
+        "which fires the trigger) once the dependencies answer: deferred, poisoned or never triggered.",
+    )
+    redrive_max: int = Field(
+        default=10, ge=1, validation_alias="FOOTFALL_REDRIVE_MAX",
+        description="Re-drives while every dependency was healthy before a photo is quarantined poison.",
+    )
+    redrive_batch: int = Field(
+        default=2000, ge=1, validation_alias="FOOTFALL_REDRIVE_BATCH",
+        description="Photos one re-drive run writes again at most (the backlog drains over several runs).",
+    )
+    quarantine_retention_days: float = Field(
+        default=7, gt=0, le=7, validation_alias="FOOTFALL_QUARANTINE_RETENTION_DAYS",
+        description="Quarantined evidence older than this is deleted by the re-drive timer (and in Azure by "
+        "the storage lifecycle rule); at most 7 days.",
+    )
+
     # Plausible capture times: the time in the blob name, against the function's clock.
     capture_max_future_s: float = Field(
         default=300, ge=0, validation_alias="FOOTFALL_CAPTURE_MAX_FUTURE_S",

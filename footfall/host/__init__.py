@@ -13,17 +13,24 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from footfall.host.binding import BlobTriggeredFunction, find_blob_function, load_local_settings, service_client
+from footfall.host.binding import (
+    BlobTriggeredFunction,
+    TimerTriggeredFunction,
+    find_functions,
+    load_local_settings,
+    service_client,
+)
 from footfall.host.config import HostConfig, HostJson, RetryPolicy
 from footfall.host.receipts import Receipt, ReceiptStore, Status
 from footfall.host.runner import HostCounters, Outcome, TriggerHost
 from footfall.paths import REPO_ROOT, state_dir
 
 __all__ = [
-    "BlobTriggeredFunction", "HostConfig", "HostCounters", "HostJson", "Outcome", "Receipt", "ReceiptStore",
+    "BlobTriggeredFunction", "TimerTriggeredFunction", "HostConfig", "HostCounters", "HostJson", "Outcome",
+    "Receipt", "ReceiptStore",
     "RetryPolicy", "Status", "TriggerHost", "default_receipts_path", "main", "open_host",
 ]
 
@@ -49,26 +56,28 @@ def open_host(
 
     Settings such as ``AzureWebJobsStorage`` come from the environment, as in the Functions host;
     set them before calling. ``workers`` defaults to ``extensions.blobs.maxDegreeOfParallelism``
-    in ``host.json``, else 4. Poison blobs go to the quarantine container (``reason=poison``),
-    ``FOOTFALL_QUARANTINE_CONTAINER`` or ``quarantine``, where the function puts bad photos.
+    in ``host.json``, else 4. A blob whose attempts are used up stays in its container (as in
+    Azure), with a ``poisoned`` receipt; the quarantine container (``FOOTFALL_QUARANTINE_CONTAINER``
+    or ``quarantine``) is where the function puts bad photos. Timer-triggered functions of the app
+    run on their schedules while the host runs.
     """
     load_local_settings(app_dir)
     spec = HostJson.load(host_json or app_dir / "host.json")
-    function = find_blob_function(app_dir, module, function_name)
+    function, timers = find_functions(app_dir, module, function_name)
     quarantine = quarantine_container or os.environ.get("FOOTFALL_QUARANTINE_CONTAINER", "quarantine")
     config = HostConfig(
         app_dir=app_dir, app_module=module, function_name=function_name,
         receipts_path=receipts_path or default_receipts_path(),
         workers=workers or spec.max_degree_of_parallelism or 4,
-        poll_interval_s=poll_interval_s, retry=spec.retry,
-        quarantine_container=quarantine, poison_container=quarantine,
+        poll_interval_s=poll_interval_s, retry=spec.retry, function_timeout_s=spec.function_timeout_s,
+        quarantine_container=quarantine,
     )
     client = service_client(function.connection)
     try:
         client.create_container(function.container)
     except Exception:  # already there (or the account forbids it: listing will tell)
         pass
-    return TriggerHost(config, function, client, on_outcome=on_outcome)
+    return TriggerHost(config, function, client, on_outcome=on_outcome, timers=timers)
 
 
 def main(argv: list[str]) -> int:
@@ -78,7 +87,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--module", default="function_app")
     parser.add_argument("--function", default="analyze_upload")
     parser.add_argument("--connection-string", help="sets AzureWebJobsStorage (default: from the environment)")
-    parser.add_argument("--receipts", type=Path, default=None, help="receipts file (default <state>/host/receipts.sqlite)")
+    parser.add_argument("--receipts", type=Path, default=None,
+                        help="receipts file (default <state>/host/receipts.sqlite)")
     parser.add_argument("--workers", type=int, default=None, help="photos in flight at once")
     parser.add_argument("--poll-interval", type=float, default=0.25, help="seconds between listings")
     parser.add_argument("--until-idle", action="store_true", help="exit once no blob is left to process")

@@ -17,12 +17,14 @@ import logging
 import os
 import re
 import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import azure.functions as func
+from azure.functions.timer import TimerRequest
 from azure.storage.blob import BlobProperties, BlobServiceClient
 
 
@@ -97,6 +99,23 @@ class BlobTriggeredFunction:
         return result
 
 
+@dataclass(frozen=True)
+class TimerTriggeredFunction:
+    """A user function with a timer trigger: ``schedule`` is NCRONTAB with seconds first."""
+
+    name: str
+    user_function: Callable[..., Any]
+    arg_name: str
+    schedule: str
+
+    def invoke(self, past_due: bool = False) -> Any:
+        """Call the user function with a ``func.TimerRequest``, as the worker does."""
+        result = self.user_function(**{self.arg_name: TimerRequest(past_due=past_due)})
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return result
+
+
 def load_local_settings(app_dir: Path) -> dict[str, str]:
     """Put ``local.settings.json`` ``Values`` into the environment as ``func start`` does.
 
@@ -111,8 +130,11 @@ def load_local_settings(app_dir: Path) -> dict[str, str]:
     return applied
 
 
-def find_blob_function(app_dir: Path, module: str = "function_app", function_name: str = "analyze_upload") -> BlobTriggeredFunction:
-    """Import ``module`` from ``app_dir`` and return its blob-triggered function ``function_name``."""
+def find_functions(
+    app_dir: Path, module: str = "function_app", function_name: str = "analyze_upload",
+) -> tuple[BlobTriggeredFunction, list[TimerTriggeredFunction]]:
+    """Import ``module`` from ``app_dir``; return its blob-triggered function ``function_name`` and
+    every timer-triggered function (a ``%SETTING%`` schedule is resolved from the environment)."""
     app_dir = app_dir.resolve()
     if str(app_dir) not in sys.path:
         sys.path.insert(0, str(app_dir))
@@ -122,19 +144,34 @@ def find_blob_function(app_dir: Path, module: str = "function_app", function_nam
     app = getattr(mod, "app", None)
     if app is None or not hasattr(app, "get_functions"):
         raise FunctionNotFound(f"{module} in {app_dir} defines no `app = func.FunctionApp()`")
-    found = []
+    found, blob, timers = [], None, []
     for fn in _index(app):
         trigger = fn.get_trigger()
-        if trigger is None or trigger.type != "blobTrigger":
+        if trigger is None:
+            continue
+        if trigger.type == "timerTrigger":
+            schedule = re.sub(r"%([^%]+)%", lambda m: os.environ[m.group(1)], trigger.schedule)
+            timers.append(TimerTriggeredFunction(name=fn.get_function_name(), user_function=fn.get_user_function(),
+                                                 arg_name=trigger.name, schedule=schedule))
+        if trigger.type != "blobTrigger":
             continue
         found.append(fn.get_function_name())
         if fn.get_function_name() == function_name:
-            return BlobTriggeredFunction(
+            blob = BlobTriggeredFunction(
                 name=function_name, user_function=fn.get_user_function(), arg_name=trigger.name,
                 path=trigger.path, connection=trigger.connection or "AzureWebJobsStorage",
                 source=getattr(trigger, "source", None),
             )
-    raise FunctionNotFound(f"no blob-triggered function {function_name!r} in {module} (found: {found or 'none'})")
+    if blob is None:
+        raise FunctionNotFound(f"no blob-triggered function {function_name!r} in {module} (found: {found or 'none'})")
+    return blob, timers
+
+
+def find_blob_function(
+    app_dir: Path, module: str = "function_app", function_name: str = "analyze_upload",
+) -> BlobTriggeredFunction:
+    """Import ``module`` from ``app_dir`` and return its blob-triggered function ``function_name``."""
+    return find_functions(app_dir, module, function_name)[0]
 
 
 def service_client(connection: str, env: Mapping[str, str] | None = None) -> BlobServiceClient:

@@ -73,10 +73,13 @@ class HostJson(BaseModel):
 
     retry: RetryPolicy
     max_degree_of_parallelism: int | None = None
+    function_timeout_s: float | None = Field(
+        default=None, description="``functionTimeout``: an invocation running longer has failed (None: no limit).",
+    )
     source: str = "built-in default"
 
     @classmethod
-    def load(cls, path: Path) -> "HostJson":
+    def load(cls, path: Path) -> HostJson:
         """Read ``host.json``; a missing file or section gives the blob trigger's defaults."""
         if not path.is_file():
             return cls(retry=RetryPolicy(), source=f"{path} (missing: defaults)")
@@ -90,7 +93,10 @@ class HostJson(BaseModel):
                 strategy="exponentialBackoff", maxRetryCount=max(threshold - 1, 0),
                 minimumInterval=1.0, maximumInterval=15.0,
             )
-        return cls(retry=retry, max_degree_of_parallelism=blobs.get("maxDegreeOfParallelism"), source=str(path))
+        timeout = doc.get("functionTimeout")
+        timeout_s = None if timeout in (None, "-1", -1) else parse_timespan(timeout)
+        return cls(retry=retry, max_degree_of_parallelism=blobs.get("maxDegreeOfParallelism"),
+                   function_timeout_s=timeout_s, source=str(path))
 
 
 class HostConfig(BaseModel):
@@ -105,5 +111,5 @@ class HostConfig(BaseModel):
     workers: int = Field(default=4, ge=1, le=64, description="Photos in flight at once.")
     poll_interval_s: float = Field(default=0.25, gt=0)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
-    poison_container: str = Field(default="quarantine", description="Where poison blobs go (reason=poison).")
+    function_timeout_s: float | None = Field(default=None, gt=0, description="host.json functionTimeout.")
     quarantine_container: str = Field(default="quarantine", description="Where the function quarantines.")

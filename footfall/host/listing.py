@@ -52,7 +52,7 @@ class ResilientLister:
         self.found: dict[str | None, Unlistable] = {}
         self._reported: set[str] = set()
 
-    def list(self, prefix: str | None = None) -> Iterator[BlobProperties]:
+    def blobs(self, prefix: str | None = None) -> Iterator[BlobProperties]:
         """Every listable blob under ``prefix``, in name order."""
         marker: str | None = None
         size = self.page_size
@@ -82,7 +82,7 @@ class ResilientLister:
             if isinstance(exc, HttpResponseError) and status is not None and status < 500:
                 raise
             raise _Unlistable() from exc
-        return items, pages.continuation_token
+        return items, pages.continuation_token  # type: ignore[attr-defined]
 
     def _lists_past(self, prefix: str | None, after: str | None, marker: str) -> bool:
         """Whether ``marker`` lies past the unlistable name that follows ``after``."""

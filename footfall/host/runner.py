@@ -5,25 +5,33 @@ pushes a ``BlobCreated`` event and the host invokes at once. Azurite emits no Ev
 events, so locally the host polls the container (every ``poll_interval_s``), which is what the
 classic blob trigger does too. Everything else follows the Functions host: the same
 registered function and binding, receipts keyed by blob name and etag, the ``host.json``
-retry policy, a poison path after the last retry, and several blobs in flight at once.
+retry policy, ``functionTimeout``, several blobs in flight at once, the app's timer functions
+on their schedules, and the poison semantics of the blob trigger: after the last attempt the
+Functions host writes a message to the ``webjobs-blobtrigger-poison`` queue and never invokes
+that blob version again, while the blob stays in its container. Here the receipt says
+``poisoned`` and the blob stays too; a new version of it (the re-drive writes one) is a new blob
+to process.
+
+An invocation that outlives ``functionTimeout`` counts as a failed attempt (``TimeoutError``) and
+its slot is freed; Python cannot stop a thread, so its work runs on unobserved until it returns
+(the Functions host would recycle the worker process).
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, datetime, timedelta
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
 from pydantic import BaseModel, Field
 
-from footfall.host.binding import BlobTriggeredFunction, input_stream
+from footfall.host.binding import BlobTriggeredFunction, TimerTriggeredFunction, input_stream
 from footfall.host.config import HostConfig
 from footfall.host.listing import ResilientLister
 from footfall.host.receipts import ReceiptStore, Status
@@ -55,9 +63,25 @@ class Outcome(BaseModel):
     invoke_s: float | None = Field(default=None, description="Download + function call of the last attempt.")
 
 
-def _header_safe(text: str, limit: int = 240) -> str:
-    """Blob metadata values are HTTP header values: printable ASCII only."""
-    return re.sub(r"[^A-Za-z0-9 .,:;_()/=+-]", "_", text)[:limit]
+class _Timer:
+    """A timer function and when it is due next (NCRONTAB, seconds first, as the Functions host reads it)."""
+
+    def __init__(self, function: TimerTriggeredFunction, now: datetime) -> None:
+        from croniter import croniter
+
+        self.function = function
+        self._schedule = croniter(function.schedule, now, second_at_beginning=True, ret_type=datetime)
+        self.due: datetime = self._schedule.get_next(datetime)
+        self.thread: threading.Thread | None = None
+        self.runs = 0
+
+    def advance(self, now: datetime) -> bool:
+        """Move past every occurrence up to ``now``; returns whether more than one was missed (past due)."""
+        missed = 0
+        while self.due <= now:
+            self.due = self._schedule.get_next(datetime)
+            missed += 1
+        return missed > 1
 
 
 class TriggerHost:
@@ -69,6 +93,7 @@ class TriggerHost:
         function: BlobTriggeredFunction,
         client: BlobServiceClient,
         on_outcome: Callable[[Outcome], None] | None = None,
+        timers: list[TimerTriggeredFunction] | None = None,
     ) -> None:
         self.config = config
         self.function = function
@@ -85,6 +110,8 @@ class TriggerHost:
         self._reconciled = False
         self._timing = threading.local()  # (listed, attempt started) of the worker's current blob
         self._pool = ThreadPoolExecutor(max_workers=config.workers, thread_name_prefix="footfall-host")
+        now = datetime.now(UTC)
+        self.timers = [_Timer(t, now) for t in timers or []]
 
     # -- the loop -------------------------------------------------------------------------
 
@@ -92,7 +119,7 @@ class TriggerHost:
         """List the container once and start every eligible blob version; returns how many started."""
         started = 0
         now = time.monotonic()
-        items = [item for item in self.lister.list(self.function.blob_prefix or None)
+        items = [item for item in self.lister.blobs(self.function.blob_prefix or None)
                  if self.function.matches(item.name)]
         if not self._reconciled:
             self._reconcile({(item.name, item.etag) for item in items})
@@ -139,6 +166,7 @@ class TriggerHost:
         """
         stop = stop or threading.Event()
         while not stop.is_set():
+            self._run_due_timers()
             try:
                 started = self.poll_once()
             except Exception as exc:  # storage briefly unreachable: keep polling, like the host
@@ -149,6 +177,28 @@ class TriggerHost:
             stop.wait(self.config.poll_interval_s)
         self.drain()
         return self.counters
+
+    def _run_due_timers(self) -> None:
+        """Start each timer function that is due, unless its previous run is still going (a singleton,
+        as in the Functions host)."""
+        now = datetime.now(UTC)
+        for timer in self.timers:
+            if timer.due > now:
+                continue
+            past_due = timer.advance(now)
+            if timer.thread is not None and timer.thread.is_alive():
+                continue
+            timer.thread = threading.Thread(target=self._run_timer, args=(timer, past_due), daemon=True,
+                                            name=f"footfall-timer-{timer.function.name}")
+            timer.thread.start()
+
+    def _run_timer(self, timer: _Timer, past_due: bool) -> None:
+        try:
+            timer.function.invoke(past_due=past_due)
+        except Exception:  # a failed timer run is logged; the next one comes on schedule
+            log.exception("timer function %s failed", timer.function.name)
+        finally:
+            timer.runs += 1
 
     def drain(self) -> None:
         """Wait for every blob in flight."""
@@ -163,6 +213,9 @@ class TriggerHost:
     def close(self) -> None:
         """Finish the blobs in flight and release the pool and the receipts file."""
         self.drain()
+        for timer in self.timers:
+            if timer.thread is not None:
+                timer.thread.join()
         self._pool.shutdown(wait=True)
         self.receipts.close()
 
@@ -196,13 +249,13 @@ class TriggerHost:
             self._finish(name, etag, Status.GONE, attempt, "deleted or overwritten before it was read")
             return
         stream = input_stream(self.function.container, blob.url, downloader.properties, data)
-        started = datetime.now(timezone.utc)
+        started = datetime.now(UTC)
         try:
-            self.function.invoke(stream)
+            self._invoke_with_timeout(stream)
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             if attempt >= policy.max_attempts:
-                self._poison(name, etag, attempt, error, data=data, metadata=downloader.properties.metadata)
+                self._poison(name, etag, attempt, error)
                 return
             delay = policy.delay_before_retry(attempt)
             log.warning("%s attempt %d/%d failed (%s); retry in %.1f s", name, attempt, policy.max_attempts, error, delay)
@@ -214,6 +267,29 @@ class TriggerHost:
         status = Status.QUARANTINED if self._was_quarantined(name, started) else Status.SUCCEEDED
         self._finish(name, etag, status, attempt)
 
+    def _invoke_with_timeout(self, stream: object) -> None:
+        """Invoke the function; past ``functionTimeout`` raise ``TimeoutError`` and stop waiting."""
+        timeout = self.config.function_timeout_s
+        if timeout is None:
+            self.function.invoke(stream)  # type: ignore[arg-type]
+            return
+        failure: list[BaseException] = []
+
+        def call() -> None:
+            try:
+                self.function.invoke(stream)  # type: ignore[arg-type]
+            except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+                failure.append(exc)
+
+        worker = threading.Thread(target=call, daemon=True, name="footfall-invocation")
+        worker.start()
+        worker.join(timeout)
+        if worker.is_alive():
+            raise TimeoutError(f"Timeout value of {timeout:g} s (functionTimeout) was exceeded by function "
+                               f"{self.function.name}")
+        if failure:
+            raise failure[0]
+
     def _was_quarantined(self, name: str, since: datetime) -> bool:
         """Whether the function moved the blob to the quarantine container during this invocation."""
         try:
@@ -222,28 +298,11 @@ class TriggerHost:
             return False
         return props.last_modified is not None and props.last_modified >= since - timedelta(seconds=2)
 
-    def _poison(self, name: str, etag: str, attempts: int, error: str,
-                data: bytes | None = None, metadata: dict[str, str] | None = None) -> None:
-        """Move the blob to the poison container with ``reason=poison`` (the host's poison queue)."""
-        source = self.container.get_blob_client(name)
-        try:
-            if data is None:
-                downloader = source.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
-                data, metadata = downloader.readall(), downloader.properties.metadata
-            poison_meta = {
-                **(metadata or {}), "reason": "poison", "attempts": str(attempts),
-                "error": _header_safe(error), "function": self.function.name,
-            }
-            target = self.client.get_container_client(self.config.poison_container)
-            try:
-                target.create_container()
-            except ResourceExistsError:
-                pass
-            target.upload_blob(name, data, overwrite=True, metadata=poison_meta)
-            source.delete_blob(etag=etag, match_condition=MatchConditions.IfNotModified)
-        except (ResourceNotFoundError, ResourceModifiedError):
-            pass  # already moved or replaced: the receipt below still closes this version
-        log.error("%s poisoned after %d attempts: %s", name, attempts, error)
+    def _poison(self, name: str, etag: str, attempts: int, error: str) -> None:
+        """The last attempt failed: like the Functions host, never invoke this version again and leave
+        the blob where it is (Azure: a message on ``webjobs-blobtrigger-poison``; here: the receipt)."""
+        log.error("%r poisoned after %d attempts: %s; it stays in %s (a new version, e.g. from the re-drive, "
+                  "is processed again)", name, attempts, error, self.function.container)
         self._finish(name, etag, Status.POISONED, attempts, error)
 
     def _finish(self, name: str, etag: str, status: Status, attempts: int, error: str | None = None) -> None:

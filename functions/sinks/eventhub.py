@@ -93,6 +93,14 @@ class EventHubSink:
             raise TransientError("event hub", f"{type(exc).__name__}: {exc}") from exc
         return len(events)
 
+    def probe(self) -> None:
+        """Raise :class:`TransientError` unless the hub answers (its properties: no event is sent)."""
+        try:
+            with self._lock:
+                self._producer.get_eventhub_properties()
+        except EventHubError as exc:
+            raise TransientError("event hub", f"{type(exc).__name__}: {exc}") from exc
+
     def _new_batch(self, store_id: str) -> EventDataBatch:
         return self._producer.create_batch(partition_key=store_id, max_size_in_bytes=self._max_batch_bytes)
 

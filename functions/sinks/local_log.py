@@ -123,6 +123,15 @@ class LocalEventLogSink:
             finally:
                 fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
+    def probe(self) -> None:
+        """Raise :class:`TransientError` unless the log directory can be written now."""
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            with open(self.directory / f".{self.stream}.lock", "a+b"):
+                pass
+        except OSError as exc:
+            raise TransientError("local event log", f"{self.directory}: {exc}") from exc
+
     def send(self, events: Sequence[LoggedEvent]) -> int:
         """Append the events not yet in the log; return how many were written."""
         with self._locked():

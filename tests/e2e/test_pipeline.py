@@ -10,14 +10,13 @@ from pathlib import Path
 import httpx
 import pytest
 from azure.storage.blob import BlobServiceClient
+from e2e_support import STORES_CSV, dump, expected_faces, photo_key, read_event_lines
 
 from footfall.asa import run_job
 from footfall.host import open_host
 from footfall.paths import REPO_ROOT
 from footfall.reports.server import serve_dashboard
 from footfall.simulate import BlobTarget, SimConfig, simulate
-
-from e2e_support import STORES_CSV, dump, expected_faces, photo_key, read_event_lines
 
 pytestmark = pytest.mark.e2e
 
@@ -100,13 +99,14 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     dump(artifacts_dir / "e2e-fleet-report.json", fleet)
 
 
-def test_a_photo_the_function_cannot_analyse_while_the_face_service_is_down_ends_in_poison(
+def test_a_photo_whose_attempts_run_out_while_the_face_service_is_down_stays_in_uploads_for_the_re_drive(
     tmp_path: Path, function_env: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from footfall.azurite import free_port
     from functions.ingest import reset_processor
 
     monkeypatch.setenv("FOOTFALL_FACE_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens
+    monkeypatch.setenv("FOOTFALL_CIRCUIT_FAILURES", "10")  # the circuit stays closed: every attempt fails
     reset_processor()
     host_json = tmp_path / "host.json"
     host_json.write_text('{"version": "2.0", "retry": {"strategy": "fixedDelay", "maxRetryCount": 2, '
@@ -123,7 +123,9 @@ def test_a_photo_the_function_cannot_analyse_while_the_face_service_is_down_ends
 
     assert (counters.retried, counters.poisoned, counters.succeeded) == (2, 1, 0)
     service = BlobServiceClient.from_connection_string(conn)
-    assert list(service.get_container_client("uploads").list_blobs()) == []
-    meta = service.get_blob_client("quarantine", photo.blob_name).get_blob_properties().metadata
-    assert (meta["reason"], meta["attempts"], meta["capturedat"]) == ("poison", "3", photo.metadata["capturedat"])
+    # As in Azure, the poisoned blob stays where it is (not lost): the re-drive writes it again later.
+    (left,) = service.get_container_client("uploads").list_blobs(include=["metadata"])
+    assert (left.name, left.metadata["capturedat"]) == (photo.blob_name, photo.metadata["capturedat"])
+    quarantine = service.get_container_client("quarantine")
+    assert not quarantine.exists() or list(quarantine.list_blobs()) == []
     assert read_event_lines(Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"])) == []

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import textwrap
 import time
 from pathlib import Path
 
@@ -49,6 +48,8 @@ def analyze_upload(photo: func.InputStream) -> None:
                 metadata=photo.metadata, etag=photo.blob_properties["ETag"])
         if "slow" in name:
             time.sleep(0.4)
+        if "stuck" in name:
+            time.sleep(1.5)
         if "flaky" in name:
             tries = sum(1 for line in open(OUT / "calls.jsonl") if name in line)
             if tries <= 2:
@@ -66,6 +67,10 @@ def analyze_upload(photo: func.InputStream) -> None:
     finally:
         with _lock:
             _active[0] -= 1
+
+@app.timer_trigger(schedule="%HOSTTEST_SCHEDULE_{n}%", arg_name="timer", run_on_startup=False)
+def tick(timer: func.TimerRequest) -> None:
+    _record("ticks", past_due=timer.past_due, at=time.time())
 '''
 
 
@@ -84,6 +89,7 @@ class App:
         )
         (self.dir / "host.json").write_text(json.dumps({"version": "2.0", "retry": retry}))
         monkeypatch.setenv(f"HOSTTEST_OUT_{n}", str(self.out))
+        monkeypatch.setenv(f"HOSTTEST_SCHEDULE_{n}", "0 0 0 1 1 *")  # once a year: out of the way
         monkeypatch.setenv("AzureWebJobsStorage", azurite.connection_string)
         self.service = BlobServiceClient.from_connection_string(azurite.connection_string)
         for c in (self.container, self.quarantine):
@@ -164,21 +170,65 @@ def test_a_transient_error_is_retried_under_the_host_json_policy_until_it_succee
     assert (host.counters.retried, host.counters.succeeded, host.counters.poisoned) == (2, 1, 0)
 
 
-def test_a_blob_that_fails_every_attempt_goes_to_poison_with_its_reason(app: App) -> None:
+def test_a_blob_that_fails_every_attempt_is_poisoned_and_stays_where_it_is_as_in_azure(app: App) -> None:
     app.upload("poison.jpg", b"\xff\xd8never works", {"cameraid": "C01"})
 
     host = app.run()
 
     assert len(app.recorded("calls")) == FAST_RETRY["maxRetryCount"] + 1
     assert host.counters.poisoned == 1 and host.counters.retried == FAST_RETRY["maxRetryCount"]
-    assert app.names(app.container) == set()
-    poisoned = app.service.get_blob_client(app.quarantine, "poison.jpg")
-    meta = poisoned.get_blob_properties().metadata
-    assert meta["reason"] == "poison"
-    assert meta["attempts"] == "4"
-    assert "RuntimeError" in meta["error"]
-    assert meta["cameraid"] == "C01"
-    assert poisoned.download_blob().readall() == b"\xff\xd8never works"
+    # The Functions host leaves a poisoned blob in its container (its poison queue gets a message):
+    # nothing is lost, and the same version is never invoked again, even by a restarted host.
+    assert app.names(app.container) == {"poison.jpg"} and app.names(app.quarantine) == set()
+    assert app.run().counters.seen == 0
+    assert len(app.recorded("calls")) == FAST_RETRY["maxRetryCount"] + 1
+
+    app.upload("poison.jpg", b"\xff\xd8a new version: the re-drive writes one")
+    assert app.run().counters.seen == 1
+
+
+def test_an_invocation_past_function_timeout_is_a_failed_attempt_and_frees_its_worker(app: App) -> None:
+    spec = json.loads((app.dir / "host.json").read_text())
+    (app.dir / "host.json").write_text(json.dumps({**spec, "functionTimeout": "00:00:00.3",
+                                                   "retry": {**FAST_RETRY, "maxRetryCount": 1}}))
+    app.upload("stuck.jpg")
+    for i in range(4):
+        app.upload(f"good-{i}.jpg")
+
+    started = time.monotonic()
+    host = app.run(workers=1)
+
+    assert host.config.function_timeout_s == 0.3
+    assert host.counters.succeeded == 4  # one worker: the stuck photo did not hold it for 1.5 s twice
+    assert host.counters.poisoned == 1
+    from footfall.host import ReceiptStore
+
+    store = ReceiptStore(app.receipts)
+    (stuck,) = [r for r in store.all() if r.blob_name == "stuck.jpg"]
+    store.close()
+    assert stuck.status == Status.POISONED and "functionTimeout" in (stuck.last_error or "")
+    assert time.monotonic() - started < 3.0
+
+
+def test_timer_functions_run_on_their_schedule_while_the_host_runs(
+    app: App, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    monkeypatch.setenv(f"HOSTTEST_SCHEDULE_{app.module.split('_')[2]}", "*/1 * * * * *")  # every second
+    host = app.host()
+    assert [t.function.schedule for t in host.timers] == ["*/1 * * * * *"]
+    stop = threading.Event()
+    runner = threading.Thread(target=host.run, args=(stop,))
+    runner.start()
+    time.sleep(3.2)
+    stop.set()
+    runner.join()
+    host.close()
+
+    ticks = app.recorded("ticks")
+    assert 2 <= len(ticks) <= 4
+    assert all(b["at"] - a["at"] > 0.5 for a, b in zip(ticks, ticks[1:], strict=False))
 
 
 def test_photos_the_function_quarantines_are_counted_as_quarantined(app: App) -> None:
