@@ -29,6 +29,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import AzureError, ResourceModifiedError, ResourceNotFoundError
 from pydantic import BaseModel, Field
 
+from functions.counters import IngestCounters
 from functions.errors import TransientError
 from functions.face_client import FaceAnalyzer
 from functions.settings import Settings
@@ -56,11 +57,13 @@ class RedriveReport(BaseModel):
 class Redriver:
     """Runs the re-drive with the clients of the ingest function (see :func:`get_redriver`)."""
 
-    def __init__(self, settings: Settings, store: UploadStore, face: FaceAnalyzer, sink: EventSink) -> None:
+    def __init__(self, settings: Settings, store: UploadStore, face: FaceAnalyzer, sink: EventSink,
+                 counters: IngestCounters | None = None) -> None:
         self.settings = settings
         self.store = store
         self.face = face
         self.sink = sink
+        self.counters = counters or IngestCounters()
 
     def health(self) -> dict[str, str]:
         """The dependencies that do not answer now, with why (empty when all do)."""
@@ -115,6 +118,7 @@ class Redriver:
                     f"no event after {redrives} re-drives while the face service and the event sink answered",
                 )
                 report.poisoned += 1
+                self.counters.quarantined("poison")
                 log.warning("QUARANTINED %s/%r -> %s/%r reason=poison after %d re-drives", self.store.uploads
                             .container_name, name, self.store.quarantine_container.container_name, kept_as, redrives)
                 return
@@ -160,5 +164,6 @@ def get_redriver() -> Redriver:
     processor = get_processor()
     with _lock:
         if _redriver is None or _redriver.store is not processor.store:
-            _redriver = Redriver(processor.settings, processor.store, processor.face, processor.sink)
+            _redriver = Redriver(processor.settings, processor.store, processor.face, processor.sink,
+                                 processor.counters)
         return _redriver

@@ -7,8 +7,9 @@ see the same numbers:
 * ``footfall.uploads``: invocations (one per uploaded photo, retries included);
 * ``footfall.events.sent``: FrameEvents sent; ``footfall.faces``: faces in them;
 * ``footfall.quarantined`` with ``reason``: photos moved to ``quarantine``;
-* ``footfall.poison``: photos that failed every attempt (quarantined with reason ``poison``);
-* ``footfall.ingest.outcomes`` with ``outcome`` (``skipped``, ``duplicate``, ``transient_error``, ``failed``);
+* ``footfall.poison``: photos that failed every re-drive while all was healthy (quarantined ``poison``);
+* ``footfall.ingest.outcomes`` with ``outcome`` (``skipped``, ``duplicate``, ``deferred``: left in
+  uploads while a circuit was open, ``transient_error``, ``failed``);
 * ``footfall.face_service.duration`` (ms) with ``http.response.status_code`` (``error`` when no
   answer came), and ``footfall.face_service.throttled``: the face service's 429s.
 
@@ -39,7 +40,8 @@ TRACER_NAME = "footfall.functions"
 POISON_REASON = "poison"
 """The quarantine reason of a photo that failed every attempt."""
 
-_OUTCOMES = {"skipped": "skipped", "duplicates": "duplicate", "transient_errors": "transient_error", "failed": "failed"}
+_OUTCOMES = {"skipped": "skipped", "duplicates": "duplicate", "deferred": "deferred",
+             "transient_errors": "transient_error", "failed": "failed"}
 """IngestCounters field -> ``outcome`` attribute of ``footfall.ingest.outcomes``."""
 
 
