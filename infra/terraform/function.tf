@@ -105,6 +105,13 @@ resource "azurerm_function_app_flex_consumption" "main" {
     "FOOTFALL_QUARANTINE_CONTAINER" = azurerm_storage_container.quarantine.name
     "FOOTFALL_AFTER_SUCCESS"        = var.after_success
 
+    # Only stores in the reference data may upload: others are quarantined unknown_store and never
+    # reach fleet totals. The list is stores.csv's store_id column, read at plan time.
+    "FOOTFALL_KNOWN_STORES" = join(",", [for store in csvdecode(file(local.stores_csv_path)) : store.store_id])
+
+    # The re-drive timer deletes quarantined evidence after the same days as the lifecycle rule.
+    "FOOTFALL_QUARANTINE_RETENTION_DAYS" = tostring(var.quarantine_retention_days)
+
     "FOOTFALL_FACE_ENDPOINT" = "https://${azurerm_container_app.face.ingress[0].fqdn}"
     "FOOTFALL_FACE_KEY"      = "@Microsoft.KeyVault(SecretUri=${azurerm_key_vault_secret.face_key.versionless_id})"
 

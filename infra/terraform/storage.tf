@@ -26,7 +26,13 @@ resource "azurerm_storage_account" "main" {
   sftp_enabled                      = false
   infrastructure_encryption_enabled = true
   public_network_access_enabled     = true
-  cross_tenant_replication_enabled  = false
+
+  # A hierarchical namespace makes uploads/<store_id> a directory, so each store's devices get a
+  # user delegation SAS scoped to their own directory (sr=d, create + write only, minted per device
+  # by the deploy workflow): a device of store A that writes uploads/B/... is refused by Blob Storage
+  # (403) before any function runs. Changing this on an existing account replaces it.
+  is_hns_enabled                   = true
+  cross_tenant_replication_enabled = false
 
   blob_properties {
     versioning_enabled  = false

@@ -76,13 +76,13 @@ variable "photo_retention_days" {
 }
 
 variable "quarantine_retention_days" {
-  description = "Days a rejected upload stays in 'quarantine' for inspection before the lifecycle rule deletes it."
+  description = "Days a rejected upload (kept without EXIF) stays in 'quarantine' for inspection before the lifecycle rule deletes it; at most 7."
   type        = number
-  default     = 14
+  default     = 7
 
   validation {
-    condition     = var.quarantine_retention_days >= 1 && var.quarantine_retention_days <= 90 && floor(var.quarantine_retention_days) == var.quarantine_retention_days
-    error_message = "quarantine_retention_days must be a whole number of days between 1 and 90."
+    condition     = var.quarantine_retention_days >= 1 && var.quarantine_retention_days <= 7 && floor(var.quarantine_retention_days) == var.quarantine_retention_days
+    error_message = "quarantine_retention_days must be a whole number of days between 1 and 7."
   }
 }
 
@@ -111,13 +111,13 @@ variable "function_instance_memory_mb" {
 }
 
 variable "after_success" {
-  description = "What the function does with a photo once its event is sent: \"delete\" (privacy default) or \"tag\" (keep it, tagged, until the lifecycle rule removes it)."
+  description = "What the function does with a photo once its event is sent: \"delete\". (\"tag\", which keeps it tagged, needs blob index tags, which an account with a hierarchical namespace does not have; see storage.tf.)"
   type        = string
   default     = "delete"
 
   validation {
-    condition     = contains(["delete", "tag"], var.after_success)
-    error_message = "after_success must be \"delete\" or \"tag\"."
+    condition     = var.after_success == "delete"
+    error_message = "after_success must be \"delete\": blob index tags (\"tag\") are not available on the hierarchical-namespace account that scopes each store's uploads."
   }
 }
 

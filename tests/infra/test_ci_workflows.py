@@ -100,6 +100,15 @@ def test_deploy_rolls_out_the_edge_module_with_set_modules(deploy: dict) -> None
     assert "--permissions cw" in runs and "--as-user" in runs, "devices get a create/write-only user delegation SAS"
 
 
+def test_each_device_gets_a_sas_for_its_own_stores_directory_only(deploy: dict) -> None:
+    runs = _runs(deploy["jobs"]["edge"])
+    assert "az storage container generate-sas" not in runs, "no container-wide SAS: any device could write any store"
+    assert 'az storage fs directory generate-sas --account-name "$STORAGE_ACCOUNT"' in runs
+    assert '--file-system uploads --name "$device" --permissions cw' in runs  # device id = store id
+    loop = runs[runs.index("for device in $devices"):]
+    assert loop.index("fs directory generate-sas") < loop.index("envsubst"), "minted per device, inside the loop"
+
+
 @pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])
 def test_every_action_is_pinned_to_a_release(name: str) -> None:
     workflow = _load(name)

@@ -329,3 +329,21 @@ def test_emotion_is_off_where_the_stores_reference_says_so(tf: TerraformModule) 
     with STORES_CSV.open(newline="") as f:
         off = [row["store_id"] for row in csv.DictReader(f) if row["emotion"].lower() == "no"]
     assert off, "stores.csv shows how a store turns emotion off"
+
+
+def test_only_stores_of_the_reference_data_may_upload_in_azure(tf: TerraformModule,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    import csv
+
+    value = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]["FOOTFALL_KNOWN_STORES"]
+    assert value == '${join(",", [for store in csvdecode(file(local.stores_csv_path)) : store.store_id])}'
+    assert tf.resolve("${local.stores_csv_path}").endswith("stream_analytics/stores.csv")
+    with STORES_CSV.open(newline="", encoding="utf-8") as f:
+        ids = [row["store_id"] for row in csv.DictReader(f)]
+    monkeypatch.setenv("FOOTFALL_KNOWN_STORES", ",".join(ids))  # what Terraform renders
+    assert Settings().known_store_ids() == frozenset(ids) and len(ids) > 1
+
+
+def test_the_function_deletes_quarantined_evidence_after_the_lifecycle_rules_days(tf: TerraformModule) -> None:
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_QUARANTINE_RETENTION_DAYS"] == "${tostring(var.quarantine_retention_days)}"

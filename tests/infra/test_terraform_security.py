@@ -73,10 +73,22 @@ def test_lifecycle_rule_deletes_unprocessed_photos_after_the_configured_days(tf:
     assert "var.photo_retention_days <= 30" in days["validation"][0]["condition"]
 
 
-def test_lifecycle_rule_also_empties_quarantine(tf: TerraformModule) -> None:
+def test_lifecycle_rule_also_empties_quarantine_within_seven_days(tf: TerraformModule) -> None:
     rule = _lifecycle_rule(tf, "quarantine/")
     base_blob = tf.block(tf.block(rule, "actions"), "base_blob")
     assert base_blob["delete_after_days_since_creation_greater_than"] == "${var.quarantine_retention_days}"
+    days = tf.variables["quarantine_retention_days"]
+    assert days["default"] == 7
+    assert "var.quarantine_retention_days <= 7" in days["validation"][0]["condition"]
+
+
+def test_uploads_live_in_a_hierarchical_namespace_so_each_store_can_be_given_only_its_directory(
+    tf: TerraformModule,
+) -> None:
+    account = tf.resource("azurerm_storage_account", "main")
+    assert account["is_hns_enabled"] is True
+    # Blob index tags do not exist on such an account: the function must delete, never tag.
+    assert 'var.after_success == "delete"' in tf.variables["after_success"]["validation"][0]["condition"]
 
 
 def test_blob_reads_writes_and_deletes_are_audited(tf: TerraformModule) -> None:
