@@ -150,6 +150,12 @@ class Settings(BaseSettings):
         "The one setting of k: the job's query (footfall asa generate / Terraform), the reports API, "
         "the dashboard and the Power BI model all take it from here.",
     )
+    l_diversity: bool = Field(
+        default=False, validation_alias="FOOTFALL_L_DIVERSITY",
+        description="Also suppress a breakdown in which every visit face with a known value shares one gender, "
+        "age band or emotion (l-diversity, l = 2) in the reports API and dashboard. Off by default; its cost on "
+        "the demo day is in functions/README.md.",
+    )
     exact_age: bool = Field(
         default=False, validation_alias="FOOTFALL_EXACT_AGE",
         description="Write each face's exact age into events; by default only its age band travels.",

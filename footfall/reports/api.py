@@ -62,9 +62,9 @@ def _responses(model: type, csv: bool = True) -> dict[int | str, dict[str, Any]]
 
 
 def create_app(reader: ReportReader, *, k: int = DEFAULT_K, policy: AccessPolicy = OPEN,
-               allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS) -> FastAPI:
-    """The dashboard app answering from ``reader`` with k-anonymity ``k``."""
-    service = ReportService(reader, k=k)
+               allowed_hosts: tuple[str, ...] = LOOPBACK_HOSTS, l_diversity: bool = False) -> FastAPI:
+    """The dashboard app answering from ``reader`` with k-anonymity ``k`` (and l-diversity if asked)."""
+    service = ReportService(reader, k=k, l_diversity=l_diversity)
     http = ReportsHttp(service, policy, k)
     # No Swagger/ReDoc pages: they load from a CDN. The schema stays at /api/openapi.json.
     app = FastAPI(title="footfall reports", version="2", docs_url=None, redoc_url=None,

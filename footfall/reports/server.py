@@ -18,7 +18,7 @@ from functions.settings import get_settings
 def dashboard_app(store_path: Path | None = None, *, k: int | None = None) -> FastAPI:
     """The dashboard over the DuckDB report store at ``store_path`` (default ``<state_dir>/reports.duckdb``)."""
     k = k if k is not None else get_settings().k_anonymity
-    return create_app(ReportStore(store_path, k=k), k=k)
+    return create_app(ReportStore(store_path, k=k), k=k, l_diversity=get_settings().l_diversity)
 
 
 class DashboardServer:

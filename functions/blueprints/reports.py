@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import azure.functions as func
@@ -47,7 +47,8 @@ def get_store() -> CosmosReportStore:
 @lru_cache(maxsize=1)
 def get_service() -> ReportService:
     """The process-wide service over Cosmos DB."""
-    return ReportService(get_store(), k=get_settings().k_anonymity)
+    settings = get_settings()
+    return ReportService(get_store(), k=settings.k_anonymity, l_diversity=settings.l_diversity)
 
 
 @lru_cache(maxsize=1)
@@ -110,5 +111,5 @@ def reports_ranking(req: func.HttpRequest) -> func.HttpResponse:
 @bp.timer_trigger(arg_name="timer", schedule=ROLLUP_SCHEDULE, run_on_startup=False, use_monitor=True)
 def rollup_store_days(timer: func.TimerRequest) -> None:
     """Roll up every store-local day that has ended and has no rollup yet."""
-    written = get_store().roll_up_ended_days(datetime.now(timezone.utc), get_settings().k_anonymity)
+    written = get_store().roll_up_ended_days(datetime.now(UTC), get_settings().k_anonymity)
     log.info("rolled up %d store days", written)

@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Any
 
 from functions.aggregates import CATEGORIES, COUNT_COLUMNS, DWELL_COLUMNS, TOTAL_COLUMNS
@@ -107,8 +107,16 @@ __all__ = ["ReportService", "breakdown", "is_published", "rule_text", "series", 
 # --- sums --------------------------------------------------------------------------------------
 
 
-def _sum_cells(cells: list[Cell], k: int, *, one_store: bool) -> dict[str, Any]:
-    """Totals, flow and the k-anonymous breakdown of cells (rule: module docstring)."""
+def homogeneous(demographics: dict[str, dict[str, int]]) -> list[str]:
+    """The categories in which every face with a known value has the same one (l-diversity with l = 2
+    fails): a breakdown like that tells anyone who knows a person was there what they are."""
+    return [name for name, values in demographics.items()
+            if sum(1 for value, n in values.items() if value != "unknown" and n > 0) == 1]
+
+
+def _sum_cells(cells: list[Cell], k: int, *, one_store: bool, diverse: bool = False) -> dict[str, Any]:
+    """Totals, flow and the k-anonymous breakdown of cells (rule: module docstring); with ``diverse``
+    a breakdown where one value holds every known face of a category is suppressed too."""
     sums = dict.fromkeys(TOTAL_COLUMNS, 0)
     counts = dict.fromkeys(COUNT_COLUMNS, 0)
     covered = 0
@@ -134,14 +142,18 @@ def _sum_cells(cells: list[Cell], k: int, *, one_store: bool) -> dict[str, Any]:
                 "demographics": None}
     demographics = {cat.name: {value: counts[cat.column(value)] for value in (*cat.values, "unknown")}
                     for cat in CATEGORIES}
+    if diverse and homogeneous(demographics):
+        return {**sums, **flow, "suppressed": True, "breakdown_faces": 0, "suppressed_faces": faces,
+                "demographics": None}
     return {**sums, **flow, "suppressed": False, "breakdown_faces": covered, "suppressed_faces": faces - covered,
             "demographics": demographics}
 
 
-def breakdown(rows: Iterable[Any], k: int) -> Breakdown:
-    """Sum store windows into totals, flow and a k-anonymous breakdown of visits."""
+def breakdown(rows: Iterable[Any], k: int, *, diverse: bool = False) -> Breakdown:
+    """Sum store windows into totals, flow and a k-anonymous (and with ``diverse`` l-diverse) breakdown of visits."""
     rows = list(rows)
-    return Breakdown(**_sum_cells(window_cells(rows, k), k, one_store=len({r.store_id for r in rows}) == 1))
+    return Breakdown(**_sum_cells(window_cells(rows, k), k, one_store=len({r.store_id for r in rows}) == 1,
+                                  diverse=diverse))
 
 
 # --- local-time buckets ------------------------------------------------------------------------
@@ -200,7 +212,7 @@ def _bucket_bounds(granularity: Granularity, tz: tzinfo, lo: datetime,
             if granularity == "hour":
                 local = local.replace(minute=0)
             key = (local.replace(tzinfo=None), local.fold)
-            start = max(lo, local.astimezone(timezone.utc))
+            start = max(lo, local.astimezone(UTC))
             known = bounds.get(key)
             bounds[key] = (min(start, known[0]) if known else start, min(hi, start + step))
             t += WINDOW
@@ -259,17 +271,19 @@ class _Range:
 
 
 def _midnight_utc(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day, tzinfo=timezone.utc)
+    return datetime(day.year, day.month, day.day, tzinfo=UTC)
 
 
 class ReportService:
     """Answers the reports API from any :class:`ReportReader`."""
 
-    def __init__(self, reader: ReportReader, k: int = DEFAULT_K, *, tail_days: int = 2) -> None:
+    def __init__(self, reader: ReportReader, k: int = DEFAULT_K, *, tail_days: int = 2,
+                 l_diversity: bool = False) -> None:
         if k < 1:
             raise ValueError("k must be at least 1")
         self.reader = reader
         self.k = k
+        self.l_diversity = l_diversity
         self.tail_days = tail_days
 
     def meta(self) -> Meta:
@@ -344,7 +358,7 @@ class ReportService:
         points = []
         for key in sorted(bounds):
             group = members.get(key, [])
-            sums = _sum_cells(group, self.k, one_store=one_store)
+            sums = _sum_cells(group, self.k, one_store=one_store, diverse=self.l_diversity)
             points.append(SeriesPoint(
                 period=period_label(granularity, key), local_start=key[0].isoformat(timespec="minutes"),
                 window_start=bounds[key][0], window_end=bounds[key][1],
@@ -365,8 +379,8 @@ class ReportService:
         if query.compare:
             before = rng.shifted(query.compare)
             then_cells = self._cells(query, before, granularity, scope)
-            then = _sum_cells(then_cells, self.k, one_store=one_store)
-            now = _sum_cells(cells, self.k, one_store=one_store)
+            then = _sum_cells(then_cells, self.k, one_store=one_store, diverse=self.l_diversity)
+            now = _sum_cells(cells, self.k, one_store=one_store, diverse=self.l_diversity)
             comparison = Comparison(
                 compare=query.compare, start=before.start, end=before.end,  # type: ignore[arg-type]
                 series=self._series(then_cells, granularity, before, zones, one_store),
@@ -387,9 +401,9 @@ class ReportService:
             store_name=store_name, start=query.start, end=query.end,
             time_basis=names[0] if len(names) == 1 else f"each store's local time ({len(names)} zones)",
             time_zones=names, k=self.k, windows=len(points), series=points, comparison=comparison,
-            groups=_groups(cells, self.k, child_level) if child_level else [],
+            groups=_groups(cells, self.k, child_level, self.l_diversity) if child_level else [],
             zones=zone_summaries(zone_rows), rule=rule_text(self.k),
-            **_sum_cells(cells, self.k, one_store=one_store),
+            **_sum_cells(cells, self.k, one_store=one_store, diverse=self.l_diversity),
         )
 
     # -- heatmap and ranking ----------------------------------------------------------------------
@@ -398,7 +412,7 @@ class ReportService:
         if query.start is not None and query.end is not None:
             return _Range(query.start, query.end)
         _, last = self.reader.time_range()
-        end = (last.date() + timedelta(days=1)) if last else datetime.now(timezone.utc).date()
+        end = (last.date() + timedelta(days=1)) if last else datetime.now(UTC).date()
         if isinstance(query.end, date) and not isinstance(query.end, datetime):
             end = query.end
         start = query.start if query.start is not None else end - timedelta(days=days)
@@ -447,7 +461,7 @@ class ReportService:
         refs = {s.store_id: s for s in self.reader.stores()}
         for store_id, group in by_store.items():
             named: Any = group[0] if group else refs.get(store_id)
-            sums = _sum_cells(group, self.k, one_store=True)
+            sums = _sum_cells(group, self.k, one_store=True, diverse=self.l_diversity)
             ranked.append(RankedStore(
                 rank=0, store_id=store_id, store_name=named and named.store_name, city=named and named.city,
                 region=named and named.region, visitors=sums["visitors"], avg_dwell_s=sums["avg_dwell_s"]))
@@ -542,7 +556,7 @@ def _group_identity(cell: Cell, level: Level) -> tuple[str, str, dict[str, Any]]
     return cell.region or "", cell.region or UNASSIGNED, {"region": cell.region}
 
 
-def _groups(cells: Iterable[Cell], k: int, level: Level) -> list[GroupSummary]:
+def _groups(cells: Iterable[Cell], k: int, level: Level, diverse: bool = False) -> list[GroupSummary]:
     """One k-anonymous summary per store, city or region (``level``) of the cells, by label."""
     by_key: dict[str, list[Cell]] = defaultdict(list)
     identity: dict[str, tuple[str, dict[str, Any]]] = {}
@@ -554,7 +568,7 @@ def _groups(cells: Iterable[Cell], k: int, level: Level) -> list[GroupSummary]:
     for key, members in by_key.items():
         label, fields = identity[key]
         summaries.append(GroupSummary(level=level, key=key, label=label, **fields,
-                                      **_sum_cells(members, k, one_store=level == "store")))
+                                      **_sum_cells(members, k, one_store=level == "store", diverse=diverse)))
     return sorted(summaries, key=lambda g: g.label.lower())
 
 

@@ -235,3 +235,36 @@ def test_a_suppressed_row_can_never_carry_demographics() -> None:
     row = store_row("S0001", T0, faces=[FEMALE_30] * 2)
     row["gender_female"] = 2  # a careless writer
     assert StoreWindow.model_validate(row).gender_female is None
+
+
+def test_l_diversity_suppresses_a_breakdown_where_every_face_shares_one_value_of_a_category() -> None:
+    # 6 visit faces (k = 5 is met), all men: anyone who knows a man... knows nothing new, but anyone
+    # who knows a person was there learns their gender. Mixed ages and emotions do not help.
+    all_men = rows_of([store_row("S0001", T0, visitors=8, faces=[MALE_50] * 3 + [MALE_70] * 3)])
+    mixed = rows_of([store_row("S0001", T0, visitors=8, faces=[MALE_50] * 3 + [FEMALE_30] * 3)])
+
+    assert breakdown(all_men, k=K).suppressed is False  # the rule is off by default
+    result = breakdown(all_men, k=K, diverse=True)
+    assert result.suppressed is True and result.demographics is None
+    assert (result.visit_faces, result.breakdown_faces, result.suppressed_faces) == (6, 0, 6)  # totals stay
+    assert breakdown(mixed, k=K, diverse=True).suppressed is False
+
+
+def test_unknown_values_do_not_count_as_diversity() -> None:
+    unknown_gender = ("female", "25-34", None)  # emotion unknown for some
+    faces = [FEMALE_30] * 3 + [unknown_gender] * 2 + [("male", "45-54", "happiness")]
+    rows = rows_of([store_row("S0001", T0, visitors=6, faces=faces)])
+    # Every face with a known emotion is happy: 4 happy + 2 unknown is still one known value.
+    assert breakdown(rows, k=K, diverse=True).suppressed is True
+
+
+def test_the_report_service_applies_l_diversity_to_every_breakdown_it_serves() -> None:
+    rows = [store_row("S0001", T0, visitors=8, faces=[MALE_50] * 6),
+            store_row("S0001", T0 + Q, visitors=8, faces=[MALE_50] * 3 + [FEMALE_30] * 3)]
+    query = ReportQuery(store_id="S0001", start=T0, end=T0 + 2 * Q, granularity="15min")
+    plain = ReportService(ListReader(rows), k=K).report(query)
+    diverse = ReportService(ListReader(rows), k=K, l_diversity=True).report(query)
+
+    assert [p.suppressed for p in plain.series] == [False, False]
+    assert [p.suppressed for p in diverse.series] == [True, False]  # the all-men quarter hour
+    assert diverse.suppressed is False and diverse.visit_faces == plain.visit_faces == 12

@@ -1,0 +1,70 @@
+"""The cost of the optional l-diversity rule (FOOTFALL_L_DIVERSITY) on the demo day.
+
+Runs ``footfall demo --no-serve`` (300 photos, 8 stores, seed 7, on --date) into a temporary state
+folder, then reads its report store with the reports service twice, k = 5 with and without the rule,
+and prints how many breakdowns each hides: the published 15-minute store windows, the store days,
+and the visit faces whose demographics are no longer shown. Totals never change.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from footfall.reports.store import ReportStore  # noqa: E402
+from functions.contracts import DEFAULT_K  # noqa: E402
+from functions.reports.models import WindowSelection  # noqa: E402
+from functions.reports.service import breakdown  # noqa: E402
+
+
+def measure(store_path: Path, k: int = DEFAULT_K) -> dict[str, int]:
+    """Breakdowns shown with k alone and with l-diversity too, per store window and per store day."""
+    rows = ReportStore(store_path, k=k).store_windows(WindowSelection())
+    figures = {"store_windows": len(rows), "visit_faces": sum(r.visit_faces for r in rows)}
+    for diverse in (False, True):
+        tag = "with_l" if diverse else "k_only"
+        shown = [r for r in rows if not breakdown([r], k, diverse=diverse).suppressed]
+        figures[f"windows_shown_{tag}"] = len(shown)
+        figures[f"faces_in_shown_windows_{tag}"] = sum(r.visit_faces for r in shown)
+        days: dict[tuple[str, str], list] = {}
+        for r in rows:
+            days.setdefault((r.store_id, r.window_start.date().isoformat()), []).append(r)
+        figures[f"store_days_shown_{tag}"] = sum(
+            not breakdown(group, k, diverse=diverse).suppressed for group in days.values())
+    figures["store_days"] = len(days)
+    return figures
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--date", default=(datetime.now().date() - timedelta(days=1)).isoformat())
+    parser.add_argument("--store", type=Path, default=None, help="an existing reports.duckdb instead of a demo run")
+    args = parser.parse_args()
+    if args.store is None:
+        state = Path(tempfile.mkdtemp(prefix="bench-l-diversity-"))
+        subprocess.run([sys.executable, "-m", "footfall.cli", "demo", "--no-serve", "--date",
+                        date.fromisoformat(args.date).isoformat()], cwd=REPO, check=True,
+                       env={**os.environ, "FOOTFALL_STATE_DIR": str(state)}, stdout=subprocess.DEVNULL)
+        args.store = state / "reports.duckdb"
+    f = measure(args.store)
+    print(f"load average {os.getloadavg()[0]:.2f}; demo day, k = {DEFAULT_K}")
+    print(f"15-min store windows with a breakdown: {f['windows_shown_k_only']} of {f['store_windows']} (k alone), "
+          f"{f['windows_shown_with_l']} with l-diversity "
+          f"({f['windows_shown_k_only'] - f['windows_shown_with_l']} more hidden)")
+    print(f"visit faces in those windows: {f['faces_in_shown_windows_k_only']} -> {f['faces_in_shown_windows_with_l']} "
+          f"of {f['visit_faces']}")
+    print(f"store days with a breakdown: {f['store_days_shown_k_only']} -> {f['store_days_shown_with_l']} "
+          f"of {f['store_days']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
