@@ -8,8 +8,8 @@
 
 import azure.functions as func
 
+from functions.blueprints import redrive
 from functions.blueprints.ingest import bp as ingest_bp
-from functions.blueprints.redrive import bp as redrive_bp
 from functions.blueprints.reports import bp as reports_bp
 from functions.telemetry import configure_telemetry
 
@@ -19,5 +19,5 @@ configure_telemetry()
 
 app = func.FunctionApp()
 app.register_functions(ingest_bp)
-app.register_functions(redrive_bp)
+app.register_functions(redrive.blueprint())  # built now: its schedule is read at indexing
 app.register_functions(reports_bp)

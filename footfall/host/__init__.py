@@ -13,7 +13,7 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 from footfall.host.binding import (
@@ -35,6 +35,11 @@ __all__ = [
 ]
 
 
+LOCAL_TIMERS: tuple[str, ...] = ("redrive_uploads",)
+"""The app's timer functions the local host runs by default: the re-drive. ``rollup_store_days``
+writes Cosmos DB rollups, which the local stack (a DuckDB report store) has no use for."""
+
+
 def default_receipts_path() -> Path:
     """``<state_dir>/host/receipts.sqlite``."""
     return state_dir() / "host" / "receipts.sqlite"
@@ -51,6 +56,7 @@ def open_host(
     host_json: Path | None = None,
     quarantine_container: str | None = None,
     on_outcome: Callable[[Outcome], None] | None = None,
+    timer_functions: Collection[str] | None = LOCAL_TIMERS,
 ) -> TriggerHost:
     """Load the app (after applying ``local.settings.json``) and build a host for its function.
 
@@ -58,12 +64,14 @@ def open_host(
     set them before calling. ``workers`` defaults to ``extensions.blobs.maxDegreeOfParallelism``
     in ``host.json``, else 4. A blob whose attempts are used up stays in its container (as in
     Azure), with a ``poisoned`` receipt; the quarantine container (``FOOTFALL_QUARANTINE_CONTAINER``
-    or ``quarantine``) is where the function puts bad photos. Timer-triggered functions of the app
-    run on their schedules while the host runs.
+    or ``quarantine``) is where the function puts bad photos. The timer-triggered functions named in
+    ``timer_functions`` (``None``: all of the app's) run on their schedules while the host runs.
     """
     load_local_settings(app_dir)
     spec = HostJson.load(host_json or app_dir / "host.json")
     function, timers = find_functions(app_dir, module, function_name)
+    if timer_functions is not None:
+        timers = [t for t in timers if t.name in timer_functions]
     quarantine = quarantine_container or os.environ.get("FOOTFALL_QUARANTINE_CONTAINER", "quarantine")
     config = HostConfig(
         app_dir=app_dir, app_module=module, function_name=function_name,

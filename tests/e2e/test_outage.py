@@ -61,7 +61,7 @@ def test_a_face_service_outage_during_a_busy_stretch_loses_no_photo_and_the_back
 
     host = open_host(REPO_ROOT, receipts_path=tmp_path / "receipts.sqlite", poll_interval_s=0.1,
                      host_json=host_json)
-    assert "redrive_uploads" in [t.function.name for t in host.timers]
+    assert [(t.function.name, t.function.schedule) for t in host.timers] == [("redrive_uploads", "*/1 * * * * *")]
     stop = threading.Event()
     runner = threading.Thread(target=host.run, args=(stop,), name="host")
     runner.start()

@@ -98,7 +98,7 @@ class App:
 
     def host(self, workers: int = 4) -> TriggerHost:
         return open_host(self.dir, module=self.module, receipts_path=self.receipts, workers=workers,
-                         poll_interval_s=0.05, quarantine_container=self.quarantine)
+                         poll_interval_s=0.05, quarantine_container=self.quarantine, timer_functions=None)
 
     def run(self, workers: int = 4) -> TriggerHost:
         host = self.host(workers)
