@@ -129,9 +129,9 @@ class UploadStore:
 
     def delete(self, name: str, etag: str | None) -> bool:
         """Delete the upload if it still has ``etag``; ``False`` when it was gone or replaced."""
-        conditions = {"etag": etag, "match_condition": MatchConditions.IfNotModified} if etag else {}
+        condition = MatchConditions.IfNotModified if etag else None
         try:
-            self.uploads.get_blob_client(name).delete_blob(**conditions)
+            self.uploads.get_blob_client(name).delete_blob(etag=etag or None, match_condition=condition)
         except ResourceNotFoundError:
             return False
         except ResourceModifiedError:

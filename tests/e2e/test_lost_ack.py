@@ -143,7 +143,8 @@ def test_five_lost_acknowledgements_count_no_photo_twice(
     events = read_event_lines(Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"]))
     counters = get_processor().counters.snapshot()
     figures = {
-        "photos": photos, "lost_acks": len(proxy.dropped_paths), "re_uploads_after_processing": retried_after_processing,
+        "photos": photos, "lost_acks": len(proxy.dropped_paths),
+        "re_uploads_after_processing": retried_after_processing,
         "invocations_sent": counters.sent, "event_lines": len(events),
         "duplicates_in_log": len(events) - len({e.event_id for e in events}),
         "duplicates_dropped_by_sink": counters.duplicates, "load_average": round(os.getloadavg()[0], 2),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 import os
 from pathlib import Path
 from typing import Any
@@ -343,7 +343,7 @@ def test_every_contract_violation_is_quarantined_bad_path_with_a_clear_reason(
 def test_implausible_capture_times_are_quarantined_with_their_own_reason(
     make_processor: Any, containers: Containers, face_stub: FaceApiStub, offset: timedelta, says: str,
 ) -> None:
-    name = _named_at(datetime.now(timezone.utc) + offset)
+    name = _named_at(datetime.now(UTC) + offset)
     etag = containers.upload(name, PHOTO)
 
     outcome = make_processor(FOOTFALL_CAPTURE_MAX_AGE_DAYS=8).process(name, PHOTO, {}, etag)
@@ -355,7 +355,7 @@ def test_implausible_capture_times_are_quarantined_with_their_own_reason(
 
 def test_capture_times_inside_the_window_are_analysed(make_processor: Any, containers: Containers) -> None:
     processor = make_processor(FOOTFALL_CAPTURE_MAX_AGE_DAYS=8, FOOTFALL_CAPTURE_MAX_FUTURE_S=300)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for seq, when in enumerate((now + timedelta(minutes=4), now - timedelta(days=7, hours=23)), start=1):
         name = _named_at(when, seq)
         assert processor.process(name, PHOTO, {}, containers.upload(name, PHOTO)).status == "sent"
