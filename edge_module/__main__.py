@@ -12,7 +12,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from edge_module.app import EdgeModule
-from edge_module.camera import open_source
+from edge_module.camera import FrameSource, open_source
 from edge_module.config import load_settings
 from edge_module.hub import Hub
 
@@ -44,17 +44,20 @@ def main(argv: list[str]) -> int:
     hub = Hub.connect(settings)
     module = EdgeModule(settings, hub=hub)
     stop = threading.Event()
-    several = bool(settings.cameras) and args.source is None
-    source = None if several else open_source(settings.source, step=args.step)
+    sources: list[FrameSource] = []
 
     def _terminate(signum: int, _frame: object) -> None:
         log.info("signal %d: stopping", signum)
         stop.set()
-        if source is not None:
-            source.close()
+        for opened in sources:
+            opened.close()
 
     previous = {sig: signal.signal(sig, _terminate) for sig in (signal.SIGTERM, signal.SIGINT)}
-    module.start()
+    module.start()  # reads the module twin: under IoT Edge the store's cameras come from there
+    several = bool(module.live.cameras) and args.source is None
+    source = None if several else open_source(settings.source, step=args.step)
+    if source is not None:
+        sources.append(source)
     try:
         if source is None:  # the configured cameras, each from its own source, one thread each
             summaries = module.run_all(stop, step=args.step, max_frames=args.max_frames)

@@ -28,6 +28,7 @@ from pydantic import BaseModel
 
 from edge_module.buffer import BufferedPhoto, PhotoBuffer
 from edge_module.camera import Frame, FrameSource, StreamSource, open_source, utc_now
+from edge_module.camera_credentials import load_camera_credentials
 from edge_module.config import CameraConfig, LiveConfig, ModuleSettings, effective_cameras
 from edge_module.counts_out import CountBuffer, CountForwarder, CountSender, EventLogCountSender, HubCountSender
 from edge_module.detection import PersonDetector, build_detector
@@ -128,6 +129,11 @@ class EdgeModule:
         minute is emitted) and start afresh with the next frame.
         """
         detector = build_detector(live.detector) if live.detector != self.live.detector else None
+        if live.storage_sas_token != self.live.storage_sas_token and self.settings.storage_connection_string is None:
+            # A renewed SAS (the store's, from its twin): later uploads use it; a failed one is retried.
+            old, self.forwarder.uploader = self.forwarder.uploader, BlobUploader.from_settings(
+                self.settings.model_copy(update={"storage_sas_token": live.storage_sas_token}))
+            old.close()
         cameras = effective_cameras(live, self.settings.camera_id, self.settings.source)
         rules_changed = (live.tracker, live.counting, live.capture) != (
             self.live.tracker, self.live.counting, self.live.capture)
@@ -301,7 +307,8 @@ class EdgeModule:
         summaries: dict[str, RunSummary] = {}
 
         def one(camera: CameraConfig) -> None:
-            source = open_source(camera.source, clock=self.clock, step=step)
+            source = open_source(camera.source, clock=self.clock, step=step, credential=lambda: load_camera_credentials(
+                self.settings.camera_credentials_file).for_camera(camera.id))
             def close_on_stop() -> None:
                 stop.wait()
                 source.close()

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 import cv2
 import numpy as np
+
+from edge_module.camera_credentials import CameraCredential, redact, with_credentials
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +28,7 @@ STREAM_PREFIXES = ("rtsp://", "rtsps://", "http://", "https://", "rtmp://", "udp
 
 def utc_now() -> datetime:
     """The current time in UTC (the default clock)."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -114,8 +117,13 @@ class StreamSource:
     camera, never works on stale buffered frames. A lost stream is reopened with backoff.
     """
 
-    def __init__(self, url: str, clock: Clock = utc_now, reconnect_max_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, clock: Clock = utc_now, reconnect_max_s: float = 30.0,
+        credential: Callable[[], CameraCredential | None] | None = None,
+    ) -> None:
         self.url = url
+        self.name = redact(url)
+        self.credential = credential or (lambda: None)
         self.clock = clock
         self.reconnect_max_s = reconnect_max_s
         self._closed = threading.Event()
@@ -124,7 +132,8 @@ class StreamSource:
         self._thread: threading.Thread | None = None
 
     def _open(self) -> cv2.VideoCapture:
-        target: str | int = int(self.url) if self.url.isdigit() else self.url
+        # The credential is looked up at every (re)connect: a changed password applies at the next one.
+        target: str | int = int(self.url) if self.url.isdigit() else with_credentials(self.url, self.credential())
         return cv2.VideoCapture(target)
 
     def _read_forever(self) -> None:
@@ -132,16 +141,16 @@ class StreamSource:
         while not self._closed.is_set():
             cap = self._open()
             if not cap.isOpened():
-                log.warning("camera %s unavailable; retrying in %.0f s", self.url, delay)
+                log.warning("camera %s unavailable; retrying in %.0f s", self.name, delay)
                 self._closed.wait(delay)
                 delay = min(delay * 2, self.reconnect_max_s)
                 continue
-            log.info("camera %s opened", self.url)
+            log.info("camera %s opened", self.name)
             delay = 1.0
             while not self._closed.is_set():
                 ok, image = cap.read()
                 if not ok:
-                    log.warning("camera %s stopped delivering frames; reconnecting", self.url)
+                    log.warning("camera %s stopped delivering frames; reconnecting", self.name)
                     break
                 with self._fresh:
                     self._latest = image
@@ -171,14 +180,21 @@ class StreamSource:
             self._thread.join(timeout=5)
 
 
-def open_source(source: str, clock: Clock = utc_now, step: int = 1) -> FrameSource:
-    """The right source for ``source``: a folder, a stream URL or device index, or a video file."""
+def open_source(
+    source: str, clock: Clock = utc_now, step: int = 1,
+    credential: Callable[[], CameraCredential | None] | None = None,
+) -> FrameSource:
+    """The right source for ``source``: a folder, a stream URL or device index, or a video file.
+
+    ``credential`` gives a stream's user name and password at each connect (the device's camera
+    credentials file); the URL itself carries none.
+    """
     if source.lower().startswith(STREAM_PREFIXES) or source.isdigit():
-        return StreamSource(source, clock=clock)
+        return StreamSource(source, clock=clock, credential=credential)
     path = Path(source)
     if path.is_dir():
         return FolderSource(path, clock=clock)
     if path.is_file():
         return VideoFileSource(str(path), clock=clock, step=step)
-    raise FileNotFoundError(f"camera source {source!r} is neither a stream URL, a device, a folder nor a file")
+    raise FileNotFoundError(f"camera source {redact(source)!r} is neither a stream URL, a device, a folder nor a file")
 

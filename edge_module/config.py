@@ -21,10 +21,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, PydanticBaseSettingsSource, SettingsConfigDict
 
+from edge_module.camera_credentials import redact
 from edge_module.hours import ALWAYS_OPEN, StoreClock, WeeklyHours, parse_timezone
 from functions.contracts import ID_PATTERN, CameraRole
 
 CONFIG_FILE_ENV = "FOOTFALL_CONFIG_FILE"
+DEVICE_ID_ENV = "IOTEDGE_DEVICEID"
+"""Set by the IoT Edge runtime in every module: the device's id, which is the store's id."""
 DEFAULT_PERSON_MODEL = Path(__file__).resolve().parents[1] / ".cache" / "edge-models" / "person_centernet.onnx"
 """Where ``make setup-models`` writes the converted person model (the repository's git-ignored .cache)."""
 DEFAULT_CONFIG_FILE = Path("/app/config/edge.json")
@@ -252,6 +255,11 @@ class _LiveFields(BaseModel):
     )
     buffer: BufferLimits = Field(default_factory=BufferLimits)
     telemetry_interval_s: float = Field(default=60.0, gt=0)
+    storage_sas_token: SecretStr | None = Field(
+        default=None,
+        description="the SAS for storage_account_url: under IoT Edge the store's own, written to its module twin by the "
+        "deploy workflow (create and write under uploads/<store_id>/ only, renewed twice a week), applied live",
+    )
 
     @field_validator("cameras")
     @classmethod
@@ -279,13 +287,23 @@ class LiveConfig(_LiveFields):
         """The opening hours bound to the time zone."""
         return StoreClock(timezone=self.timezone, hours=self.opening_hours)
 
+    def reported(self) -> dict[str, Any]:
+        """The config as the module reports it to its twin: camera URLs without their passwords."""
+        data = self.model_dump(mode="json")
+        for camera in data["cameras"]:
+            camera["source"] = redact(camera["source"])
+        return data
+
     def patched(self, patch: Mapping[str, Any]) -> LiveConfig:
         """A new config with a (nested) patch merged in; validation errors raise ``ValueError``."""
-        merged = deep_merge(self.model_dump(mode="json"), patch, atomic=ATOMIC_KEYS)
+        current = {**self.model_dump(mode="json"), "storage_sas_token": self.storage_sas_token}  # JSON masks it
+        merged = deep_merge(current, patch, atomic=ATOMIC_KEYS)
         return LiveConfig.model_validate(merged)
 
 
 LIVE_KEYS: frozenset[str] = frozenset(LiveConfig.model_fields)
+CREDENTIAL_KEYS: frozenset[str] = frozenset({"storage_sas_token"})
+"""Live keys that are credentials: written to the twin by the deploy workflow, never by onboarding, never reported."""
 ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours", "cameras"})
 """Replaced as a whole by a patch, never merged: a new week of hours replaces the old week, a new
 camera list the old list."""
@@ -298,7 +316,10 @@ class ModuleSettings(BaseSettings, _LiveFields):
         env_prefix="FOOTFALL_", env_nested_delimiter="__", case_sensitive=False, extra="ignore", frozen=True,
     )
 
-    store_id: str = Field(default="S0001", pattern=ID_PATTERN)
+    store_id: str = Field(
+        default="S0001", pattern=ID_PATTERN,
+        description="the store; under IoT Edge the device id (IOTEDGE_DEVICEID) unless set here",
+    )
     camera_id: str = Field(default="C01", pattern=ID_PATTERN)
     source: str = Field(
         default="0", description="rtsp://, http(s):// stream, a video file, a folder of frames, or a device index",
@@ -306,7 +327,6 @@ class ModuleSettings(BaseSettings, _LiveFields):
     buffer_dir: Path = Path("/data/buffer")
     storage_connection_string: SecretStr | None = None
     storage_account_url: str | None = Field(default=None, description="with a SAS token in storage_sas_token")
-    storage_sas_token: SecretStr | None = None
     container: str = "uploads"
     upload_timeout_s: float = Field(default=10.0, gt=0)
     backoff_initial_s: float = Field(default=1.0, gt=0)
@@ -321,6 +341,22 @@ class ModuleSettings(BaseSettings, _LiveFields):
     use_hub: Literal["auto", "yes", "no"] = Field(
         default="auto", description="auto: connect when the IoT Edge environment or a connection string is present",
     )
+    camera_credentials_file: Path | None = Field(
+        default=None,
+        description="the device's JSON file of camera user names and passwords (edge_module/camera_credentials.py): "
+        "the module twin holds camera URLs without passwords",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _store_is_the_device(cls, data: Any) -> Any:
+        # Under IoT Edge a store's device id is its store id (IOTEDGE_DEVICEID, set by the runtime and
+        # authenticated by IoT Hub), so no twin property can make one store count as another.
+        # FOOTFALL_STORE_ID or the config file still win (local runs, tests).
+        device = os.environ.get(DEVICE_ID_ENV)
+        if isinstance(data, dict) and not data.get("store_id") and device:
+            return {**data, "store_id": device}
+        return data
 
     @field_validator("opening_hours", mode="before")
     @classmethod

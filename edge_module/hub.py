@@ -17,10 +17,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from azure.iot.device import IoTHubModuleClient, Message
 
+from edge_module.camera_credentials import has_password
 from edge_module.config import LIVE_KEYS, LiveConfig, ModuleSettings, deep_merge
 from edge_module.telemetry import TELEMETRY_SCHEMA, TelemetryMessage
 
@@ -38,7 +40,7 @@ class Hub:
         self.telemetry_output = telemetry_output
 
     @classmethod
-    def connect(cls, settings: ModuleSettings) -> "Hub":
+    def connect(cls, settings: ModuleSettings) -> Hub:
         """Connect as the IoT Edge runtime set us up, or by ``IOTHUB_MODULE_CONNECTION_STRING``.
 
         ``use_hub=auto`` connects only when one of those is present; ``no`` never connects.
@@ -120,8 +122,11 @@ class LiveConfigManager:
         """Apply the twin's current desired properties and subscribe to patches."""
         if self.hub.connected:
             self.apply(self.hub.desired(), full=True)
-            self.hub.on_desired_patch(self.apply)
+            self.hub.on_desired_patch(self._on_patch)
         return self.current
+
+    def _on_patch(self, patch: dict[str, Any]) -> None:
+        self.apply(patch)
 
     def apply(self, patch: Mapping[str, Any], full: bool = False) -> bool:
         """Apply a desired-properties patch (or the full desired set); report the outcome.
@@ -137,6 +142,9 @@ class LiveConfigManager:
                 if unknown:
                     raise ValueError(f"unknown desired properties {unknown}; allowed: {sorted(LIVE_KEYS)}")
                 new = self.base.patched(desired)
+                if "cameras" in desired and (leaked := [c.id for c in new.cameras if has_password(c.source)]):
+                    raise ValueError(f"cameras {leaked}: a password in the module twin; the twin holds camera URLs "
+                                     "without one, the device's camera credentials file holds the passwords")
                 self.on_change(new)
             except (ValueError, OSError, RuntimeError) as exc:
                 log.warning("twin patch rejected, configuration unchanged: %s", exc)
@@ -146,6 +154,6 @@ class LiveConfigManager:
             self._desired = desired
             self.current = new
         log.info("configuration applied from the twin (desired $version %s)", version)
-        self.hub.report({"config": new.model_dump(mode="json"),
+        self.hub.report({"config": new.reported(),
                          "config_status": {"status": "applied", "desired_version": version, "error": None}})
         return True

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "azurite": ("footfall.azurite", "start Azurite (Blob Storage emulator) on loopback"),
     "edge": ("edge_module.__main__", "run the IoT Edge module locally"),
     "count": ("edge_module.count_cli", "detection, tracking and counting over a video or folder, offline"),
+    "edge-manifest": ("edge_module.manifest_cli", "the IoT Edge deployment of every store, rendered (--out FILE)"),
+    "edge-store": ("edge_module.store_cli", "a store's device twin tags and module twin cameras, for onboarding"),
 }
 
 

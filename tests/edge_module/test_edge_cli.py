@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from unittest import mock
 
 import cv2
 import numpy as np
 import pytest
+from azure.iot.device import IoTHubModuleClient
 from azure.storage.blob import BlobServiceClient
 
 from footfall.azurite import Azurite
@@ -45,3 +47,36 @@ def test_invalid_configuration_is_reported_not_raised(
     assert footfall(["edge", "--source", str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert "invalid configuration" in err and "Europe/Atlantis" in err
+
+
+def test_under_iot_edge_the_store_is_the_device_and_its_cameras_come_from_the_module_twin(
+    azurite: Azurite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, vtest_frames: list[np.ndarray],
+) -> None:
+    """What the fleet's deployment relies on: no store id, camera or source in the environment."""
+    sources = {}
+    for camera in ("C11", "C12"):
+        sources[camera] = tmp_path / camera
+        sources[camera].mkdir()
+        for i in range(2):
+            cv2.imwrite(str(sources[camera] / f"{i}.jpg"), vtest_frames[i])
+    edge_env = {"IOTEDGE_WORKLOADURI": "unix:///var/run/iotedge/workload.sock", "IOTEDGE_DEVICEID": "S0555",
+                "IOTEDGE_MODULEID": "footfall-edge", "IOTEDGE_IOTHUBHOSTNAME": "hub.azure-devices.net"}
+    for key, value in {**edge_env, "FOOTFALL_STORAGE_CONNECTION_STRING": azurite.connection_string,
+                       "FOOTFALL_CONTAINER": "twin-cameras", "FOOTFALL_BUFFER_DIR": str(tmp_path / "buffer")}.items():
+        monkeypatch.setenv(key, value)
+    client = mock.create_autospec(IoTHubModuleClient, instance=True)
+    client.get_twin.return_value = {"desired": {
+        "timezone": "UTC", "opening_hours": {"daily": "00:00-24:00"},
+        "capture": {"whole_frames": True, "min_interval_s": 0},
+        "cameras": [{"id": camera, "source": str(folder), "role": "zone"} for camera, folder in sources.items()],
+        "$version": 3}, "reported": {"$version": 1}}
+    factory = mock.create_autospec(IoTHubModuleClient)
+    factory.create_from_edge_environment.return_value = client
+    monkeypatch.setattr("edge_module.hub.IoTHubModuleClient", factory)
+
+    assert footfall(["edge"]) == 0
+
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as svc:
+        names = [b.name for b in svc.get_container_client("twin-cameras").list_blobs()]
+    assert {n.split("/")[0] for n in names} == {"S0555"}
+    assert {n.split("/")[1] for n in names} == {"C11", "C12"}

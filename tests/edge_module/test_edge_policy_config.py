@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from edge_module.config import LiveConfig, ModuleSettings, deep_merge, load_settings
 from edge_module.policy import CapturePolicy, Verdict
 
-MON_10_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+MON_10_UTC = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
 
 
 def test_rate_limit_is_per_camera() -> None:
@@ -77,3 +77,17 @@ def test_live_config_patch_merges_nested_values_and_validates() -> None:
 def test_deep_merge_null_removes_and_dollar_keys_are_ignored() -> None:
     merged = deep_merge({"a": {"b": 1, "c": 2}, "d": 3}, {"a": {"b": None}, "d": 4, "$version": 2})
     assert merged == {"a": {"c": 2}, "d": 4}
+
+
+def test_under_iot_edge_the_store_is_the_device_unless_set(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("IOTEDGE_DEVICEID", "S0123")
+    assert ModuleSettings().store_id == "S0123"
+    config = tmp_path / "edge.json"
+    config.write_text('{"store_id": "S0777"}')
+    assert load_settings(config).store_id == "S0777"
+    monkeypatch.setenv("FOOTFALL_STORE_ID", "S0888")
+    assert ModuleSettings().store_id == "S0888"
+    monkeypatch.setenv("IOTEDGE_DEVICEID", "not a store id")
+    monkeypatch.delenv("FOOTFALL_STORE_ID")
+    with pytest.raises(ValidationError, match="store_id"):
+        ModuleSettings()

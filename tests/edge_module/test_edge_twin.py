@@ -217,3 +217,11 @@ def test_cameras_lines_and_zones_are_set_live_by_the_twin(sdk: mock.MagicMock, m
                      "$version": 13})
     assert reported(sdk)[-1]["config_status"]["status"] == "rejected", "a zone needs three points"
     assert sorted(module.cameras) == ["DOOR", "SHELVES"]
+
+
+def test_a_camera_password_in_the_twin_is_refused_and_never_reported(sdk: mock.MagicMock, module: EdgeModule) -> None:
+    patch_twin(sdk, {"cameras": [{"id": "DOOR", "source": "rtsp://admin:hunter2@127.0.0.1/door"}], "$version": 14})
+    status = reported(sdk)[-1]["config_status"]
+    assert status["status"] == "rejected" and "camera credentials file" in status["error"]
+    assert "hunter2" not in json.dumps(reported(sdk))
+    assert "DOOR" not in module.cameras

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
 from tf_model import REPO
 
 WORKFLOWS = REPO / ".github" / "workflows"
@@ -92,12 +91,19 @@ def test_deploy_applies_terraform_publishes_the_function_and_starts_the_job(depl
     assert runs.index("func azure functionapp publish") < runs.rindex('blob_events_enabled=true')
 
 
-def test_deploy_rolls_out_the_edge_module_with_set_modules(deploy: dict) -> None:
+def test_deploy_rolls_out_the_edge_module_to_every_store_with_one_at_scale_deployment(deploy: dict) -> None:
+    """No loop over devices and no per-store value: one deployment, targeted by device twin tags
+    (tests/edge_module/test_deployment.py runs the render step itself)."""
     runs = _runs(deploy["jobs"]["edge"])
-    assert "az iot edge set-modules" in runs
+    assert "footfall.cli edge-manifest --strict" in runs
+    assert "az iot edge deployment create" in runs and '--target-condition "$TARGET_CONDITION"' in runs
+    assert "set-modules" not in runs and "envsubst" not in runs
+    loop = runs[runs.index("for device in $devices"):runs.index("done")]
+    assert "deployment create" not in loop, "the one loop over stores renews their upload SAS, nothing else"
     assert "--auth-type login" in runs
-    assert "edge_module/deployment.template.json" in runs
     assert "--permissions cw" in runs and "--as-user" in runs, "devices get a create/write-only user delegation SAS"
+    assert "az iot edge deployment delete" in runs, "old deployments go: a hub holds at most 100"
+    assert deploy["jobs"]["edge"]["steps"][-1]["if"] == "always()", "the rendered credentials are removed"
 
 
 def test_each_device_gets_a_sas_for_its_own_stores_directory_only(deploy: dict) -> None:
@@ -106,7 +112,8 @@ def test_each_device_gets_a_sas_for_its_own_stores_directory_only(deploy: dict) 
     assert 'az storage fs directory generate-sas --account-name "$STORAGE_ACCOUNT"' in runs
     assert '--file-system uploads --name "$device" --permissions cw' in runs  # device id = store id
     loop = runs[runs.index("for device in $devices"):]
-    assert loop.index("fs directory generate-sas") < loop.index("envsubst"), "minted per device, inside the loop"
+    assert loop.index("fs directory generate-sas") < loop.index("module-twin update"), "minted per device, in the loop"
+    assert '--module-id footfall-edge' in loop and '{\\"storage_sas_token\\": \\"$sas\\"}' in loop
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "deploy.yml"])

@@ -12,6 +12,7 @@ import hcl2
 import pytest
 from hcl2 import SerializationOptions
 
+from edge_module.deployment import IMAGE_REPOSITORY
 from footfall.stream_job import K_PATTERN, OUTPUTS, render
 from functions.settings import Settings
 from tf_model import REPO, TERRAFORM_DIR, TerraformModule
@@ -347,3 +348,7 @@ def test_only_stores_of_the_reference_data_may_upload_in_azure(tf: TerraformModu
 def test_the_function_deletes_quarantined_evidence_after_the_lifecycle_rules_days(tf: TerraformModule) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
     assert settings["FOOTFALL_QUARANTINE_RETENTION_DAYS"] == "${tostring(var.quarantine_retention_days)}"
+
+
+def test_the_edge_deployment_pulls_the_image_the_registry_token_is_scoped_to(tf: TerraformModule) -> None:
+    assert tf.locals["edge_module_image"] == IMAGE_REPOSITORY
