@@ -339,9 +339,9 @@ variable "face_service_cpu" {
 # --- IoT Hub -----------------------------------------------------------------------------------
 
 variable "iothub_sku" {
-  description = "IoT Hub tier. IoT Edge needs a Standard tier (S1-S3)."
+  description = "IoT Hub tier. IoT Edge needs a Standard tier (S1-S3). S2: see iothub_capacity."
   type        = string
-  default     = "S1"
+  default     = "S2"
 
   validation {
     condition     = contains(["S1", "S2", "S3"], var.iothub_sku)
@@ -350,9 +350,9 @@ variable "iothub_sku" {
 }
 
 variable "iothub_capacity" {
-  description = "IoT Hub units. One S1 unit allows 400,000 messages/day; 1,000 edge devices sending telemetry every 60 s make 1.44 million, so 4 S1 units (or S2 with 1)."
+  description = "IoT Hub units. 1,000 stores x 10 cameras send a CountEvent per camera minute (14.4 million messages/day) and telemetry every 60 s (1.44 million): 15.8 million a day, so 3 S2 units (6 million/day and 120 sends/s each); S1 (400,000/day) would need 40."
   type        = number
-  default     = 4
+  default     = 3
 
   validation {
     condition     = var.iothub_capacity >= 1 && var.iothub_capacity <= 200
