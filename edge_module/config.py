@@ -257,8 +257,8 @@ class _LiveFields(BaseModel):
     telemetry_interval_s: float = Field(default=60.0, gt=0)
     storage_sas_token: SecretStr | None = Field(
         default=None,
-        description="the SAS for storage_account_url: under IoT Edge the store's own, written to its module twin by the "
-        "deploy workflow (create and write under uploads/<store_id>/ only, renewed twice a week), applied live",
+        description="the SAS for storage_account_url: under IoT Edge the store's own, written to its module twin "
+        "by the deploy workflow (create and write under uploads/<store_id>/ only, renewed twice a week), applied live",
     )
 
     @field_validator("cameras")

@@ -53,7 +53,9 @@ EDGEHUB_STORAGE_DIR = "/iotedge/storage"
 """edgeHub's store-and-forward folder inside its container, bound to the host so it survives restarts."""
 PLACEHOLDER = re.compile(r"\$\{[^}]*\}")
 """``${NAME}``: a template placeholder, never valid in a rendered deployment."""
-REQUIRED_IN_STRICT = frozenset({"registry", "registry_username", "registry_password", "image_tag", "storage_account_url"})
+REQUIRED_IN_STRICT = frozenset(
+    {"registry", "registry_username", "registry_password", "image_tag", "storage_account_url"},
+)
 """The settings that differ per environment: ``--strict`` (the workflow) refuses their example values."""
 
 

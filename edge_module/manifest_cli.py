@@ -2,8 +2,8 @@
 
 With no argument it renders example values, so anyone can inspect and validate the deployment on a
 fresh clone. The workflow gives the real values (arguments, and the registry password through the
-environment: ``FOOTFALL_EDGE_REGISTRY_PASSWORD``) with ``--strict``, and ``--github-output`` hands it the deployment's id, priority, target condition and
-labels for ``az iot edge deployment create``.
+environment: ``FOOTFALL_EDGE_REGISTRY_PASSWORD``) with ``--strict``, and ``--github-output`` hands
+it the deployment's id, priority, target condition and labels for ``az iot edge deployment create``.
 """
 
 from __future__ import annotations

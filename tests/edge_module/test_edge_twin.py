@@ -13,9 +13,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from unittest import mock
 
+import cv2
 import numpy as np
 import pytest
 from azure.iot.device import IoTHubModuleClient, Message
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 from edge_module.app import EdgeModule
 from edge_module.camera import Frame
@@ -23,7 +25,7 @@ from edge_module.config import ModuleSettings
 from edge_module.detection.centernet import CenterNetPersonDetector
 from edge_module.detection.hog import HogOrFaceDetector
 from edge_module.hub import Hub
-from footfall.azurite import Azurite
+from footfall.azurite import ACCOUNT, ACCOUNT_KEY, Azurite
 
 EDGE_ENV = {
     "IOTEDGE_WORKLOADURI": "unix:///var/run/iotedge/workload.sock", "IOTEDGE_DEVICEID": "S0042",
@@ -225,3 +227,34 @@ def test_a_camera_password_in_the_twin_is_refused_and_never_reported(sdk: mock.M
     assert status["status"] == "rejected" and "camera credentials file" in status["error"]
     assert "hunter2" not in json.dumps(reported(sdk))
     assert "DOOR" not in module.cameras
+
+
+def test_a_renewed_upload_sas_from_the_twin_is_used_at_once_and_never_reported(
+    sdk: mock.MagicMock, azurite: Azurite, make_settings: Callable[..., ModuleSettings],
+) -> None:
+    """The deploy workflow writes each store's SAS into its module twin: no restart, no SAS in the deployment."""
+    with BlobServiceClient.from_connection_string(azurite.connection_string) as svc:
+        svc.create_container("sas-twin")
+    account_url = f"http://{azurite.host}:{azurite.port}/{ACCOUNT}"
+    sas = generate_container_sas(ACCOUNT, "sas-twin", account_key=ACCOUNT_KEY,
+                                 permission=ContainerSasPermissions(create=True, write=True),
+                                 expiry=datetime.now(UTC) + timedelta(hours=1))
+    settings = make_settings(use_hub="auto", storage_account_url=account_url, container="sas-twin",
+                             capture={"min_interval_s": 10, "whole_frames": True})
+    m = EdgeModule(settings, hub=Hub.connect(settings), clock=lambda: PARIS_7AM + timedelta(hours=3)).start()
+    try:
+        without = m.forwarder.uploader
+        patch_twin(sdk, {"storage_sas_token": sas, "$version": 20})
+        assert reported(sdk)[-1]["config_status"]["status"] == "applied"
+        assert sas not in json.dumps(reported(sdk)), "the SAS is never reported"
+        assert m.forwarder.uploader is not without
+        jpeg = cv2.imencode(".jpg", np.zeros((48, 64, 3), np.uint8))[1].tobytes()
+        m.buffer.put(jpeg, "S0042", "C07", PARIS_7AM + timedelta(hours=3))
+        with BlobServiceClient.from_connection_string(azurite.connection_string) as svc:
+            deadline = time.monotonic() + 15
+            while not (names := [b.name for b in svc.get_container_client("sas-twin").list_blobs()]):
+                assert time.monotonic() < deadline, "the forwarder uploads with the twin's SAS"
+                time.sleep(0.1)
+        assert names[0].startswith("S0042/C07/")
+    finally:
+        m.stop()
