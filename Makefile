@@ -9,7 +9,7 @@ DEMO_ARGS ?=
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export FOOTFALL_STATE_DIR ?= $(CURDIR)/$(STATE)
 
-.PHONY: setup setup-python setup-node setup-models setup-provider-schema setup-apt setup-checkov test demo bench clean
+.PHONY: setup setup-python setup-node setup-models setup-provider-schema setup-apt setup-checkov lint test demo bench clean
 
 setup: setup-python setup-node setup-models setup-provider-schema
 
@@ -96,7 +96,12 @@ $(VENV)-checkov/.stamp:
 	$(VENV)-checkov/bin/pip install -q "checkov>=3.2,<4"
 	touch $@
 
-test: setup setup-apt setup-checkov
+# ruff (rules and line length in pyproject.toml) and mypy (strict on functions/ and face_service/):
+# a new violation fails `make test` before any test runs.
+lint: setup-python
+	$(VENV)/bin/ruff check .
+
+test: lint setup setup-apt setup-checkov
 	$(VENV)/bin/pytest -q
 
 demo: setup

@@ -24,16 +24,15 @@ from pathlib import Path
 from azure.storage.blob import BlobServiceClient
 from PIL import Image
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from footfall.azurite import Azurite
+from footfall.face_process import FaceServiceProcess
+from functions.face_client import FaceAnalyzer
+from functions.ingest import UploadProcessor
+from functions.settings import Settings
+from functions.sinks.local_log import LocalEventLogSink, read_events
+from functions.upload_store import UploadStore
 
-from footfall.azurite import Azurite  # noqa: E402
-from footfall.face_process import FaceServiceProcess  # noqa: E402
-from functions.face_client import FaceAnalyzer  # noqa: E402
-from functions.ingest import UploadProcessor  # noqa: E402
-from functions.settings import Settings  # noqa: E402
-from functions.sinks.local_log import LocalEventLogSink, read_events  # noqa: E402
-from functions.upload_store import UploadStore  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 RATE = 10.0
 PACED = 100
@@ -49,7 +48,9 @@ def photos() -> list[bytes]:
     with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
         hopper = Image.open(io.BytesIO(f.read())).convert("RGB")
     out = []
-    for img in (Image.fromarray(data.astronaut()), hopper, Image.fromarray(data.coffee()), Image.fromarray(data.chelsea())):
+    samples = (Image.fromarray(data.astronaut()), hopper, Image.fromarray(data.coffee()),
+               Image.fromarray(data.chelsea()))
+    for img in samples:
         buf = io.BytesIO()
         img.resize((640, 480)).save(buf, format="JPEG", quality=85)
         out.append(buf.getvalue())

@@ -17,13 +17,12 @@ import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from footfall.reports.store import ReportStore
+from functions.contracts import DEFAULT_K
+from functions.reports.models import WindowSelection
+from functions.reports.service import breakdown
 
-from footfall.reports.store import ReportStore  # noqa: E402
-from functions.contracts import DEFAULT_K  # noqa: E402
-from functions.reports.models import WindowSelection  # noqa: E402
-from functions.reports.service import breakdown  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 
 def measure(store_path: Path, k: int = DEFAULT_K) -> dict[str, int]:

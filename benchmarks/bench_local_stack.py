@@ -24,14 +24,13 @@ import time
 from datetime import date
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from footfall.azurite import Azurite
+from footfall.demo import DemoPaths, configure_function_env, count_events
+from footfall.face_process import FaceServiceProcess
+from footfall.host import Outcome, Status, open_host
+from footfall.simulate import BlobTarget, PlannedUpload, SimConfig, simulate
 
-from footfall.azurite import Azurite  # noqa: E402
-from footfall.demo import DemoPaths, configure_function_env, count_events  # noqa: E402
-from footfall.face_process import FaceServiceProcess  # noqa: E402
-from footfall.host import Outcome, Status, open_host  # noqa: E402
-from footfall.simulate import BlobTarget, PlannedUpload, SimConfig, simulate  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 STORES_CSV = REPO / "stream_analytics" / "stores.csv"
 DAY = date(2026, 11, 23)
@@ -113,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
         events, faces = count_events(paths.events)
 
     p50, p95 = _percentile(latencies, 0.50), _percentile(latencies, 0.95)
-    print(f"local stack (Azurite + footfall host + analyze_upload + face service), 640x480 photos, 0-6 people")
+    print("local stack (Azurite + footfall host + analyze_upload + face service), 640x480 photos, 0-6 people")
     print(f"  upload-to-event at {args.rate:g} photos/s: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
           f"max {max(latencies) * 1000:.0f} ms over {len(latencies)} photos "
           f"(target p95 <= 1000 ms: {'met' if p95 <= 1.0 else 'MISSED'})")

@@ -34,14 +34,13 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from footfall.reports.store import ReportStore
+from functions.aggregates import CATEGORIES
+from functions.reports.models import DaySelection, ReportQuery, WindowSelection
+from functions.reports.rollup import day_bounds, zone
+from functions.reports.service import ReportService
 
-from footfall.reports.store import ReportStore  # noqa: E402
-from functions.aggregates import CATEGORIES  # noqa: E402
-from functions.reports.models import DaySelection, ReportQuery, WindowSelection  # noqa: E402
-from functions.reports.rollup import day_bounds, zone  # noqa: E402
-from functions.reports.service import ReportService  # noqa: E402
+REPO = Path(__file__).resolve().parent.parent
 
 K = 5
 LAST_DAY = date(2026, 11, 22)

@@ -14,7 +14,7 @@ never happens on the wall clock.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -41,7 +41,7 @@ class TimeRange(BaseModel):
     end: int
 
     @classmethod
-    def parse(cls, text: str) -> "TimeRange":
+    def parse(cls, text: str) -> TimeRange:
         """Parse ``"HH:MM-HH:MM"`` (``24:00`` allowed as an end)."""
         m = _RANGE.match(text)
         if not m:
@@ -105,7 +105,7 @@ class WeeklyHours(BaseModel):
 
     @model_serializer
     def _to_text(self) -> dict[str, str]:
-        return {d: ",".join(str(r) for r in ranges) or "closed" for d, ranges in zip(WEEKDAYS, self.days)}
+        return {d: ",".join(str(r) for r in ranges) or "closed" for d, ranges in zip(WEEKDAYS, self.days, strict=True)}
 
     def is_open_local(self, local: datetime) -> bool:
         """Whether the store is open at this local wall-clock time."""
@@ -129,14 +129,14 @@ class StoreClock(BaseModel):
     hours: WeeklyHours
 
     @model_validator(mode="after")
-    def _check_zone(self) -> "StoreClock":
+    def _check_zone(self) -> StoreClock:
         parse_timezone(self.timezone)
         return self
 
     def local(self, instant: datetime) -> datetime:
         """The instant on the store's wall clock (a naive instant is taken as UTC)."""
         if instant.tzinfo is None:
-            instant = instant.replace(tzinfo=timezone.utc)
+            instant = instant.replace(tzinfo=UTC)
         return instant.astimezone(parse_timezone(self.timezone))
 
     def is_open(self, instant: datetime) -> bool:

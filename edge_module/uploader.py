@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from typing import Callable, Literal
+from collections.abc import Callable
+from typing import Literal
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
@@ -40,12 +41,13 @@ class BlobUploader:
         self._container_checked = False
 
     @classmethod
-    def from_settings(cls, settings: ModuleSettings) -> "BlobUploader":
+    def from_settings(cls, settings: ModuleSettings) -> BlobUploader:
         """From a connection string (Azure, Azurite, Blob Storage on IoT Edge) or an account URL + SAS.
 
         The SDK does not retry (its storage default waits 15 s and more): the forwarder's backoff rides out outages.
         """
-        kwargs = dict(retry_total=0, connection_timeout=settings.upload_timeout_s, read_timeout=settings.upload_timeout_s)
+        kwargs = dict(retry_total=0, connection_timeout=settings.upload_timeout_s,
+                      read_timeout=settings.upload_timeout_s)
         if settings.storage_connection_string is not None:
             service = BlobServiceClient.from_connection_string(
                 settings.storage_connection_string.get_secret_value(), **kwargs,
@@ -162,7 +164,7 @@ class Forwarder:
             log.info("network down? next upload attempt in %.1f s", delay)
             self._stop.wait(delay)
 
-    def start(self) -> "Forwarder":
+    def start(self) -> Forwarder:
         """Start draining in the background."""
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="forwarder", daemon=True)

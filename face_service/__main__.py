@@ -25,13 +25,13 @@ def main(argv: list[str] | None = None) -> int:
     if not 0 < args.port < 65536:
         parser.error(f"--port must be 1..65535, got {args.port}")
 
-    import uvicorn  # noqa: PLC0415
-    from pydantic import ValidationError  # noqa: PLC0415
+    import uvicorn
+    from pydantic import ValidationError
 
-    from face_service.app import create_app  # noqa: PLC0415
-    from face_service.config import ServiceSettings  # noqa: PLC0415
-    from face_service.http_guard import guarded_protocol  # noqa: PLC0415
-    from face_service.telemetry import TelemetrySettings, configure_exporters, instrument  # noqa: PLC0415
+    from face_service.app import create_app
+    from face_service.config import ServiceSettings
+    from face_service.http_guard import guarded_protocol
+    from face_service.telemetry import TelemetrySettings, configure_exporters, instrument
 
     try:
         overrides = {"workers": args.workers} if args.workers is not None else {}

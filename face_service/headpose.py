@@ -73,7 +73,7 @@ class DlibHeadPose:
     """Head pose from dlib's five-point landmarks (shared with age/gender alignment)."""
 
     def __init__(self) -> None:
-        from face_service.models.dlib_landmarks import shared_landmarks  # noqa: PLC0415
+        from face_service.models.dlib_landmarks import shared_landmarks
 
         self._landmarks = shared_landmarks()
         self.info = ModelInfo(role="head_pose", name="dlib5-pnp", package="dlib-bin", version=version("dlib-bin"))

@@ -157,7 +157,7 @@ class Slot:
             except BrokenProcessPool:
                 pass
         log.error("a model worker died; restarting the pool")
-        await pool._restart(executor)  # noqa: SLF001
+        await pool._restart(executor)
         raise errors.FaceApiError(
             500, "InternalServerError", "The image could not be processed (a model worker crashed).",
         )

@@ -38,7 +38,7 @@ def _die_with_parent() -> None:
     """Ask Linux to SIGTERM this worker when the server process dies, even by SIGKILL."""
     if not sys.platform.startswith("linux"):
         return
-    import ctypes  # noqa: PLC0415
+    import ctypes
 
     pr_set_pdeathsig = 1
     ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
@@ -57,18 +57,18 @@ def init_worker(settings_json: str) -> None:
     os.environ.update(THREAD_ENV)
     try:
         _load(settings_json)
-    except Exception as exc:  # noqa: BLE001 - reported to the server through describe()
+    except Exception as exc:  # reported to the server through describe()
         _init_error = f"{type(exc).__name__}: {exc}"
 
 
 def _load(settings_json: str) -> None:
     """Build the process's Analyzer from the settings and run every model once."""
-    import cv2  # noqa: PLC0415
-    import numpy as np  # noqa: PLC0415
+    import cv2
+    import numpy as np
 
-    from face_service.config import ServiceSettings  # noqa: PLC0415
-    from face_service.models.base import Detection  # noqa: PLC0415
-    from face_service.pipeline import Analyzer  # noqa: PLC0415
+    from face_service.config import ServiceSettings
+    from face_service.models.base import Detection
+    from face_service.pipeline import Analyzer
 
     cv2.setNumThreads(1)
     global _analyzer
@@ -103,9 +103,9 @@ def describe() -> WorkerInfo:
 
 def detect(data: bytes, attributes: tuple[str, ...], landmarks: bool) -> WorkResult:
     """Analyse one photo; image errors come back as a :class:`WorkResult`, never as an exception."""
-    from face_service.errors import FaceApiError  # noqa: PLC0415
-    from face_service.pipeline import render  # noqa: PLC0415
-    from face_service.schemas import DetectOptions  # noqa: PLC0415
+    from face_service.errors import FaceApiError
+    from face_service.pipeline import render
+    from face_service.schemas import DetectOptions
 
     if _analyzer is None:
         return WorkResult(status=503, body=b"", error_code="ServiceUnavailable",

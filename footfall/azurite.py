@@ -84,7 +84,7 @@ class Azurite:
             return Path(found)
         return exe
 
-    def start(self, timeout: float = 30.0) -> "Azurite":
+    def start(self, timeout: float = 30.0) -> Azurite:
         """Start Azurite and wait until it accepts connections."""
         self.location.mkdir(parents=True, exist_ok=True)
         cmd = [
@@ -111,7 +111,7 @@ class Azurite:
         """Whether the Azurite process is alive."""
         return self._proc is not None and self._proc.poll() is None
 
-    def __enter__(self) -> "Azurite":
+    def __enter__(self) -> Azurite:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

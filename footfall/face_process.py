@@ -53,7 +53,7 @@ class FaceServiceProcess:
             raise RuntimeError("the face service is not started")
         return self._proc
 
-    def start(self, timeout_s: float = 180.0) -> "FaceServiceProcess":
+    def start(self, timeout_s: float = 180.0) -> FaceServiceProcess:
         """Start the service and block until ``GET /status`` answers 200 (models loaded)."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
@@ -82,7 +82,7 @@ class FaceServiceProcess:
         if self._proc is not None:
             terminate_process(self._proc)
 
-    def __enter__(self) -> "FaceServiceProcess":
+    def __enter__(self) -> FaceServiceProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

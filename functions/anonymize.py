@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from functions.contracts import EMOTIONS, GENDERS, FaceRecord, FrameEvent, UploadPath, age_band
@@ -98,5 +98,5 @@ def build_event(
         face_count=len(faces),
         faces=faces,
         analyzer=analyzer,
-        processed_at=processed_at or datetime.now(timezone.utc),
+        processed_at=processed_at or datetime.now(UTC),
     )

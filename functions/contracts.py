@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Mapping
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -111,7 +111,7 @@ def age_band(age: float | None) -> AgeBand | None:
 
 def utc_iso(ts: datetime) -> str:
     """ISO 8601 in UTC with milliseconds and a ``Z``: ``2026-11-23T08:00:00.000Z``."""
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def utc_iso_seconds(ts: datetime) -> str:
@@ -120,13 +120,13 @@ def utc_iso_seconds(ts: datetime) -> str:
     Events carry times at second resolution: milliseconds would make faces nearly unique by store,
     time, age and gender.
     """
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def parse_iso(value: str) -> datetime:
     """Parse an ISO 8601 timestamp; a naive one is taken as UTC."""
     ts = datetime.fromisoformat(value.strip().replace("Z", "+00:00").replace("z", "+00:00"))
-    return ts if ts.tzinfo else ts.replace(tzinfo=timezone.utc)
+    return ts if ts.tzinfo else ts.replace(tzinfo=UTC)
 
 
 METADATA_TIME_TOLERANCE = timedelta(seconds=1)
@@ -173,7 +173,7 @@ class UploadPath(BaseModel):
         try:
             captured = datetime(
                 int(g["y"]), int(g["m"]), int(g["d"]), int(g["hh"]), int(g["mi"]), int(g["ss"]),
-                int(g["ms"]) * 1000, tzinfo=timezone.utc,
+                int(g["ms"]) * 1000, tzinfo=UTC,
             )
         except ValueError as exc:
             raise UploadPathError(f"blob name {name!r} holds an impossible date or time: {exc}") from None
@@ -205,7 +205,7 @@ class UploadPath(BaseModel):
 
     def blob_name(self) -> str:
         """The canonical blob name for this upload (what a camera should upload to)."""
-        t = self.captured_at.astimezone(timezone.utc)
+        t = self.captured_at.astimezone(UTC)
         return (
             f"{self.store_id}/{self.camera_id}/{t:%Y/%m/%d}/"
             f"{t:%H%M%S}{t.microsecond // 1000:03d}-{self.seq}.{self.extension}"
@@ -234,7 +234,7 @@ def count_event_id(store_id: str, camera_id: str, window_start: datetime) -> str
 
 
 def _aware_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 class FaceRecord(BaseModel):
@@ -264,7 +264,8 @@ class FrameEvent(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_: Literal["footfall.frame.v2"] = Field(default=FRAME_SCHEMA, alias="schema")
-    event_id: str = Field(pattern=r"^[0-9a-f]{16,64}$", description="Stable for the same capture (see capture_event_id).")
+    event_id: str = Field(pattern=r"^[0-9a-f]{16,64}$",
+                          description="Stable for the same capture (see capture_event_id).")
     captured_at: datetime = Field(description="Capture time, UTC, to the second.")
     store_id: str = Field(pattern=ID_PATTERN)
     camera_id: str = Field(pattern=ID_PATTERN)

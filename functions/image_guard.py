@@ -162,7 +162,7 @@ def _has_orientation(img: Image.Image) -> bool:
     """Whether the EXIF orientation asks for a rotation or flip (1 and missing do not)."""
     try:
         return img.getexif().get(0x0112, 1) not in (1, None)
-    except Exception:  # noqa: BLE001 - unreadable EXIF: leave the pixels as they are
+    except Exception:  # unreadable EXIF: leave the pixels as they are
         return False
 
 

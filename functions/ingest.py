@@ -220,11 +220,11 @@ class UploadProcessor:
         for closer in (self.sink.close, self.face.close, self.store.close):
             try:
                 closer()
-            except Exception:  # noqa: BLE001 - closing is best effort
+            except Exception:  # closing is best effort
                 log.debug("close failed", exc_info=True)
 
 
-class _Deferred(Exception):  # noqa: N818 - a control-flow signal, not an error
+class _Deferred(Exception):  # a control-flow signal, not an error
     def __init__(self, dependency: str) -> None:
         super().__init__(dependency)
         self.dependency = dependency

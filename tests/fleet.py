@@ -13,13 +13,13 @@ import math
 import random
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions.contracts import AGE_BANDS, EMOTIONS, GENDERS, utc_iso
 
 K = 5
-DAY = datetime(2026, 11, 23, tzinfo=timezone.utc)
+DAY = datetime(2026, 11, 23, tzinfo=UTC)
 Q = timedelta(minutes=15)
 ZONES = ("floor", "tills")
 DWELL_BOUNDS = (30, 60, 120, 300, 600, 1200)

@@ -3,8 +3,9 @@
 Speed comes from four knobs in :class:`~edge_module.config.DetectorConfig`: ``detect_width``
 (detect on a resized frame), ``win_stride`` (8 px is ~4x faster than 4 px) and ``scale`` (the
 pyramid step; 1.1 instead of 1.05 halves the levels) and ``grayscale`` (one gradient
-channel instead of the strongest of three; on vtest.avi it found people in slightly more frames). The detector's 64x128 window means a person
-must be at least ~100 px tall at ``detect_width`` to be found.
+channel instead of the strongest of three; on vtest.avi it found people in slightly more frames).
+The detector's 64x128 window means a person must be at least ~100 px tall at ``detect_width`` to
+be found.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ class HogPersonDetector:
             padding=(cfg.padding, cfg.padding), scale=cfg.scale,
         )
         out = []
-        for (x, y, w, h), score in zip(np.asarray(rects).reshape(-1, 4), np.asarray(weights).ravel()):
+        for (x, y, w, h), score in zip(np.asarray(rects).reshape(-1, 4), np.asarray(weights).ravel(), strict=True):
             out.append(Detection(
                 x=int(x / factor) + ox, y=int(y / factor) + oy, width=int(w / factor), height=int(h / factor),
                 score=float(score), source="hog",
@@ -90,7 +91,7 @@ class HogOrFaceDetector:
                 x=int(x / factor) + ox, y=int(y / factor) + oy, width=int(w / factor), height=int(h / factor),
                 score=float(s), source="face",
             )
-            for (x, y, w, h), s in zip(np.asarray(rects).reshape(-1, 4), np.asarray(neighbours).ravel())
+            for (x, y, w, h), s in zip(np.asarray(rects).reshape(-1, 4), np.asarray(neighbours).ravel(), strict=True)
         ]
         # A face is about 1/7 of a standing person's height: the size filter applies to the implied body.
         min_h = cfg.min_person_height * frame.shape[0] / 7

@@ -103,7 +103,7 @@ class OnnxPersonDetector:
         boxes, scores = self._boxes(output)
         rh, rw = region.shape[:2]
         found = []
-        for (x1, y1, x2, y2), score in zip(boxes, scores):
+        for (x1, y1, x2, y2), score in zip(boxes, scores, strict=True):
             fx1 = float(np.clip((x1 - left) / factor, 0, rw))
             fy1 = float(np.clip((y1 - top) / factor, 0, rh))
             fx2 = float(np.clip((x2 - left) / factor, 0, rw))

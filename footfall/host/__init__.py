@@ -107,7 +107,8 @@ def main(argv: list[str]) -> int:
         os.environ["AzureWebJobsStorage"] = args.connection_string
 
     def report(outcome: Outcome) -> None:
-        logging.getLogger("footfall.host").info("%s %s (attempt %d)", outcome.status.value, outcome.blob_name, outcome.attempts)
+        logging.getLogger("footfall.host").info(
+            "%s %s (attempt %d)", outcome.status.value, outcome.blob_name, outcome.attempts)
 
     host = open_host(
         args.app_dir, module=args.module, function_name=args.function, receipts_path=args.receipts,
@@ -117,7 +118,8 @@ def main(argv: list[str]) -> int:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     print(
         f"footfall host: {host.function.name} on {host.function.path} "
-        f"(declared source {host.function.source or 'default'}; polling every {host.config.poll_interval_s:g} s locally) "
+        f"(declared source {host.function.source or 'default'}; "
+        f"polling every {host.config.poll_interval_s:g} s locally) "
         f"({host.config.workers} workers, retry {host.config.retry.strategy} x{host.config.retry.max_retry_count})",
         flush=True,
     )

@@ -14,13 +14,13 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Where a blob version stands (``gone``: deleted or overwritten before it could be read)."""
 
     RUNNING = "running"

@@ -258,7 +258,8 @@ class TriggerHost:
                 self._poison(name, etag, attempt, error)
                 return
             delay = policy.delay_before_retry(attempt)
-            log.warning("%s attempt %d/%d failed (%s); retry in %.1f s", name, attempt, policy.max_attempts, error, delay)
+            log.warning("%s attempt %d/%d failed (%s); retry in %.1f s",
+                        name, attempt, policy.max_attempts, error, delay)
             self.receipts.finish(name, etag, Status.FAILED, error)
             with self._lock:
                 self.counters.retried += 1
@@ -278,7 +279,7 @@ class TriggerHost:
         def call() -> None:
             try:
                 self.function.invoke(stream)  # type: ignore[arg-type]
-            except BaseException as exc:  # noqa: BLE001 - handed to the waiting worker
+            except BaseException as exc:  # handed to the waiting worker
                 failure.append(exc)
 
         worker = threading.Thread(target=call, daemon=True, name="footfall-invocation")

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -82,11 +82,11 @@ def default_store_path() -> Path:
 
 
 def _naive_utc(ts: datetime) -> datetime:
-    return ts.astimezone(timezone.utc).replace(tzinfo=None)
+    return ts.astimezone(UTC).replace(tzinfo=None)
 
 
 def _aware(ts: datetime | None) -> datetime | None:
-    return ts.replace(tzinfo=timezone.utc) if ts is not None else None
+    return ts.replace(tzinfo=UTC) if ts is not None else None
 
 
 def _is_lock_conflict(exc: duckdb.Error) -> bool:
@@ -99,7 +99,7 @@ def _trusted_row(alias: str, columns: tuple[str, ...], record: tuple[Any, ...]) 
     without validating again (the read path of a fleet-wide report touches tens of thousands)."""
     values = dict(zip(columns, record, strict=True))
     for name in _TIME_COLUMNS[alias]:
-        values[name] = values[name].replace(tzinfo=timezone.utc)
+        values[name] = values[name].replace(tzinfo=UTC)
     return OUTPUT_MODELS[alias].model_construct(**values)
 
 
@@ -223,8 +223,8 @@ class ReportStore:
         selection = WindowSelection()
         if days:
             first, last = min(d for _, d in days), max(d for _, d in days)
-            lo = datetime(first.year, first.month, first.day, tzinfo=timezone.utc) - MAX_OFFSET
-            hi = datetime(last.year, last.month, last.day, tzinfo=timezone.utc) + timedelta(days=1) + MAX_OFFSET
+            lo = datetime(first.year, first.month, first.day, tzinfo=UTC) - MAX_OFFSET
+            hi = datetime(last.year, last.month, last.day, tzinfo=UTC) + timedelta(days=1) + MAX_OFFSET
             stores = {s for s, _ in days}
             selection = WindowSelection(store_id=next(iter(stores)) if len(stores) == 1 else None, start=lo, end=hi)
         windows = self.store_windows(selection)

@@ -16,10 +16,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -124,7 +124,8 @@ def main(argv: list[str]) -> int:
 
     with tqdm(total=config.photos + config.broken, unit="photo", desc="uploading") as bar:
         manifest = simulate(config, target, args.stores_csv, rate=args.rate, on_upload=lambda _: bar.update())
-    path = args.manifest or (args.folder / "manifest.json" if args.folder else state_dir() / "simulate" / "manifest.json")
+    default = args.folder / "manifest.json" if args.folder else state_dir() / "simulate" / "manifest.json"
+    path = args.manifest or default
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(manifest.model_dump_json(indent=1))
     print(f"footfall simulate: {len(manifest.photos)} photos + {len(manifest.broken)} broken uploads "

@@ -7,7 +7,7 @@ every broken upload one quarantined blob.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Literal
 
 import numpy as np
@@ -34,7 +34,7 @@ class SimConfig(BaseModel):
     photos: int = Field(default=300, ge=0, description="Valid photos over all stores.")
     stores: int = Field(default=8, ge=1, description="How many stores, spread over regions.")
     broken: int = Field(default=6, ge=0, description="Deliberately broken uploads (cycled over the kinds).")
-    day: date = Field(default_factory=lambda: datetime.now(timezone.utc).date())
+    day: date = Field(default_factory=lambda: datetime.now(UTC).date())
     seed: int = 7
 
 
@@ -120,7 +120,7 @@ def plan_day(config: SimConfig, stores: list[Store]) -> Manifest:
             brightness=float(0.92 + 0.1 * np.sin((hour - 8) / 12 * np.pi)),
         ))
 
-    for store_index, (store, share) in enumerate(zip(stores, shares)):
+    for store_index, (store, share) in enumerate(zip(stores, shares, strict=True)):
         for ts in capture_times(rng, config.day, store.tz, int(share)):
             add("photo", store, store_index, ts)
     for i in range(config.broken):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter
@@ -47,7 +47,7 @@ def _load_source(name: str) -> Image.Image:
     raise KeyError(name)
 
 
-@lru_cache(maxsize=None)
+@cache
 def head_crop(index: int) -> Image.Image:
     """The head (face plus hair and chin margin) of face source ``index``, as a square image."""
     source = FACE_SOURCES[index]
@@ -58,7 +58,7 @@ def head_crop(index: int) -> Image.Image:
     return img.crop((left, top, min(img.width, int(left + side)), min(img.height, int(top + side))))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _oval_mask(size: int) -> Image.Image:
     mask = Image.new("L", (size, size), 0)
     inset = size * 0.08

@@ -8,7 +8,7 @@ into UTC as the upload contract requires.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,7 +37,7 @@ def capture_times(rng: np.random.Generator, day: date, tz: ZoneInfo, count: int)
         offset = float(rng.uniform(0, span_s))
         if rng.uniform(0, PEAK_INTENSITY) <= intensity(OPEN_HOUR + offset / 3600):
             local = opening + timedelta(milliseconds=int(offset * 1000))
-            times.append(local.astimezone(timezone.utc))
+            times.append(local.astimezone(UTC))
     return sorted(times)
 
 

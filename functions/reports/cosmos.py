@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 
 from azure.core.exceptions import AzureError
@@ -52,12 +52,12 @@ class ContainerLike(Protocol):
 
 def lower_bound(ts: datetime) -> str:
     """A string no greater than any ISO rendering of a time at or after ``ts`` (floored to the second)."""
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def upper_bound(ts: datetime) -> str:
     """A string no smaller than any ISO rendering of a time at or before ``ts`` (ceiled to the second)."""
-    ts = ts.astimezone(timezone.utc)
+    ts = ts.astimezone(UTC)
     if ts.microsecond:
         ts = ts.replace(microsecond=0) + timedelta(seconds=1)
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")

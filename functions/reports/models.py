@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer, field_validator, model_validator
@@ -48,7 +48,7 @@ GROUP_COLUMNS: tuple[str, ...] = ("store_id", "store_name", "city", "country", "
 
 
 def _as_utc(value: datetime) -> datetime:
-    return value.astimezone(timezone.utc) if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 _PY_TYPES: dict[str, type] = {"string": str, "datetime": datetime, "int": int, "float": float, "bool": bool}

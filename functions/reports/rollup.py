@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -50,20 +50,20 @@ MAX_OFFSET = timedelta(hours=14)
 def zone(name: str | None) -> tzinfo:
     """The time zone of a store (UTC when it has none or an unknown one)."""
     if not name:
-        return timezone.utc
+        return UTC
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        return timezone.utc
+        return UTC
 
 
 def local_midnight(day: date, tz: tzinfo) -> datetime:
     """Local midnight starting ``day``, in UTC (where midnight is skipped, the first instant of the day)."""
     naive = datetime.combine(day, time())
     aware = naive.replace(tzinfo=tz)
-    utc = aware.astimezone(timezone.utc)
+    utc = aware.astimezone(UTC)
     if utc.astimezone(tz).replace(tzinfo=None) != naive:  # midnight does not exist: the day starts later
-        utc = (naive + timedelta(hours=1)).replace(tzinfo=tz).astimezone(timezone.utc)
+        utc = (naive + timedelta(hours=1)).replace(tzinfo=tz).astimezone(UTC)
         while (utc - WINDOW).astimezone(tz).date() == day:
             utc -= WINDOW
     return utc

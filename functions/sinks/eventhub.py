@@ -76,7 +76,7 @@ class EventHubSink:
         self.batches_sent = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, **producer_kwargs: Any) -> "EventHubSink":
+    def from_settings(cls, settings: Settings, **producer_kwargs: Any) -> EventHubSink:
         """A sink with a producer built from settings."""
         return cls(create_producer(settings, **producer_kwargs))
 

@@ -24,11 +24,11 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Callable, Literal, Protocol, TypeVar
+from typing import Literal, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -53,7 +53,7 @@ class LogRecord(BaseModel):
     partition_key: str | None = Field(description="The partition key the event was sent with; None in older logs.")
 
     @classmethod
-    def from_line(cls, line: str | bytes, model: type[FrameEvent] | type[CountEvent] = FrameEvent) -> "LogRecord":
+    def from_line(cls, line: str | bytes, model: type[FrameEvent] | type[CountEvent] = FrameEvent) -> LogRecord:
         """Parse one log line of a stream whose events are ``model``."""
         data = json.loads(line)
         enqueued = data.pop(ARRIVAL_FIELD, None)
@@ -79,7 +79,7 @@ STREAM_MODELS: dict[str, type[FrameEvent] | type[CountEvent]] = {"frames": Frame
 
 def enqueued_text(now: datetime) -> str:
     """An arrival time as Azure writes datetimes: ``2026-11-23T08:00:00.1234560Z``."""
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond:06d}0Z"
 
 
@@ -97,7 +97,7 @@ def file_glob(stream: Stream = "frames") -> str:
 
 def daily_file_name(now: datetime, stream: Stream = "frames") -> str:
     """``<stream>-YYYYMMDD.jsonl`` for the UTC day of ``now``."""
-    return f"{stream}-{now.astimezone(timezone.utc):%Y%m%d}.jsonl"
+    return f"{stream}-{now.astimezone(UTC):%Y%m%d}.jsonl"
 
 
 class LocalEventLogSink:
@@ -107,7 +107,7 @@ class LocalEventLogSink:
         self.stream: Stream = stream
         self.directory = Path(directory)
         self.directory.mkdir(parents=True, exist_ok=True)
-        self._clock = clock or (lambda: datetime.now(timezone.utc))
+        self._clock = clock or (lambda: datetime.now(UTC))
         self._offsets: dict[str, int] = {}  # file name -> bytes already indexed
         self._seen: set[bytes] = set()  # event ids (as raw bytes, to keep the index small)
         self.duplicates_skipped = 0

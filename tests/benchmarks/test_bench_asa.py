@@ -11,7 +11,7 @@ from footfall.asa.job import DEFAULT_PROJECT
 from footfall.asa.testing import compare_rows
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_asa  # noqa: E402
+import bench_asa
 
 
 def redeliver_some(parquet: Path) -> Path:

@@ -13,7 +13,7 @@ from functions.reports.models import ReportQuery
 from functions.reports.service import ReportService
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_reports  # noqa: E402
+import bench_reports
 
 
 def test_a_small_history_reads_rollups_and_answers_year_over_year(tmp_path: Path,

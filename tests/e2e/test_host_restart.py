@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient
-
 from e2e_support import STORES_CSV, expected_faces, photo_key, read_event_lines
+
 from footfall.host import ReceiptStore
 from footfall.paths import REPO_ROOT
 from footfall.simulate import BlobTarget, SimConfig, simulate

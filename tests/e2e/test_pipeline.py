@@ -46,7 +46,8 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     assert (counters.poisoned, counters.pending) == (0, 0)
     service = BlobServiceClient.from_connection_string(conn)
     assert list(service.get_container_client("uploads").list_blobs()) == []
-    quarantine = {b.name: b.metadata for b in service.get_container_client("quarantine").list_blobs(include=["metadata"])}
+    quarantined = service.get_container_client("quarantine").list_blobs(include=["metadata"])
+    quarantine = {b.name: b.metadata for b in quarantined}
     assert set(quarantine) == {u.blob_name for u in manifest.broken}
     by_kind = {u.kind: quarantine[u.blob_name]["reason"] for u in manifest.broken}
     assert by_kind["bad_path"] == "bad_path" and by_kind["unknown_store"] == "unknown_store"

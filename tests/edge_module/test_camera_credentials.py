@@ -69,7 +69,7 @@ class Recorder:
     def __init__(self, target: Any) -> None:
         Recorder.opened.append(target)
 
-    def isOpened(self) -> bool:  # noqa: N802 (OpenCV's name)
+    def isOpened(self) -> bool:
         return False
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from edge_module.buffer import BufferedPhoto, PhotoBuffer
 from edge_module.config import BufferLimits
 from functions.contracts import UploadPath
 
-T0 = datetime(2026, 11, 23, 9, 15, 30, 250_000, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 9, 15, 30, 250_000, tzinfo=UTC)
 BIG = BufferLimits(max_bytes=10**9, max_age_s=86400)
 
 
@@ -120,5 +120,6 @@ def test_buffer_names_parse_back(tmp_path: Path) -> None:
     name = BufferedPhoto.file_name("S-1", "cam_2", T0, 17)
     (tmp_path / name).write_bytes(b"x")
     photo = BufferedPhoto.from_path(tmp_path / name)
-    assert photo is not None and (photo.store_id, photo.camera_id, photo.seq, photo.captured_at) == ("S-1", "cam_2", 17, T0)
+    assert photo is not None
+    assert (photo.store_id, photo.camera_id, photo.seq, photo.captured_at) == ("S-1", "cam_2", 17, T0)
     assert BufferedPhoto.from_path(tmp_path / "random.jpg") is None

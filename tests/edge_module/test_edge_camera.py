@@ -5,19 +5,19 @@ from __future__ import annotations
 import functools
 import http.server
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import cv2
 import numpy as np
 import pytest
-
 from edge_helpers import StepClock
+
 from edge_module.camera import FolderSource, StreamSource, VideoFileSource, open_source
 
 
 class _QuietFileHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the base class's name
+    def log_message(self, format: str, *args: object) -> None:  # the base class's name
         pass
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from edge_helpers import decode
+
 from edge_module.config import DetectorConfig, RegionOfInterest
 from edge_module.detection import PersonDetector, build_detector
 from edge_module.detection.centernet import CenterNetPersonDetector

@@ -38,7 +38,9 @@ def _mean_brightness_nodes(n: int) -> list[onnx.NodeProto]:
     ]
 
 
-def xyxy_model(path: Path, boxes: list[list[float]], classes: list[int], size: tuple[int, int] | None = (320, 320)) -> Path:
+def xyxy_model(
+    path: Path, boxes: list[list[float]], classes: list[int], size: tuple[int, int] | None = (320, 320)
+) -> Path:
     """Output ``[1, N, 6]``: the given boxes (input pixels), score = mean brightness, the given classes."""
     n = len(boxes)
     h, w = (size[1], size[0]) if size else ("H", "W")

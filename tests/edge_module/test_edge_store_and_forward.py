@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from azure.storage.blob import BlobServiceClient
-
 from edge_helpers import StepClock
+
 from edge_module.app import EdgeModule
 from edge_module.buffer import BufferedPhoto, PhotoBuffer
 from edge_module.camera import Frame

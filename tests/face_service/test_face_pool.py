@@ -30,7 +30,7 @@ def test_a_killed_worker_fails_its_request_and_the_pool_comes_back() -> None:
             await pool.start()
             assert pool.ready
             loop = asyncio.get_running_loop()
-            victim = (await loop.run_in_executor(pool._executor, worker.describe)).pid  # noqa: SLF001
+            victim = (await loop.run_in_executor(pool._executor, worker.describe)).pid
 
             request = asyncio.create_task(pool.detect(_jpeg(4000), ("age",), False))  # ~0.2 s of work
             await asyncio.sleep(0.02)

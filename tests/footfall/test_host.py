@@ -58,7 +58,8 @@ def analyze_upload(photo: func.InputStream) -> None:
             raise RuntimeError("always fails")
         service = BlobServiceClient.from_connection_string(os.environ["AzureWebJobsStorage"])
         if "bad" in name:
-            service.get_blob_client("{quarantine}", name).upload_blob(data, overwrite=True, metadata={{"reason": "bad"}})
+            service.get_blob_client("{quarantine}", name).upload_blob(
+                data, overwrite=True, metadata={{"reason": "bad"}})
             service.get_blob_client("{container}", name).delete_blob()
             return
         _record("events", name=name, etag=photo.blob_properties["ETag"])

@@ -14,7 +14,14 @@ from PIL import Image
 
 from footfall.azurite import Azurite
 from footfall.simulate import (
-    BlobTarget, FolderTarget, SimConfig, load_stores, pick_stores, plan_day, render_upload, simulate,
+    BlobTarget,
+    FolderTarget,
+    SimConfig,
+    load_stores,
+    pick_stores,
+    plan_day,
+    render_upload,
+    simulate,
 )
 from footfall.simulate.schedule import intensity
 from footfall.simulate.stores import UNKNOWN_STORE_ID
@@ -85,7 +92,7 @@ def test_uploads_follow_the_contract_and_the_broken_ones_break_it_on_purpose() -
     assert {u.store_id for u in manifest.uploads if u.kind == "unknown_store"} == {UNKNOWN_STORE_ID}
     for upload in manifest.broken:
         if upload.kind == "corrupt":
-            with pytest.raises(Exception):
+            with pytest.raises(OSError):  # PIL.UnidentifiedImageError
                 Image.open(io.BytesIO(render_upload(upload))).load()
 
 

@@ -23,9 +23,8 @@ if _REPO_ROOT not in sys.path:
 for _name in [m for m in sys.modules if m == "functions" or m.startswith("functions.")]:
     if getattr(sys.modules[_name], "__file__", None) is None:
         del sys.modules[_name]
-from azure.storage.blob import BlobServiceClient
-
-from ingest_helpers import Containers, FaceApiStub
+from azure.storage.blob import BlobServiceClient  # noqa: E402 (after the sys.path fix above)
+from ingest_helpers import Containers, FaceApiStub  # noqa: E402 (after the sys.path fix above)
 
 
 @pytest.fixture(autouse=True)

@@ -60,8 +60,8 @@ class FakeContainer:
                 raise AssertionError(f"condition without a parameter: {condition}")
             column, op, name = cond.groups()
             value = params[name]
-            test = {"=": lambda a: a == value, ">=": lambda a: a is not None and a >= value,
-                    "<=": lambda a: a is not None and a <= value}[op]
+            test = {"=": lambda a, v=value: a == v, ">=": lambda a, v=value: a is not None and a >= v,
+                    "<=": lambda a, v=value: a is not None and a <= v}[op]
             docs = [d for d in docs if test(d.get(column))]
         projection = match["projection"]
         if projection == "*":

@@ -89,11 +89,11 @@ class FaceApiStub:
                                                  {k.lower(): v for k, v in self.headers.items()},
                                                  self.rfile.read(length) if length else b""))
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 self._record()
                 self._answer(stub.status_reply if self.path.startswith("/status") else StubReply(404, {}))
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 self._record()
                 reply = stub.replies.pop(0) if stub.replies else stub.default
                 self._answer(reply)
@@ -169,7 +169,9 @@ REPLAY_AGE_DAYS = 36500
 them whatever today is. Tests of the window itself name photos relative to now."""
 
 
-def ingest_settings(connection_string: str, containers: Containers, face_url: str, event_log: Any, **values: Any) -> Settings:
+def ingest_settings(
+    connection_string: str, containers: Containers, face_url: str, event_log: Any, **values: Any
+) -> Settings:
     """Settings for an UploadProcessor on Azurite, a face endpoint and a local event log."""
     return make_settings(**{
         "FOOTFALL_CAPTURE_MAX_AGE_DAYS": REPLAY_AGE_DAYS,

@@ -3,14 +3,14 @@ unknowns are null; a visit crop keeps its main face only."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from azure.ai.vision.face.models import FaceDetectionResult
+from ingest_helpers import UPLOAD_NAME, face_json
 
 from functions.anonymize import anonymize_face, build_event
 from functions.contracts import FaceRecord, UploadPath
-from ingest_helpers import UPLOAD_NAME, face_json
 
 
 def test_a_full_face_api_detection_keeps_only_the_demographics() -> None:
@@ -60,11 +60,11 @@ def test_unknown_emotion_names_and_non_numbers_are_ignored() -> None:
 
 def test_an_event_counts_faces_and_takes_store_camera_time_and_kind_from_the_upload() -> None:
     upload = UploadPath.parse(UPLOAD_NAME, {"cameraid": "C01"})
-    processed = datetime(2026, 11, 23, 8, 0, 1, 250000, tzinfo=timezone.utc)
+    processed = datetime(2026, 11, 23, 8, 0, 1, 250000, tzinfo=UTC)
     event = build_event(upload, [face_json(), face_json(age=70, gender="male")], "face-service/1.0", processed)
     assert (event.store_id, event.camera_id, event.kind, event.face_count) == ("S0001", "C01", "frame", 2)
     assert event.event_id == upload.event_id()
-    assert event.captured_at == datetime(2026, 11, 23, 8, 0, 0, tzinfo=timezone.utc)  # to the second
+    assert event.captured_at == datetime(2026, 11, 23, 8, 0, 0, tzinfo=UTC)  # to the second
     assert [f.age_band for f in event.faces] == ["25-34", "65+"]
     assert '"processed_at":"2026-11-23T08:00:01Z"' in event.to_json()
 

@@ -2,15 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from pydantic import ValidationError
 
 from functions.contracts import (
-    DWELL_BUCKET_NAMES, CameraRecord, CountEvent, FaceRecord, FrameEvent, LineCount, StoreRecord, UploadPath,
-    UploadPathError, ZoneCount, capture_event_id, count_event_id, dwell_bucket, is_id,
+    DWELL_BUCKET_NAMES,
+    CameraRecord,
+    CountEvent,
+    FaceRecord,
+    FrameEvent,
+    LineCount,
+    StoreRecord,
+    UploadPath,
+    UploadPathError,
+    ZoneCount,
+    capture_event_id,
+    count_event_id,
+    dwell_bucket,
+    is_id,
 )
 
 
@@ -51,7 +62,7 @@ def test_metadata_that_agrees_with_the_name_is_accepted_and_the_kind_is_read() -
     upload = UploadPath.parse("S0001/C01/2026/11/23/080000123-7.jpg",
                               {"CapturedAt": "2026-11-23T09:00:00.123+01:00", "CameraId": "C01", "Kind": "visit"})
     assert upload.camera_id == "C01" and upload.kind == "visit"
-    assert upload.captured_at == datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=timezone.utc)
+    assert upload.captured_at == datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=UTC)
     assert UploadPath.parse("S0001/C01/2026/11/23/080000123-7.jpg").kind == "frame"
 
 
@@ -69,7 +80,7 @@ def test_bad_or_contradicting_metadata_is_a_contract_error(metadata: dict[str, s
 
 
 def test_the_event_id_comes_from_the_capture_not_the_blob() -> None:
-    at = datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=timezone.utc)
+    at = datetime(2026, 11, 23, 8, 0, 0, 123000, tzinfo=UTC)
     a = capture_event_id("S0001", "C01", at, 7)
     assert UploadPath.parse("S0001/C01/2026/11/23/080000123-7.jpg").event_id() == a
     assert UploadPath.parse("uploads/S0001/C01/2026/11/23/080000123-7.JPG", {"kind": "visit"}).event_id() == a
@@ -82,7 +93,7 @@ def test_the_event_id_comes_from_the_capture_not_the_blob() -> None:
 
 def test_a_camera_s_name_and_metadata_parse_back_to_the_same_upload() -> None:
     upload = UploadPath(store_id="S0042", camera_id="C07", seq=3, extension="jpg", kind="visit",
-                        captured_at=datetime(2026, 11, 23, 18, 4, 5, 120000, tzinfo=timezone.utc))
+                        captured_at=datetime(2026, 11, 23, 18, 4, 5, 120000, tzinfo=UTC))
     assert upload.metadata() == {"capturedat": "2026-11-23T18:04:05.120Z", "cameraid": "C07", "kind": "visit"}
     assert UploadPath.parse(upload.blob_name(), upload.metadata()) == upload
 
@@ -94,9 +105,9 @@ def test_ids_are_ascii_only_and_whole() -> None:
 
 def _frame(**values: object) -> FrameEvent:
     base: dict[str, object] = dict(
-        event_id="0" * 32, captured_at=datetime(2026, 11, 23, 8, 0, 0, 987000, tzinfo=timezone.utc),
+        event_id="0" * 32, captured_at=datetime(2026, 11, 23, 8, 0, 0, 987000, tzinfo=UTC),
         store_id="S0001", camera_id="C01", kind="frame", face_count=0, faces=[], analyzer="x",
-        processed_at=datetime(2026, 11, 23, 8, 0, 1, 456000, tzinfo=timezone.utc),
+        processed_at=datetime(2026, 11, 23, 8, 0, 1, 456000, tzinfo=UTC),
     )
     base.update(values)
     return FrameEvent.model_validate(base)
@@ -115,7 +126,7 @@ def test_frame_events_carry_times_to_the_second_and_a_visit_holds_at_most_one_fa
 
 
 def _count(**values: object) -> CountEvent:
-    start = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     base: dict[str, object] = dict(event_id=count_event_id("S0001", "C01", start), store_id="S0001",
                                    camera_id="C01", window_start=start, window_end=start + timedelta(minutes=1),
                                    frames=600)
@@ -141,9 +152,9 @@ def test_a_count_event_is_one_camera_minute_of_counts_and_nothing_else() -> None
 
 
 @pytest.mark.parametrize("values", [
-    {"window_start": datetime(2026, 11, 23, 8, 0, 30, tzinfo=timezone.utc),
-     "window_end": datetime(2026, 11, 23, 8, 1, 30, tzinfo=timezone.utc)},  # not on a whole minute
-    {"window_end": datetime(2026, 11, 23, 8, 2, tzinfo=timezone.utc)},  # two minutes
+    {"window_start": datetime(2026, 11, 23, 8, 0, 30, tzinfo=UTC),
+     "window_end": datetime(2026, 11, 23, 8, 1, 30, tzinfo=UTC)},  # not on a whole minute
+    {"window_end": datetime(2026, 11, 23, 8, 2, tzinfo=UTC)},  # two minutes
     {"lines": [LineCount(line="door", entries=1, exits=0), LineCount(line="door", entries=0, exits=1)]},
 ])
 def test_count_events_that_do_not_add_up_are_refused(values: dict[str, object]) -> None:
@@ -157,7 +168,8 @@ def test_a_zone_s_dwell_histogram_adds_up_to_its_visits() -> None:
                   dwell_histogram=_histogram(lt_30s=1))
     with pytest.raises(ValidationError):
         ZoneCount(zone="z", occupancy_mean=2.5, occupancy_max=1, visits=0, dwell_s_sum=0, dwell_histogram=_histogram())
-    assert [dwell_bucket(s) for s in (0, 29.9, 30, 59, 60, 299, 300, 1199, 1200, 10_000)] == [0, 0, 1, 1, 2, 3, 4, 5, 6, 6]
+    seconds = (0, 29.9, 30, 59, 60, 299, 300, 1199, 1200, 10_000)
+    assert [dwell_bucket(s) for s in seconds] == [0, 0, 1, 1, 2, 3, 4, 5, 6, 6]
 
 
 def test_reference_rows_validate_zones_roles_and_hours() -> None:

@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
+from ingest_helpers import Containers, FaceApiStub, StubReply, face_json, ingest_settings
 
 from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.sinks import create_sink
 from functions.sinks.local_log import LogRecord, read_events
 from functions.upload_store import UploadStore
-from ingest_helpers import Containers, FaceApiStub, StubReply, face_json, ingest_settings
 
 FACE_ID = "c5c24a82-6845-4031-9d5d-978df9175426"
 LEAKY_DETECTION = face_json(

@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import socket
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from azure.eventhub import EventDataBatch, EventHubProducerClient
 from azure.eventhub.exceptions import ConnectionLostError
+from ingest_helpers import make_settings
 
 from functions.contracts import FaceRecord, FrameEvent
 from functions.errors import TransientError
 from functions.sinks import create_sink
 from functions.sinks.eventhub import EventHubSink, EventTooLargeError, create_producer
-from ingest_helpers import make_settings
 
 ONE_MB = 1024 * 1024
 
@@ -44,8 +44,9 @@ class RecordingProducer:
 
 
 def event(n: int, store: str = "S0001", faces: int = 1) -> FrameEvent:
-    ts = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
-    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", kind="frame", face_count=faces,
+    ts = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
+    return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", kind="frame",
+                      face_count=faces,
                       faces=[FaceRecord(age=30, age_band="25-34", gender="female", emotion="neutral",
                                         emotion_score=0.5)] * faces,
                       analyzer="face-service/1.0", processed_at=ts)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import socket
 
 import pytest
+from ingest_helpers import FaceApiStub, StubReply, face_error, face_json, jpeg_bytes, make_settings
 
 from functions.errors import PermanentError, TransientError
 from functions.face_client import FaceAnalyzer, analyzer_from_status
-from ingest_helpers import FaceApiStub, StubReply, face_error, face_json, jpeg_bytes, make_settings
 
 JPEG = jpeg_bytes((320, 240))
 
@@ -44,7 +44,9 @@ def test_api_version_key_and_attributes_come_from_settings(face_stub: FaceApiStu
 
 @pytest.mark.parametrize(("status", "code"), [(429, "429"), (500, "InternalServerError"), (503, "ServiceUnavailable"),
                                               (401, "Unauthorized"), (404, "NotFound")])
-def test_throttling_server_errors_and_config_errors_are_transient(face_stub: FaceApiStub, status: int, code: str) -> None:
+def test_throttling_server_errors_and_config_errors_are_transient(
+    face_stub: FaceApiStub, status: int, code: str
+) -> None:
     face_stub.default = StubReply(status, face_error(code, "try later"), {"Retry-After": "0"})
     with pytest.raises(TransientError, match=f"HTTP {status}"):
         analyzer_for(face_stub).detect(JPEG)
@@ -69,7 +71,8 @@ def test_a_service_that_is_down_is_transient() -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]  # nothing listens once closed
-    analyzer = FaceAnalyzer(make_settings(FOOTFALL_FACE_ENDPOINT=f"http://127.0.0.1:{port}", FOOTFALL_FACE_RETRY_TOTAL=0))
+    analyzer = FaceAnalyzer(make_settings(FOOTFALL_FACE_ENDPOINT=f"http://127.0.0.1:{port}",
+                                          FOOTFALL_FACE_RETRY_TOTAL=0))
     with pytest.raises(TransientError):
         analyzer.detect(JPEG)
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import azure.functions as func
 import pytest
+from ingest_helpers import registered_functions
 
 from functions.settings import Settings
-from ingest_helpers import registered_functions
 
 REPO = Path(__file__).resolve().parents[2]
 

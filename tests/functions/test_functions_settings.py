@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from ingest_helpers import make_settings
 from pydantic import ValidationError
 
 from functions.settings import Settings
-from ingest_helpers import make_settings
 
 
 def test_the_local_event_log_defaults_to_the_state_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -7,11 +7,11 @@ import struct
 import zlib
 
 import pytest
+from ingest_helpers import jpeg_bytes
 from PIL import Image
 
 from functions.errors import PermanentError
 from functions.image_guard import GuardLimits, prepare_image, sniff_format
-from ingest_helpers import jpeg_bytes
 
 
 def reason_of(data: bytes, limits: GuardLimits | None = None) -> str:
@@ -26,7 +26,8 @@ def png_header_only(width: int, height: int) -> bytes:
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body) & 0xFFFFFFFF)
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64)) + chunk(b"IEND", b"")
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\x00" * 64))
+            + chunk(b"IEND", b""))
 
 
 def test_a_plain_jpeg_passes_and_comes_back_as_a_jpeg_of_the_same_size() -> None:

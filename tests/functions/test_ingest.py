@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 import os
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
+from ingest_helpers import (
+    UPLOAD_NAME,
+    Containers,
+    FaceApiStub,
+    StubReply,
+    face_error,
+    face_json,
+    ingest_settings,
+    jpeg_bytes,
+)
 
 from functions.contracts import UploadPath
 from functions.errors import TransientError
@@ -18,9 +28,6 @@ from functions.ingest import ProcessOutcome, UploadProcessor, blob_name_in_conta
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
 from functions.upload_store import UploadStore
-from ingest_helpers import (
-    UPLOAD_NAME, Containers, FaceApiStub, StubReply, face_error, face_json, ingest_settings, jpeg_bytes,
-)
 
 PHOTO = jpeg_bytes((640, 480))
 
@@ -45,12 +52,14 @@ def test_a_good_photo_becomes_one_event_and_is_then_deleted(
     face_stub.default = StubReply(200, [face_json(age=33.2, gender="female"), face_json(age=8, gender="male")])
     etag = containers.upload(UPLOAD_NAME, PHOTO, {"cameraid": "C01"})
 
-    outcome = make_processor().process(f"{containers.uploads.container_name}/{UPLOAD_NAME}", PHOTO, {"cameraid": "C01"}, etag)
+    outcome = make_processor().process(
+        f"{containers.uploads.container_name}/{UPLOAD_NAME}", PHOTO, {"cameraid": "C01"}, etag)
 
     assert outcome.status == "sent" and outcome.face_count == 2
     (event,) = events_in(tmp_path)
     assert event.event_id == outcome.event_id == UploadPath.parse(UPLOAD_NAME).event_id()
-    assert (event.store_id, event.camera_id, event.kind, event.analyzer) == ("S0001", "C01", "frame", "face-service/9.9-stub")
+    assert (event.store_id, event.camera_id, event.kind, event.analyzer) == (
+        "S0001", "C01", "frame", "face-service/9.9-stub")
     # The band travels, not the exact age (FOOTFALL_EXACT_AGE turns that on).
     assert [(f.age, f.age_band, f.gender) for f in event.faces] == [(None, "25-34", "female"), (None, "0-17", "male")]
     assert containers.upload_names() == []
@@ -231,9 +240,9 @@ def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
     azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
 ) -> None:
     from azure.eventhub.exceptions import ConnectError
+    from test_eventhub_sink import RecordingProducer
 
     from functions.sinks.eventhub import EventHubSink
-    from test_eventhub_sink import RecordingProducer
 
     settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
     producer = RecordingProducer(fail_with=ConnectError("amqp connection refused"))

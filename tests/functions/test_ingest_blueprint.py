@@ -9,13 +9,20 @@ from typing import Any
 import azure.functions as func
 import pytest
 from azure.functions.blob import InputStream
+from ingest_helpers import (
+    UPLOAD_NAME,
+    Containers,
+    FaceApiStub,
+    StubReply,
+    face_error,
+    face_json,
+    jpeg_bytes,
+    registered_functions,
+)
 
 from functions import ingest
 from functions.errors import TransientError
 from functions.sinks.local_log import read_events
-from ingest_helpers import (
-    UPLOAD_NAME, Containers, FaceApiStub, StubReply, face_error, face_json, jpeg_bytes, registered_functions,
-)
 
 PHOTO = jpeg_bytes((640, 480))
 

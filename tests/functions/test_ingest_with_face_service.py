@@ -7,14 +7,14 @@ from typing import Any
 
 import pytest
 from azure.storage.blob import BlobServiceClient
+from ingest_helpers import Containers, ingest_settings, jpeg_bytes
+from test_event_privacy import assert_private
 
 from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
 from functions.upload_store import UploadStore
-from ingest_helpers import Containers, ingest_settings, jpeg_bytes
-from test_event_privacy import assert_private
 
 
 @pytest.fixture()

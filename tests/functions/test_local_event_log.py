@@ -7,22 +7,22 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from ingest_helpers import make_settings
 
 from functions.contracts import FrameEvent
 from functions.errors import TransientError
 from functions.sinks import EventSink, create_sink
 from functions.sinks.local_log import LocalEventLogSink, LogRecord, read_events, read_records
-from ingest_helpers import make_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def event(n: int, store: str = "S0001") -> FrameEvent:
-    ts = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+    ts = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
     return FrameEvent(event_id=f"{n:032x}", captured_at=ts, store_id=store, camera_id="C01", kind="frame", face_count=0,
                       faces=[], analyzer="face-service/1.0", processed_at=ts)
 
@@ -39,23 +39,25 @@ def test_it_is_an_event_sink_chosen_by_settings(tmp_path: Path) -> None:
 
 def test_each_line_is_the_event_json_with_its_arrival_time_and_partition_key(tmp_path: Path) -> None:
     """What Event Hubs would know of the event: when it arrived and which key it was sent with."""
-    arrived = datetime(2026, 11, 23, 23, 59, 0, 123456, tzinfo=timezone.utc)
+    arrived = datetime(2026, 11, 23, 23, 59, 0, 123456, tzinfo=UTC)
     sink = LocalEventLogSink(tmp_path, clock=lambda: arrived)
     assert sink.send([event(1), event(2, store="S0002")]) == 2
     written = (tmp_path / "frames-20261123.jsonl").read_text().splitlines()
-    for line, sent in zip(written, (event(1), event(2, store="S0002"))):
+    for line, sent in zip(written, (event(1), event(2, store="S0002")), strict=True):
         assert line.startswith(sent.to_json()[:-1] + ",")
-        assert json.loads(line) == {**json.loads(sent.to_json()), "EventEnqueuedUtcTime": "2026-11-23T23:59:00.1234560Z",
+        assert json.loads(line) == {**json.loads(sent.to_json()),
+                                    "EventEnqueuedUtcTime": "2026-11-23T23:59:00.1234560Z",
                                     "PartitionKey": sent.store_id}
     assert list(read_events(tmp_path)) == [event(1), event(2, store="S0002")]
-    assert [(r.enqueued_at, r.partition_key) for r in read_records(tmp_path)] == [(arrived, "S0001"), (arrived, "S0002")]
+    records = read_records(tmp_path)
+    assert [(r.enqueued_at, r.partition_key) for r in records] == [(arrived, "S0001"), (arrived, "S0002")]
 
 
 def test_a_new_utc_day_starts_a_new_file(tmp_path: Path) -> None:
-    now = [datetime(2026, 11, 23, 23, 59, tzinfo=timezone.utc)]
+    now = [datetime(2026, 11, 23, 23, 59, tzinfo=UTC)]
     sink = LocalEventLogSink(tmp_path, clock=lambda: now[0])
     sink.send([event(1)])
-    now[0] = datetime(2026, 11, 24, 0, 1, tzinfo=timezone.utc)
+    now[0] = datetime(2026, 11, 24, 0, 1, tzinfo=UTC)
     sink.send([event(2)])
     assert sorted(p.name for p in tmp_path.glob("frames-*.jsonl")) == ["frames-20261123.jsonl", "frames-20261124.jsonl"]
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from tf_model import TERRAFORM_DIR, TerraformModule
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import hcl2
 import pytest
 from hcl2 import SerializationOptions
+from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
 from edge_module.deployment import IMAGE_REPOSITORY
 from footfall.stream_job import K_PATTERN, OUTPUTS, render
 from functions.settings import Settings
-from tf_model import REPO, TERRAFORM_DIR, TerraformModule
 
 ASA_QUERY = REPO / "stream_analytics" / "footfall.asaql"
 STORES_CSV = REPO / "stream_analytics" / "stores.csv"
@@ -38,7 +38,8 @@ def _render(tf: TerraformModule, value: str) -> str:
     value = re.sub(r"\$\{var\.(\w+)\}", lambda m: str(tf.variables[m.group(1)]["default"]), value)
     value = re.sub(r"\$\{azurerm_storage_container\.(\w+)\.name\}",
                    lambda m: tf.resolve(tf.resource("azurerm_storage_container", m.group(1))["name"]), value)
-    value = re.sub(r"\$\{azurerm_eventhub\.events\.name\}", tf.resolve(tf.resource("azurerm_eventhub", "events")["name"]), value)
+    hub_name = tf.resolve(tf.resource("azurerm_eventhub", "events")["name"])
+    value = re.sub(r"\$\{azurerm_eventhub\.events\.name\}", hub_name, value)
     return re.sub(r"\$\{[^}]*\}", "ref", value)
 
 
@@ -70,7 +71,9 @@ def test_app_settings_carry_everything_the_cloud_function_needs(tf: TerraformMod
     assert not [k for k in settings if k.startswith("AzureWebJobsStorage__") and k.endswith("ServiceUri")]
 
 
-def test_app_settings_as_deployed_load_into_the_function_settings(tf: TerraformModule, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_app_settings_as_deployed_load_into_the_function_settings(
+    tf: TerraformModule, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
     for name in [n for n in os.environ if n.startswith(("FOOTFALL_", "AzureWebJobs"))]:
         monkeypatch.delenv(name)
@@ -317,7 +320,8 @@ def test_the_reports_api_and_power_bi_read_the_same_group_map(tf: TerraformModul
         scope = access.scope_of({group.group_id})
         assert scope.regions == frozenset(group.regions) and scope.stores == frozenset(group.stores), group.name
     assert settings["FOOTFALL_ROLLUP_TTL_DAYS"] == "${tostring(var.reports_rollup_ttl_days)}"
-    ttl_days = Settings(FOOTFALL_ROLLUP_TTL_DAYS=str(tf.variables["reports_rollup_ttl_days"]["default"])).rollup_ttl_days
+    ttl_default = str(tf.variables["reports_rollup_ttl_days"]["default"])
+    ttl_days = Settings(FOOTFALL_ROLLUP_TTL_DAYS=ttl_default).rollup_ttl_days
     assert ttl_days * 86400 > tf.variables["reports_ttl_seconds"]["default"], "rollups outlive the windows"
 
 

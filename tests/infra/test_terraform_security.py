@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from tf_model import TERRAFORM_DIR, TerraformModule
 
 FUNCTION = "azurerm_function_app_flex_consumption.main.identity[0].principal_id"
@@ -42,7 +41,8 @@ def test_storage_keeps_photos_in_one_region_and_without_soft_delete(tf: Terrafor
     assert blob_properties["versioning_enabled"] is False
 
 
-@pytest.mark.parametrize("container", ["uploads", "quarantine", "reference", "function_releases", "eventgrid_deadletter"])
+@pytest.mark.parametrize("container",
+                         ["uploads", "quarantine", "reference", "function_releases", "eventgrid_deadletter"])
 def test_every_container_is_private(tf: TerraformModule, container: str) -> None:
     assert tf.resource("azurerm_storage_container", container)["container_access_type"] == "private"
 

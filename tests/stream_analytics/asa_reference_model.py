@@ -9,7 +9,7 @@ The expected outputs of stream_analytics/test cases are generated from it (make_
 from __future__ import annotations
 
 import csv
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,7 @@ DEMOGRAPHICS = ([f"gender_{g}" for g in GENDERS] + ["gender_unknown"] + list(BAN
                 + [f"emotion_{e}" for e in EMOTIONS] + ["emotion_unknown"])
 TOTALS = ["photos", "visit_photos", "visit_faces", "sightings", "visitors", "exits"]
 DWELL = ["dwell_lt_30s", "dwell_lt_1m", "dwell_lt_2m", "dwell_lt_5m", "dwell_lt_10m", "dwell_lt_20m", "dwell_ge_20m"]
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 QUARTER = timedelta(minutes=15)
 
 
@@ -33,7 +33,7 @@ def parse(ts: str) -> datetime:
 
 
 def iso(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{ts.microsecond // 1000:03d}Z"
 
 
 def window_end(ts: datetime, size: timedelta = QUARTER) -> datetime:
@@ -71,7 +71,7 @@ def first_deliveries(kept: list[tuple[dict, datetime]], hours: int = 1) -> list[
     order, arrival order at a tie) is a copy of that one."""
     seen: dict[str, datetime] = {}
     out = []
-    for n, (event, ts) in sorted(enumerate(kept), key=lambda t: (t[1][1], t[0])):
+    for _n, (event, ts) in sorted(enumerate(kept), key=lambda t: (t[1][1], t[0])):
         previous = seen.get(event["event_id"])
         seen[event["event_id"]] = ts
         if previous is None or previous < ts - timedelta(hours=hours):
@@ -158,5 +158,7 @@ def expected_outputs(frames: list[dict], counts: list[dict], stores: list[dict[s
                 **{c: int(rec[c]) for c in DWELL},
                 "occupancy_mean": float(rec["occupancy_mean"]), "occupancy_max": int(rec["occupancy_max"]),
             })
-    key = lambda r: (r["window_end"], r["id"])  # noqa: E731 - a sort key
+    def key(row: dict[str, Any]) -> tuple[Any, ...]:
+        return (row["window_end"], row["id"])
+
     return {"store_windows": sorted(store_rows, key=key), "zone_windows": sorted(zone_rows, key=key)}

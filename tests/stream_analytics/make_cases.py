@@ -12,12 +12,12 @@ import hashlib
 import json
 import shutil
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from asa_reference_model import DWELL, expected_outputs, iso, load_csv, parse  # noqa: E402
+from asa_reference_model import DWELL, expected_outputs, iso, load_csv, parse
 
 PROJECT = Path(__file__).resolve().parents[2] / "stream_analytics"
 TEST_DIR = PROJECT / "test"
@@ -38,7 +38,7 @@ def _time(text: str) -> datetime:
 
 
 def _stamp(ts: datetime) -> str:
-    return ts.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def photo(store: str, captured: str, faces: list[dict] | None = None, arrived: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from asa_reference_model import DEMOGRAPHICS, expected_outputs, iso, load_csv
 from make_cases import CASES, DROP_CASES, PROJECT, face, minute, render
 
 from footfall.asa import Engine, InputSource, JobConfig, run_tests
-from footfall.asa.datetimes import canonical
 from footfall.asa.testing import compare_rows, read_rows
 
 TEST_DIR = PROJECT / "test"
@@ -167,7 +166,7 @@ def test_engine_matches_the_reference_model_on_a_random_disordered_fleet(tmp_pat
     stores = load_csv(PROJECT / "stores.csv")
     cameras = load_csv(PROJECT / "cameras.csv")
     ids = [s["store_id"] for s in stores] + ["S9998"]
-    start = datetime(2026, 11, 23, 6, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 23, 6, tzinfo=UTC)
     frames, counts = [], []
     for i in range(1500):
         captured = start + timedelta(seconds=rng.uniform(0, 4 * 3600))

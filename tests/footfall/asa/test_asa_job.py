@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import types
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -133,7 +134,7 @@ def test_a_missing_default_event_log_means_no_events(monkeypatch, tmp_path: Path
 
 
 def test_reads_events_exactly_as_the_contracts_write_them(monkeypatch, tmp_path: Path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from functions.contracts import FaceRecord, FrameEvent
     from functions.sinks.local_log import LocalEventLogSink
@@ -143,10 +144,10 @@ def test_reads_events_exactly_as_the_contracts_write_them(monkeypatch, tmp_path:
     sink = LocalEventLogSink(log)
     for minute in range(5):
         sink.send([FrameEvent(event_id=f"{minute:032x}", captured_at=datetime(2026, 11, 23, 8, minute + 1,
-                                                                              tzinfo=timezone.utc),
+                                                                              tzinfo=UTC),
                               store_id="S0013", camera_id="C01", kind="visit", face_count=1, faces=faces,
                               analyzer="face-service/1.0",
-                              processed_at=datetime(2026, 11, 23, 8, minute + 1, 1, tzinfo=timezone.utc))])
+                              processed_at=datetime(2026, 11, 23, 8, minute + 1, 1, tzinfo=UTC))])
     monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(log))
     run_job(DEFAULT_PROJECT, output_dir=tmp_path / "out")
     (store,) = [json.loads(line) for line in (tmp_path / "out" / "store_windows.jsonl").open()]
@@ -189,13 +190,13 @@ def test_a_live_run_reads_the_arrival_times_the_log_recorded(monkeypatch, tmp_pa
     """``--recorded-arrival``: events written at 09:00 for captures at 08:05 and 08:20 are late
     (tolerance 300 s, Adjust) and counted at 08:55, as Azure would; the replay counts them at
     their capture times."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from functions.contracts import FrameEvent
     from functions.sinks.local_log import LocalEventLogSink
 
     log = tmp_path / "events"
-    sink = LocalEventLogSink(log, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
+    sink = LocalEventLogSink(log, clock=lambda: datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     sink.send([FrameEvent.model_validate({**EVENT, "event_id": f"{i:032x}", "captured_at": t})
                for i, t in enumerate(["2026-11-23T08:05:00Z", "2026-11-23T08:20:00Z"])])
     monkeypatch.setenv("FOOTFALL_LOCAL_EVENT_LOG", str(log))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -70,7 +70,7 @@ def test_date_range_limits_the_windows(client: TestClient, fleet) -> None:
         "granularity": "15min"}).json()
     assert [p["window_start"] for p in body["series"]] == [
         "2026-11-23T17:00:00.000Z", "2026-11-23T17:15:00.000Z", "2026-11-23T17:30:00.000Z", "2026-11-23T17:45:00.000Z"]
-    start, end = datetime(2026, 11, 23, 17, tzinfo=timezone.utc), datetime(2026, 11, 23, 18, tzinfo=timezone.utc)
+    start, end = datetime(2026, 11, 23, 17, tzinfo=UTC), datetime(2026, 11, 23, 18, tzinfo=UTC)
     assert body["visitors"] == sum(1 for v in fleet.visits_where(store_id="S0001") if start < v.entered <= end)
     assert (body["start"], body["end"]) == ("2026-11-23T17:00:00.000Z", "2026-11-23T18:00:00.000Z")
     assert {z["zone"] for z in body["zones"]} <= {"floor", "tills"}

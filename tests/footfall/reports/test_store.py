@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from footfall.reports.store import ReportStore
 from functions.reports.models import DaySelection, WindowSelection
 from functions.reports.reader import ReportReader
 
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 def test_store_is_a_report_reader(tmp_path: Path) -> None:
@@ -195,7 +195,7 @@ def test_threads_in_one_process_share_the_file(tmp_path: Path, fleet) -> None:
         try:
             for _ in range(5):
                 store.write_output("store_windows", fleet.rows)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:  # reported below
             errors.append(exc)
 
     thread = threading.Thread(target=write)
@@ -245,7 +245,7 @@ def test_writing_windows_rolls_up_the_local_days_they_touch(tmp_path: Path, flee
 
 def test_a_window_after_local_midnight_belongs_to_the_next_local_day(tmp_path: Path) -> None:
     store = ReportStore(tmp_path / "r.duckdb", k=5)
-    late_evening = datetime(2026, 11, 23, 22, 45, tzinfo=timezone.utc)  # 23:45 in Stockholm
+    late_evening = datetime(2026, 11, 23, 22, 45, tzinfo=UTC)  # 23:45 in Stockholm
     store.write_output("store_windows", [
         {**store_row("S0001", late_evening, visitors=2), "time_zone": "Europe/Stockholm"},
         {**store_row("S0001", late_evening + timedelta(minutes=15), visitors=5), "time_zone": "Europe/Stockholm"},

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from azure.core.exceptions import ServiceRequestError
@@ -15,7 +15,7 @@ from functions.reports.reader import ReaderUnavailable, ReportReader
 from functions.reports.service import ReportService
 from functions.settings import Settings
 
-T0 = datetime(2026, 11, 23, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def test_adapter_is_a_report_reader(cosmos_container) -> None:
@@ -206,12 +206,12 @@ def test_the_timer_rolls_up_each_ended_local_day_once_with_its_own_ttl(fleet, ma
     container = make_container(fleet.rows)
     store = CosmosReportStore(container, rollup_ttl_days=1100)
     # 23:30 UTC: Stockholm's day (ends 23:00 UTC) is not an hour old yet; Lisbon's and UTC's have not ended.
-    assert store.roll_up_ended_days(datetime(2026, 11, 23, 23, 30, tzinfo=timezone.utc), k=5) == 0
+    assert store.roll_up_ended_days(datetime(2026, 11, 23, 23, 30, tzinfo=UTC), k=5) == 0
     # 01:10 UTC next day: every European store's day ended at least an hour ago (Lisbon and UTC: 00:00).
-    assert store.roll_up_ended_days(datetime(2026, 11, 24, 1, 10, tzinfo=timezone.utc), k=5) == 8
+    assert store.roll_up_ended_days(datetime(2026, 11, 24, 1, 10, tzinfo=UTC), k=5) == 8
     days = [d for d in container.documents.values() if d["doc_type"] == "store_day"]
     assert len(days) == 8 and all(d["ttl"] == 1100 * 86400 for d in days)
     assert sum(d["visitors"] for d in days) == len(fleet.visits)
     upserts = sum(1 for c in container.calls if c.method == "upsert_item")
-    assert store.roll_up_ended_days(datetime(2026, 11, 24, 2, 10, tzinfo=timezone.utc), k=5) == 0  # once
+    assert store.roll_up_ended_days(datetime(2026, 11, 24, 2, 10, tzinfo=UTC), k=5) == 0  # once
     assert sum(1 for c in container.calls if c.method == "upsert_item") == upserts

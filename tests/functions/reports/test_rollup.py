@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from fleet import K, store_row
@@ -11,7 +11,6 @@ from functions.aggregates import STORE_DAY
 from functions.reports.models import StoreDay, StoreWindow
 from functions.reports.rollup import day_bounds, day_cells, roll_up_days, window_cells
 
-UTC = timezone.utc
 Q = timedelta(minutes=15)
 FACE = ("female", "25-34", "happiness")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from fleet import K, store_row
@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from functions.reports.models import Meta, ReportQuery, StoreRef, StoreWindow, WindowSelection, ZoneWindow
 from functions.reports.service import ReportService, breakdown, series, zone_summaries
 
-T0 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 Q = timedelta(minutes=15)
 FEMALE_30 = ("female", "25-34", "happiness")
 MALE_50 = ("male", "45-54", "neutral")

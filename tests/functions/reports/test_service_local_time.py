@@ -3,7 +3,7 @@ periods, comparisons, the busiest-times grid and the ranking, read from windows 
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fleet import store_row
@@ -15,7 +15,6 @@ from functions.reports.access import AccessDenied, Scope
 from functions.reports.models import HeatmapQuery, RankingQuery, ReportQuery, StoreRef
 from functions.reports.service import ReportService
 
-UTC = timezone.utc
 Q = timedelta(minutes=15)
 STORES = {
     "IN1": ("Phoenix Palladium", "Mumbai", "IN", "India West", "Asia/Kolkata"),

@@ -4,7 +4,7 @@ the published store windows, on the fleet day and on a daylight-saving day (Euro
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -15,8 +15,8 @@ from functions.aggregates import CATEGORIES
 from functions.reports.models import ReportQuery
 from functions.reports.service import ReportService
 
-DAYS = {"fleet day": datetime(2026, 11, 23, tzinfo=timezone.utc),
-        "daylight-saving day": datetime(2026, 10, 25, tzinfo=timezone.utc)}
+DAYS = {"fleet day": datetime(2026, 11, 23, tzinfo=UTC),
+        "daylight-saving day": datetime(2026, 10, 25, tzinfo=UTC)}
 
 
 def windows_frame(rows: list[dict]) -> pd.DataFrame:
