@@ -100,6 +100,7 @@ $(VENV)-checkov/.stamp:
 # a new violation fails `make test` before any test runs.
 lint: setup-python
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy
 
 test: lint setup setup-apt setup-checkov
 	$(VENV)/bin/pytest -q

@@ -30,6 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
+
 from footfall.asa import AsaProject, Engine, InputSource
 from footfall.asa.engine import connect
 from footfall.asa.job import DEFAULT_PROJECT
@@ -257,7 +259,7 @@ def run_engine(files: dict[str, Path], fmt: str, stores: Path) -> tuple[float, i
     return time.perf_counter() - started, sum(len(v) for v in out.values())
 
 
-def load_by_hand(con, files: dict[str, Path], fmt: str, stores: Path) -> None:  # type: ignore[no-untyped-def]
+def load_by_hand(con: duckdb.DuckDBPyConnection, files: dict[str, Path], fmt: str, stores: Path) -> None:
     """The tables the hand-written SQL reads: only the columns it needs."""
     from footfall.asa.inputs import EVENT_COLUMNS
     from functions.contracts import COUNT_SCHEMA, FRAME_SCHEMA
@@ -297,7 +299,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _measure(target: str, files: dict[str, Path], fmt: str, stores: Path, queue: multiprocessing.Queue) -> None:
+Measured = tuple[float, int, float]
+"""Seconds, rows, peak RSS in MB."""
+
+
+def _measure(target: str, files: dict[str, Path], fmt: str, stores: Path,
+             queue: multiprocessing.Queue[Measured]) -> None:
     secs, rows = (run_engine if target == "engine" else run_by_hand)(files, fmt, stores)
     queue.put((secs, rows, peak_rss_mb()))
 
@@ -305,7 +312,7 @@ def _measure(target: str, files: dict[str, Path], fmt: str, stores: Path, queue:
 def measure(target: str, files: dict[str, Path], fmt: str, stores: Path) -> tuple[float, int, float]:
     """Run ``target`` in a fresh process: seconds, rows, peak RSS in MB."""
     ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
+    queue: multiprocessing.Queue[Measured] = ctx.Queue()
     proc = ctx.Process(target=_measure, args=(target, files, fmt, stores, queue))
     proc.start()
     result = queue.get()

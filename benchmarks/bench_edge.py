@@ -47,7 +47,7 @@ TARGET_RECALL, TARGET_PRECISION = 0.85, 0.80
 def load_frames(n: int) -> list[np.ndarray]:
     """``n`` consecutive frames of vtest.avi from frame 100, at its own 768x576."""
     cap = cv2.VideoCapture(str(VTEST))
-    frames = []
+    frames: list[np.ndarray] = []
     index = 0
     while len(frames) < n:
         ok, frame = cap.read()
@@ -139,7 +139,7 @@ def main() -> int:
     result = count(VTEST, LINES, [], [], None)
     print(f"footfall count on all of vtest.avi ({result['frames']} frames, {result['tracks']} tracks, "
           f"{time.perf_counter() - started:.0f} s; {load()}) against the estimate of true crossings:")
-    for line in result["lines"]:  # type: ignore[attr-defined]
+    for line in result["lines"]:
         for direction in ("in", "out"):
             want = truth[f"{line['line']} {direction}"]
             got = line[direction]

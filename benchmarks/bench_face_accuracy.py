@@ -33,6 +33,7 @@ import statistics
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -85,8 +86,8 @@ def load_photo(source: str) -> np.ndarray:
     elif package == "matplotlib":
         import matplotlib.cbook
 
-        with matplotlib.cbook.get_sample_data(name) as f:
-            image = np.asarray(Image.open(f).convert("RGB"))
+        with Image.open(matplotlib.cbook.get_sample_data(name, asfileobj=False)) as sample:
+            image = np.asarray(sample.convert("RGB"))
     elif package == "opencv-doc":
         image = np.asarray(Image.open(OPENCV_DATA / name).convert("RGB"))
     elif package == "face-api":
@@ -151,7 +152,7 @@ def labelled_faces(labels: Labels, analyzer: Analyzer) -> None:
             if face.emotion and attrs.emotion is not None:
                 emotion_n += 1
                 scores = attrs.emotion.model_dump()
-                emotion_ok += max(scores, key=scores.get) == face.emotion  # type: ignore[arg-type]
+                emotion_ok += max(scores, key=lambda name: scores[name]) == face.emotion
             if face.age is not None and attrs.age is not None:
                 age_errors.append(abs(attrs.age - face.age))
             if face.age_range and attrs.age is not None:
@@ -190,10 +191,14 @@ def backgrounds() -> list[np.ndarray]:
     return [np.asarray(Image.fromarray(s).resize((WIDTH, HEIGHT))) for s in scenes]
 
 
-def paste(canvas: Image.Image, head: np.ndarray, face_w: float, face_px: int, at: tuple[int, int]) -> tuple:
+Box = tuple[int, int, int, int]
+"""x, y, width, height in pixels."""
+
+
+def paste(canvas: Image.Image, head: np.ndarray, face_w: float, face_px: int, at: tuple[int, int]) -> Box:
     scale = face_px / face_w
     small = Image.fromarray(head).resize((max(1, round(head.shape[1] * scale)), max(1, round(head.shape[0] * scale))),
-                                         Image.LANCZOS)
+                                         Image.Resampling.LANCZOS)
     canvas.paste(small, at)
     return (at[0], at[1], small.width, small.height)
 
@@ -203,7 +208,7 @@ def small_faces(labels: Labels) -> None:
     pool = heads(labels)
     bgs = backgrounds()
     rng = random.Random(11)
-    scenes: dict[int, list[tuple[np.ndarray, list[tuple]]]] = {}
+    scenes: dict[int, list[tuple[np.ndarray, list[Box]]]] = {}
     for px in (30, 36, 40, 45, 50, 60):
         scenes[px] = []
         for i in range(15):
@@ -216,8 +221,8 @@ def small_faces(labels: Labels) -> None:
                 boxes.append(paste(canvas, head, w, px, (x, y)))
             scenes[px].append((np.asarray(canvas), boxes))
     faceless = faceless_photos()
-    for label, overrides in (("default (second look on)", {}), ("second look off", {"small_face_checks": 0})):
-        model = Analyzer(ServiceSettings(**overrides))  # type: ignore[arg-type]
+    for label, second_looks in (("default (second look on)", None), ("second look off", 0)):
+        model = Analyzer(ServiceSettings() if second_looks is None else ServiceSettings(small_face_checks=second_looks))
         shares = []
         t0 = time.process_time()
         for px, items in scenes.items():
@@ -281,7 +286,7 @@ def size_robustness(labels: Labels) -> None:
 def gate_coverage() -> None:
     """Share of faces the gate leaves null, by reason, on the speed benchmark's photos and degraded copies."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
-    from bench_face_service import build_photos
+    from bench_face_service import build_photos  # type: ignore[import-not-found]  # a script beside this one
 
     from face_service.imaging import decode_image
 
@@ -289,7 +294,7 @@ def gate_coverage() -> None:
     model = Analyzer(settings)
     photos = [decode_image(data) for data, _ in build_photos()]
     rng = np.random.default_rng(2)
-    variants = {
+    variants: dict[str, Callable[[np.ndarray], np.ndarray]] = {
         "as they are": lambda im: im,
         "blurred (Gaussian sigma 6 px)": lambda im: cv2.GaussianBlur(im, (0, 0), 6),
         "dark (brightness x0.15)": lambda im: (im * 0.15).astype(np.uint8),

@@ -37,8 +37,8 @@ def _face_sources() -> list[np.ndarray]:
     import matplotlib.cbook
     from skimage import data
 
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
-        grace = np.asarray(Image.open(f).convert("RGB"))
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as sample:
+        grace = np.asarray(sample.convert("RGB"))
     camera = np.stack([data.camera()] * 3, axis=-1)
     sources = [(data.astronaut(), (178, 63, 89, 112)), (grace, (182, 121, 171, 211)), (camera, (195, 113, 60, 80))]
     crops = []

@@ -20,8 +20,9 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 from PIL import Image
 
 from footfall.azurite import Azurite
@@ -45,8 +46,8 @@ def photos() -> list[bytes]:
     import matplotlib.cbook
     from skimage import data
 
-    with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
-        hopper = Image.open(io.BytesIO(f.read())).convert("RGB")
+    with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as sample:
+        hopper = sample.convert("RGB")
     out = []
     samples = (Image.fromarray(data.astronaut()), hopper, Image.fromarray(data.coffee()),
                Image.fromarray(data.chelsea()))
@@ -62,13 +63,13 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
-def run(processor: UploadProcessor, uploads: object, images: list[bytes], count: int,
+def run(processor: UploadProcessor, uploads: ContainerClient, images: list[bytes], count: int,
         rate: float | None) -> tuple[list[float], float]:
     def one(i: int) -> float:
         name = f"S{i % 7:04d}/C01/2026/11/23/{(i // 3600) % 24:02d}{(i // 60) % 60:02d}{i % 60:02d}000-{i}.jpg"
         data = images[i % len(images)]
         started = time.perf_counter()
-        etag = uploads.get_blob_client(name).upload_blob(data, overwrite=True)["etag"]  # type: ignore[attr-defined]
+        etag = uploads.get_blob_client(name).upload_blob(data, overwrite=True)["etag"]
         processor.process(name, data, {}, etag)
         return time.perf_counter() - started
 
@@ -89,8 +90,9 @@ def main() -> int:
     images = photos()
     with tempfile.TemporaryDirectory() as tmp, Azurite(location=Path(tmp) / "azurite") as az, \
             FaceServiceProcess() as face:
-        settings = Settings(**{"AzureWebJobsStorage": az.connection_string, "FOOTFALL_FACE_ENDPOINT": face.url,
-                               "FOOTFALL_LOCAL_EVENT_LOG": str(Path(tmp) / "events"), "FOOTFALL_FACE_RETRY_TOTAL": 2})
+        values: dict[str, Any] = {"AzureWebJobsStorage": az.connection_string, "FOOTFALL_FACE_ENDPOINT": face.url,
+                                  "FOOTFALL_LOCAL_EVENT_LOG": str(Path(tmp) / "events"), "FOOTFALL_FACE_RETRY_TOTAL": 2}
+        settings = Settings(**values)
         service = BlobServiceClient.from_connection_string(az.connection_string)
         uploads = service.get_container_client("uploads")
         uploads.create_container()
@@ -117,9 +119,9 @@ def main() -> int:
         return 0 if ok else 1
 
 
-def _warm_up(uploads: object, image: bytes) -> tuple[str, bytes, dict[str, str], str]:
+def _warm_up(uploads: ContainerClient, image: bytes) -> tuple[str, bytes, dict[str, str], str]:
     name = "S0000/C00/2026/11/23/070000000-0.jpg"
-    etag = uploads.get_blob_client(name).upload_blob(image, overwrite=True)["etag"]  # type: ignore[attr-defined]
+    etag = uploads.get_blob_client(name).upload_blob(image, overwrite=True)["etag"]
     return name, image, {}, etag
 
 

@@ -16,6 +16,7 @@ import sys
 import tempfile
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from footfall.reports.store import ReportStore
 from functions.contracts import DEFAULT_K
@@ -34,7 +35,7 @@ def measure(store_path: Path, k: int = DEFAULT_K) -> dict[str, int]:
         shown = [r for r in rows if not breakdown([r], k, diverse=diverse).suppressed]
         figures[f"windows_shown_{tag}"] = len(shown)
         figures[f"faces_in_shown_windows_{tag}"] = sum(r.visit_faces for r in shown)
-        days: dict[tuple[str, str], list] = {}
+        days: dict[tuple[str | None, str], list[Any]] = {}
         for r in rows:
             days.setdefault((r.store_id, r.window_start.date().isoformat()), []).append(r)
         figures[f"store_days_shown_{tag}"] = sum(

@@ -270,7 +270,7 @@ class EdgeModule:
         self.count_buffer.enforce_age(now)
         message = TelemetryMessage.build(
             store_id=self.settings.store_id, camera_id=",".join(self.cameras) or self.settings.camera_id, now=now,
-            counters=self.counters, buffered=self.buffer.count, buffer_bytes=self.buffer.bytes,
+            counters=self.counters, buffered=self.buffer.count, buffer_bytes=self.buffer.size_bytes,
             dropped=self.buffer.dropped, detector=self.detector.name, counts_buffered=self.count_buffer.count,
         )
         self.hub.send_telemetry(message)

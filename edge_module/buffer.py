@@ -114,7 +114,7 @@ class PhotoBuffer:
                 else:
                     self._entries[path.name] = photo
         if self._entries:
-            log.info("buffer: %d photo(s), %d bytes left from a previous run", len(self._entries), self.bytes)
+            log.info("buffer: %d photo(s), %d bytes left from a previous run", len(self._entries), self.size_bytes)
 
     @property
     def count(self) -> int:
@@ -123,7 +123,7 @@ class PhotoBuffer:
             return len(self._entries)
 
     @property
-    def bytes(self) -> int:
+    def size_bytes(self) -> int:
         """Bytes waiting."""
         with self._lock:
             return sum(p.size for p in self._entries.values())

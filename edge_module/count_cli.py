@@ -25,6 +25,7 @@ import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
@@ -93,7 +94,7 @@ def frames(source: Path, fps: float | None) -> Iterator[tuple[np.ndarray, float]
 
 
 def count(source: Path, lines: list[str], zones: list[str], exclusions: list[str], fps: float | None,
-          config: Path | None = None) -> dict[str, object]:
+          config: Path | None = None) -> dict[str, Any]:
     """Run detection, tracking and counting over ``source``; the JSON-ready result."""
     settings = load_settings(config) if config else None
     live = settings.live() if settings else None
@@ -159,8 +160,8 @@ def main(argv: list[str]) -> int:
         print(json.dumps(result))
     else:
         print(f"{result['frames']} frames, {result['tracks']} tracks")
-        for line in result["lines"]:  # type: ignore[attr-defined]
+        for line in result["lines"]:
             print(f"line {line['line']}: in {line['in']}, out {line['out']}")
-        for zone in result["zones"]:  # type: ignore[attr-defined]
+        for zone in result["zones"]:
             print(f"zone {zone['zone']}: {zone['visits']} visits, {zone['dwell_s']} s, at most {zone['occupancy_max']}")
     return 0

@@ -99,11 +99,11 @@ class LineCounter:
 
     def signed_distance(self, point: tuple[float, float]) -> float:
         """``cross(p2 - p1, p - p1) / |p2 - p1|``: positive on the ``in`` side."""
-        return (self.dx * (point[1] - self.y1) - self.dy * (point[0] - self.x1)) / self.length
+        return float((self.dx * (point[1] - self.y1) - self.dy * (point[0] - self.x1)) / self.length)
 
     def along(self, point: tuple[float, float]) -> float:
         """Where ``point`` projects onto the line: 0 at p1, 1 at p2."""
-        return (self.dx * (point[0] - self.x1) + self.dy * (point[1] - self.y1)) / (self.length**2)
+        return float((self.dx * (point[0] - self.x1) + self.dy * (point[1] - self.y1)) / (self.length**2))
 
     def update(self, people: Sequence[TrackedPerson], t: float) -> tuple[int, int]:
         """``(entries, exits)`` made by ``people`` in the frame at time ``t`` (seconds)."""

@@ -24,10 +24,13 @@ import threading
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from edge_module.telemetry import Counters
 from functions.contracts import CountEvent
+
+if TYPE_CHECKING:
+    from azure.iot.device import IoTHubModuleClient
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +108,7 @@ class HubCountSender:
 
     name = "hub"
 
-    def __init__(self, client: object, output: str) -> None:
+    def __init__(self, client: IoTHubModuleClient, output: str) -> None:
         self.client = client
         self.output = output
 
@@ -116,7 +119,7 @@ class HubCountSender:
         msg = Message(event.to_json(), message_id=event.event_id, content_encoding="utf-8",
                       content_type="application/json")
         msg.custom_properties["schema"] = event.schema_
-        self.client.send_message_to_output(msg, self.output)  # type: ignore[attr-defined]
+        self.client.send_message_to_output(msg, self.output)
 
 
 class EventLogCountSender:

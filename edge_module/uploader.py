@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import Any, Literal
 
 from azure.core.exceptions import AzureError, ResourceExistsError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient, ContainerClient, ContentSettings
@@ -46,8 +46,8 @@ class BlobUploader:
 
         The SDK does not retry (its storage default waits 15 s and more): the forwarder's backoff rides out outages.
         """
-        kwargs = dict(retry_total=0, connection_timeout=settings.upload_timeout_s,
-                      read_timeout=settings.upload_timeout_s)
+        kwargs: dict[str, Any] = dict(retry_total=0, connection_timeout=settings.upload_timeout_s,
+                                      read_timeout=settings.upload_timeout_s)
         if settings.storage_connection_string is not None:
             service = BlobServiceClient.from_connection_string(
                 settings.storage_connection_string.get_secret_value(), **kwargs,

@@ -19,6 +19,7 @@ from datetime import datetime
 
 import cv2
 import numpy as np
+from cv2.data import haarcascades
 
 from edge_module.tracking import TrackedPerson
 
@@ -69,7 +70,7 @@ class VisitCropper:
         self.camera_id = camera_id
         self.after_s = after_s
         self._best: dict[int, _Best] = {}
-        self._faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+        self._faces = cv2.CascadeClassifier(haarcascades + "haarcascade_frontalface_default.xml")
 
     def crop(self, image: np.ndarray, person: TrackedPerson, others: Sequence[TrackedPerson]) -> np.ndarray:
         """The head-and-shoulders crop of ``person`` with the heads of ``others`` painted out."""

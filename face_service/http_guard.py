@@ -66,7 +66,7 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
             ))
         self.transport.close()
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]  # uvicorn's base narrows it too
         super().connection_made(transport)
         self._arm_read_timer()
 

@@ -161,14 +161,14 @@ class Analyzer:
             if "headPose" in wanted:
                 fields["headPose"] = HeadPose(pitch=pose[0], roll=pose[1], yaw=pose[2])
             if "blur" in wanted:
-                fields["blur"] = BlurProperties(blurLevel=quality.blur_level, value=quality.blur)
+                fields["blur"] = BlurProperties(blur_level=quality.blur_level, value=quality.blur)
             if "exposure" in wanted:
-                fields["exposure"] = ExposureProperties(exposureLevel=quality.exposure_level, value=quality.exposure)
+                fields["exposure"] = ExposureProperties(exposure_level=quality.exposure_level, value=quality.exposure)
             if "noise" in wanted:
-                fields["noise"] = NoiseProperties(noiseLevel=quality.noise_level, value=quality.noise)
+                fields["noise"] = NoiseProperties(noise_level=quality.noise_level, value=quality.noise)
             if "qualityForRecognition" in wanted:
                 fields["qualityForRecognition"] = quality_for_recognition(quality, pose, self.settings)
-            results.append(self._face(face, options, FaceAttributes(**fields)))  # type: ignore[arg-type]
+            results.append(self._face(face, options, FaceAttributes(**fields)))
         return results
 
     @staticmethod
@@ -180,11 +180,11 @@ class Analyzer:
         if options.landmarks:
             pts = [Point(x=round(float(px), 1), y=round(float(py), 1)) for px, py in face.landmarks]
             fields["faceLandmarks"] = FaceLandmarks(
-                pupilLeft=pts[0], pupilRight=pts[1], noseTip=pts[2], mouthLeft=pts[3], mouthRight=pts[4],
+                pupil_left=pts[0], pupil_right=pts[1], nose_tip=pts[2], mouth_left=pts[3], mouth_right=pts[4],
             )
         if attributes is not None:
             fields["faceAttributes"] = attributes
-        return DetectedFace(**fields)  # type: ignore[arg-type]
+        return DetectedFace(**fields)
 
     def detect(self, data: bytes, options: DetectOptions) -> list[DetectedFace]:
         """Decode ``data`` (raising the Face API's image errors) and analyse it."""

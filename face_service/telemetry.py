@@ -98,7 +98,7 @@ def instrument(
     """Trace and measure every request of ``app`` and observe its work queue (``app.state.pool``)."""
     pool: WorkerPool = app.state.pool
     app.add_middleware(
-        OpenTelemetryMiddleware,  # type: ignore[arg-type]
+        OpenTelemetryMiddleware,
         tracer_provider=tracer_provider, meter_provider=meter_provider,
         exclude_spans=["receive", "send"],
     )

@@ -47,8 +47,8 @@ def anonymize_face(detection: Mapping[str, Any], exact_age: bool = False, emotio
 
     dominant, score = _strongest_emotion(attrs.get("emotion")) if emotion else (None, None)
     return FaceRecord(
-        age=age if exact_age else None, age_band=age_band(age), gender=gender,  # type: ignore[arg-type]
-        emotion=dominant, emotion_score=score,  # type: ignore[arg-type]
+        age=age if exact_age else None, age_band=age_band(age), gender=gender,
+        emotion=dominant, emotion_score=score,
     )
 
 

@@ -23,13 +23,13 @@ import hashlib
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime, time, timedelta
-from typing import Literal
+from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 
-FRAME_SCHEMA = "footfall.frame.v2"
-COUNT_SCHEMA = "footfall.count.v1"
+FRAME_SCHEMA: Final = "footfall.frame.v2"
+COUNT_SCHEMA: Final = "footfall.count.v1"
 
 ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 """store_id, camera_id, line and zone names: ASCII letters, digits, ``_`` and ``-``, 1 to 64 characters.

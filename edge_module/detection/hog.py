@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+from cv2.data import haarcascades
 
 from edge_module.config import DetectorConfig
 from edge_module.detection.base import Detection, crop_to_roi, keep, resize_for_detection
@@ -25,7 +26,7 @@ class HogPersonDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         self._hog = cv2.HOGDescriptor()
-        self._hog.setSVMDetector(cv2.HOGDescriptor_getDefaultPeopleDetector())
+        self._hog.setSVMDetector(np.asarray(cv2.HOGDescriptor.getDefaultPeopleDetector(), dtype=np.float32))
 
     def raw(self, frame: np.ndarray) -> list[Detection]:
         """Every HOG hit inside the ROI, in frame pixels, before the score and size filters."""
@@ -68,7 +69,7 @@ class HogOrFaceDetector:
     def __init__(self, config: DetectorConfig) -> None:
         self.config = config
         self._hog = HogPersonDetector(config)
-        path = cv2.data.haarcascades + "haarcascade_frontalface_alt2.xml"
+        path = haarcascades + "haarcascade_frontalface_alt2.xml"
         self._faces = cv2.CascadeClassifier(path)
         if self._faces.empty():
             raise RuntimeError(f"cannot load the face cascade {path}")

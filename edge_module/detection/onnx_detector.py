@@ -55,7 +55,8 @@ class OnnxPersonDetector:
         if isinstance(h, int) and isinstance(w, int):
             self.input_size = (w, h)
         elif config.onnx_input_size is not None:
-            self.input_size = tuple(config.onnx_input_size)  # type: ignore[assignment]
+            width, height = config.onnx_input_size
+            self.input_size = (width, height)
         else:
             raise ValueError(f"ONNX input {inp.name} has a dynamic size {shape}: set onnx_input_size [W, H]")
 

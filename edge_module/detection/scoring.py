@@ -81,7 +81,8 @@ def score_frame(detections: Sequence[Detection], truth: Sequence[Sequence[float]
         box = box_of(d)
         best, best_iou = None, min_iou
         for i in unmatched:
-            overlap = iou(box, tuple(truth[i]))  # type: ignore[arg-type]
+            x1, y1, x2, y2 = truth[i]
+            overlap = iou(box, (x1, y1, x2, y2))
             if overlap >= best_iou:
                 best, best_iou = i, overlap
         if best is not None:

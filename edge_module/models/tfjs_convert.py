@@ -248,7 +248,7 @@ class _Converter:
         node = self.nodes[self.source(ref)[0]]
         if node["op"] == "Mul":
             a, b = (self._design_value(r) for r in node["input"][:2])
-            return a * b
+            return np.asarray(a * b)
         if node["op"] == "StridedSlice" and self.nodes[self.source(node["input"][0])[0]]["op"] == "Shape":
             shaped = self.source(self.nodes[self.source(node["input"][0])[0]]["input"][0])[0]
             begin, end = int(self.const_value(node["input"][1])[0]), int(self.const_value(node["input"][2])[0])

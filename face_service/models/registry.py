@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 from face_service.config import ServiceSettings
 from face_service.models.base import AgeGenderEstimator, EmotionClassifier, FaceDetector, HeadPoseEstimator
+
+_Model = TypeVar("_Model")
 
 
 def _yuface(settings: ServiceSettings) -> FaceDetector:
@@ -61,7 +64,9 @@ EMOTION: dict[str, Callable[[ServiceSettings], EmotionClassifier]] = {
 HEAD_POSE: dict[str, Callable[[ServiceSettings], HeadPoseEstimator]] = {"dlib5-pnp": _dlib5_pnp}
 
 
-def _pick(kind: str, table: dict[str, Callable], name: str):  # type: ignore[type-arg]
+def _pick(
+    kind: str, table: dict[str, Callable[[ServiceSettings], _Model]], name: str
+) -> Callable[[ServiceSettings], _Model]:
     try:
         return table[name]
     except KeyError:

@@ -34,7 +34,7 @@ class YuFaceDetector:
             scores, boxes, landmarks = self._yuface.detect(bgr, conf=conf)
         return [
             Detection(
-                box=tuple(float(v) for v in box),  # type: ignore[arg-type]
+                box=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
                 landmarks=np.asarray(points, dtype=np.float32).reshape(5, 2),
                 score=float(score) / 100.0,
             )

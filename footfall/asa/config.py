@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,9 +19,10 @@ class _AsaModel(BaseModel):
     model_config = ConfigDict(populate_by_name=True, extra="allow", frozen=True)
 
 
-def _load_json(path: Path) -> dict:
+def _load_json(path: Path) -> dict[str, Any]:
     try:
-        return json.loads(path.read_text(encoding="utf-8-sig"))
+        data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8-sig"))
+        return data
     except FileNotFoundError:
         raise AsaError(f"{path}: file not found") from None
     except json.JSONDecodeError as exc:

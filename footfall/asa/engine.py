@@ -122,11 +122,11 @@ class Engine:
         translator = Translator(text, catalog, self.script.analytics)
         translator.value_type = lambda value, source: _value_type(con, value, source)
         for stream, tsby in self.script.timestamp_by.items():
-            src = inputs.get(tsby.input_name) or next(
+            source: InputSource | None = inputs.get(tsby.input_name) or next(
                 (s for a, s in inputs.items() if a.lower() == tsby.input_name), None)
-            if src is None:
+            if source is None:
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY reads {tsby.input_name!r}, which is not an input")
-            if src.is_reference:
+            if source.is_reference:
                 raise AsaError(f"line {tsby.line}: TIMESTAMP BY on reference data {tsby.input_name!r}")
             ts_sql = self._scalar(translator, tsby.expression, tsby.line)
             over = [self._scalar(translator, key, tsby.line) for key in tsby.over]
@@ -197,7 +197,7 @@ class Engine:
         return {"names": names, "*": whole}
 
     @staticmethod
-    def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple]]:
+    def _fetch(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Run an output statement; rows are (*JSON-ready values, epoch ns of __ts), in time order.
 
         Values are made JSON-ready inside DuckDB (datetimes as Azure's ISO 8601 text, wide
@@ -236,6 +236,8 @@ class Engine:
             node = sqlglot.parse_one(expression, read="tsql")
         except sqlglot.errors.ParseError:
             raise AsaError(f"line {line}: cannot parse TIMESTAMP BY expression {expression!r}") from None
+        if not isinstance(node, exp.Expression):
+            raise AsaError(f"line {line}: TIMESTAMP BY {expression!r} is not an expression")
         return translator.scalar(node)
 
     def _check_names(self, st: Statement, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:

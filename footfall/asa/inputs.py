@@ -13,7 +13,7 @@ very string (DuckDB's date sniffing is switched off), so ``SELECT *`` passes it 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, ConfigDict
@@ -113,7 +113,7 @@ def _json_format(files: list[Path]) -> str:
     return "auto"
 
 
-def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple:
+def fetch_one(con: duckdb.DuckDBPyConnection, sql: str) -> tuple[Any, ...]:
     """The one row of an aggregate query."""
     row = con.execute(sql).fetchone()
     if row is None:

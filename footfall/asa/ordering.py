@@ -106,7 +106,7 @@ def _report(con: duckdb.DuckDBPyConnection, times: str, name: str, drop: bool, l
         (action, f"event time more than {late} s before its arrival time (late input event)", counts[3]),
         (action, f"event time more than {ooo} s behind its partition's latest (out-of-order event)", counts[4]),
     ]
-    reports = [DroppedEvents(input=name, reason=reason, action=act, count=n, line=line)  # type: ignore[arg-type]
+    reports = [DroppedEvents(input=name, reason=reason, action=act, count=n, line=line)
                for act, reason, n in found if n]
     for report in reports:
         log.warning("%s", report)

@@ -229,7 +229,9 @@ def _lift_analytics(text: str, masked: str) -> tuple[list[tuple[int, int, str]],
         parts: dict[str, tuple[str, str]] = {}
         for n, (k, start) in enumerate(order):
             end = order[n + 1][1] if n + 1 < len(order) else len(body)
-            kw = re.match(r"\w+(\s+\w+)?" if k != "when" else r"\w+", mbody[start:]).end()  # type: ignore[union-attr]
+            keyword = re.match(r"\w+(\s+\w+)?" if k != "when" else r"\w+", mbody[start:])
+            assert keyword is not None  # each mark is where a keyword was found
+            kw = keyword.end()
             parts[k] = (body[start + kw:end], mbody[start + kw:end])
         if mbody[: order[0][1] if order else len(mbody)].strip():
             raise AsaSyntaxError(f"OVER ({body.strip()}): expected PARTITION BY, LIMIT DURATION or WHEN", line)
@@ -379,7 +381,7 @@ def parse_script(text: str) -> Script:
         raise AsaSyntaxError(str(exc)) from None
     script = Script(text=text, timestamp_by=tsby, analytics=analytics)
     for tree in trees:
-        if tree is None:
+        if not isinstance(tree, exp.Expression):  # None: an empty statement
             continue
         line = node_line(tree, text) or 1
         if not isinstance(tree, (exp.Select, exp.Union)):

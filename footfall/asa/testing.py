@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -60,10 +60,10 @@ def _equal(a: Any, b: Any) -> bool:
         return a.keys() == b.keys() and all(_equal(a[k], b[k]) for k in a)
     if isinstance(a, list) and isinstance(b, list):
         return len(a) == len(b) and all(_equal(x, y) for x, y in zip(a, b, strict=True))
-    return a == b
+    return bool(a == b)
 
 
-def compare_rows(expected: list[Row], actual: list[Row], ignore: list[str] = ()) -> list[str]:
+def compare_rows(expected: list[Row], actual: list[Row], ignore: Sequence[str] = ()) -> list[str]:
     """Differences between two multisets of rows (empty when they match)."""
     drop = {f.lower() for f in ignore}
 

@@ -44,14 +44,17 @@ _INTERVAL_FN = {
     "millisecond": "to_milliseconds", "microsecond": "to_microseconds",
 }
 
-_BINARY = {
+_BINARY: dict[type[exp.Expression], str] = {
     exp.And: "AND", exp.Or: "OR", exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=",
     exp.LT: "<", exp.LTE: "<=", exp.Add: "+", exp.Sub: "-", exp.Mul: "*", exp.Mod: "%",
     exp.Like: "LIKE",
 }
-_SIMPLE_FUNCS = {
+_SIMPLE_FUNCS: dict[type[exp.Expression], str] = {
     exp.Upper: "upper", exp.Lower: "lower", exp.Floor: "floor", exp.Ceil: "ceil", exp.Abs: "abs",
     exp.Sqrt: "sqrt", exp.Exp: "exp", exp.Ln: "ln", exp.Reverse: "reverse",
+}
+_AGGREGATE_FUNCS: dict[type[exp.Expression], str] = {
+    exp.Sum: "sum", exp.Avg: "avg", exp.Min: "min", exp.Max: "max", exp.Stddev: "stddev_samp",
 }
 _AGGREGATES = (exp.Count, exp.Sum, exp.Avg, exp.Min, exp.Max)
 _TYPES = {
@@ -242,12 +245,14 @@ class Translator:
             group_sql.append(ctx.ts_sql)
         elif window.kind == "session":
             if joins:
+                assert group is not None  # a window comes from GROUP BY
                 raise self._unsupported(group, "SessionWindow over a JOIN or APPLY", "window a step that does the join")
             from_sql = [self._session_from(rel, alias, window, where_sql, ctx)]
             ctx.ts_sql = f"make_timestamp_ns({q(alias)}.__we)"
             group_sql.append(ctx.ts_sql)
         else:
             if joins:
+                assert group is not None  # a window comes from GROUP BY
                 raise self._unsupported(group, "SlidingWindow over a JOIN or APPLY", "window a step that does the join")
             from_sql = [self._sliding_from(rel, alias, keys, window, where_sql, ctx)]
             ctx.ts_sql = "__w.__we"
@@ -281,8 +286,9 @@ class Translator:
             group = one.args["group"]
             group.set("expressions", [window.copy() if isinstance(g, exp.Anonymous) and str(g.this).lower() == "windows"
                                       else g for g in group.expressions])
-            one = one.transform(lambda n, name=name: exp.Literal.string(name) if _is_window_id(n) else n)
-            parts.append(self.translate(Statement(st.kind, st.name, one, st.line)))
+            named = one.transform(lambda n, name=name: exp.Literal.string(name) if _is_window_id(n) else n)
+            assert isinstance(named, (exp.Select, exp.Union))  # the root is not a window id
+            parts.append(self.translate(Statement(st.kind, st.name, named, st.line)))
         if not parts:
             raise self._unsupported(windows, "Windows() without a window")
         return " UNION ALL ".join(f"({p})" for p in parts)
@@ -362,7 +368,9 @@ class Translator:
                                           "BETWEEN x AND y", "Stream Analytics requires a time bound")
         between = bounds[0]
         high = between.args["high"]
-        first, second = self._stream_args(between.this, ctx)  # type: ignore[misc]
+        streams = self._stream_args(between.this, ctx)
+        assert streams is not None  # bounds holds only DATEDIFFs between two streams
+        first, second = streams
         left_ts, right_ts = f"{q(ctx.stream_alias)}.{q('__ts')}", f"{q(alias)}.{q('__ts')}"
         unit = _unit_ns(self._date_unit(between.this))
         ctx.join_ts = f"greatest({left_ts}, {right_ts})"
@@ -378,8 +386,9 @@ class Translator:
         """The two stream aliases of ``DATEDIFF(unit, a, b)`` in a JOIN condition (a, b), or None."""
         a, b = (x.this if isinstance(x, exp.TimeStrToTime) else x for x in (node.expression, node.this))
         names = [x.name.lower() if isinstance(x, exp.Column) and not x.table else None for x in (a, b)]
-        if all(n is not None and n in ctx.aliases for n in names):
-            return names[0], names[1]  # type: ignore[return-value]
+        first, second = names
+        if first is not None and second is not None and first in ctx.aliases and second in ctx.aliases:
+            return first, second
         return None
 
     def _session_over(self, node: exp.Expression) -> Analytic | None:
@@ -485,8 +494,8 @@ class Translator:
             return f"{s(node.this, ctx)}.{q(node.name)}"
         if isinstance(node, exp.Literal):
             if node.is_string:
-                return "'" + node.this.replace("'", "''") + "'"
-            return node.this
+                return "'" + str(node.this).replace("'", "''") + "'"
+            return str(node.this)
         if isinstance(node, exp.Null):
             return "NULL"
         if isinstance(node, exp.Boolean):
@@ -613,9 +622,8 @@ class Translator:
                     raise self._unsupported(node, "COUNT(DISTINCT a, b)")
                 return f"count(DISTINCT {s(arg.expressions[0], ctx)})"
             return f"count({s(arg, ctx)})"
-        for cls, fn in ((exp.Sum, "sum"), (exp.Avg, "avg"), (exp.Min, "min"), (exp.Max, "max"),
-                        (exp.Stddev, "stddev_samp")):
-            if type(node) is cls:
+        for aggregate, fn in _AGGREGATE_FUNCS.items():
+            if type(node) is aggregate:
                 if isinstance(node.this, exp.Distinct):
                     raise self._unsupported(node, f"{fn.upper()}(DISTINCT ...)")
                 return f"{fn}({s(node.this, ctx)})"
@@ -751,9 +759,11 @@ class Translator:
 
     def _expr(self, text: str, line: int | None) -> exp.Expression:
         try:
-            node: exp.Expression = sqlglot.parse_one(text, read="tsql")  # type: ignore[assignment]
+            node = sqlglot.parse_one(text, read="tsql")
         except sqlglot.errors.ParseError:
             raise AsaError(f"line {line}: cannot parse {text!r}") from None
+        if not isinstance(node, exp.Expression):
+            raise AsaError(f"line {line}: {text!r} is not an expression")
         return node
 
     @staticmethod
@@ -844,7 +854,7 @@ def _datepart(unit: str, t: str) -> str:
     return f"date_part('{unit}', {t})"
 
 
-def _is_window_id(node: exp.Expression) -> bool:
+def _is_window_id(node: exp.Expr) -> bool:
     """Whether ``node`` is ``System.Window().Id``."""
     return (isinstance(node, exp.Dot) and isinstance(node.this, exp.Dot) and node.name.lower() == "id"
             and isinstance(node.this.expression, exp.Anonymous) and str(node.this.expression.this).lower() == "window"

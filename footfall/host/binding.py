@@ -39,7 +39,8 @@ def _index(app: Any) -> list[Any]:
     root, notice = logging.getLogger(), _DropAuthLevelNotice()
     root.addFilter(notice)
     try:
-        return app.get_functions()
+        functions: list[Any] = app.get_functions()
+        return functions
     finally:
         root.removeFilter(notice)
 

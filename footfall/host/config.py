@@ -53,8 +53,8 @@ class RetryPolicy(BaseModel):
 
     @field_validator("delay_interval", "minimum_interval", "maximum_interval", mode="before")
     @classmethod
-    def _timespan(cls, v: object) -> float:
-        return parse_timespan(v)  # type: ignore[arg-type]
+    def _timespan(cls, v: str | float) -> float:
+        return parse_timespan(v)
 
     @property
     def max_attempts(self) -> int:
@@ -65,7 +65,7 @@ class RetryPolicy(BaseModel):
         """Seconds to wait before retry number ``retry`` (1-based)."""
         if self.strategy == "fixedDelay":
             return self.delay_interval
-        return min(self.maximum_interval, self.minimum_interval * 2 ** (retry - 1))
+        return float(min(self.maximum_interval, self.minimum_interval * 2 ** (retry - 1)))
 
 
 class HostJson(BaseModel):

@@ -82,7 +82,7 @@ class ResilientLister:
             if isinstance(exc, HttpResponseError) and status is not None and status < 500:
                 raise
             raise _Unlistable() from exc
-        return items, pages.continuation_token  # type: ignore[attr-defined]
+        return items, pages.continuation_token  # type: ignore[attr-defined]  # by_page()'s pager; typed as an Iterator
 
     def _lists_past(self, prefix: str | None, after: str | None, marker: str) -> bool:
         """Whether ``marker`` lies past the unlistable name that follows ``after``."""

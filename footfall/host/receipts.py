@@ -16,6 +16,7 @@ import threading
 import time
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -128,7 +129,7 @@ class ReceiptStore:
             self._db.close()
 
     @staticmethod
-    def _receipt(row: tuple) -> Receipt:
+    def _receipt(row: tuple[Any, ...]) -> Receipt:
         return Receipt(
             blob_name=row[0], etag=row[1], status=Status(row[2]), attempts=row[3],
             last_error=row[4], updated_at=row[5],

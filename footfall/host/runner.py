@@ -26,6 +26,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+import azure.functions as func
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 from azure.storage.blob import BlobServiceClient
@@ -268,17 +269,17 @@ class TriggerHost:
         status = Status.QUARANTINED if self._was_quarantined(name, started) else Status.SUCCEEDED
         self._finish(name, etag, status, attempt)
 
-    def _invoke_with_timeout(self, stream: object) -> None:
+    def _invoke_with_timeout(self, stream: func.InputStream) -> None:
         """Invoke the function; past ``functionTimeout`` raise ``TimeoutError`` and stop waiting."""
         timeout = self.config.function_timeout_s
         if timeout is None:
-            self.function.invoke(stream)  # type: ignore[arg-type]
+            self.function.invoke(stream)
             return
         failure: list[BaseException] = []
 
         def call() -> None:
             try:
-                self.function.invoke(stream)  # type: ignore[arg-type]
+                self.function.invoke(stream)
             except BaseException as exc:  # handed to the waiting worker
                 failure.append(exc)
 

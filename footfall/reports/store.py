@@ -35,11 +35,19 @@ import pandas as pd
 try:
     import fcntl
 except ImportError:  # pragma: no cover - Windows
-    fcntl = None  # type: ignore[assignment]
+    fcntl = None  # type: ignore[assignment]  # no file locks on Windows: checked before use
 
 from footfall.paths import state_dir
 from functions.aggregates import DOC_TYPES, Column
-from functions.reports.models import OUTPUT_MODELS, DaySelection, StoreRef, WindowSelection
+from functions.reports.models import (
+    OUTPUT_MODELS,
+    DaySelection,
+    StoreDayRow,
+    StoreRef,
+    StoreWindowRow,
+    WindowSelection,
+    ZoneWindowRow,
+)
 from functions.reports.reader import ReaderUnavailable
 from functions.reports.rollup import MAX_OFFSET, local_date, roll_up_days, zone
 
@@ -49,7 +57,7 @@ _TABLE_COLUMNS: dict[str, tuple[Column, ...]] = {
     alias: DOC_TYPES[model.doc_type] for alias, model in OUTPUT_MODELS.items()
 }
 _SQL_TYPES = {"string": "VARCHAR", "datetime": "TIMESTAMP", "int": "BIGINT", "float": "DOUBLE", "bool": "BOOLEAN"}
-_PANDAS_TYPES = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
+_PANDAS_TYPES: dict[str, Any] = {"string": "string", "int": "Int64", "float": "Float64", "bool": "boolean"}
 
 
 def _ddl(alias: str) -> str:
@@ -298,7 +306,7 @@ class ReportStore:
             records = con.execute(sql, params).fetchall()
         return [_trusted_row(alias, columns, record) for record in records]
 
-    def store_days(self, selection: DaySelection) -> list[Any]:
+    def store_days(self, selection: DaySelection) -> list[StoreDayRow]:
         """Daily rollups of the selected stores with a local date in ``[first, last]``, in date order."""
         clauses: list[str] = []
         params: list[Any] = []
@@ -320,11 +328,11 @@ class ReportStore:
             records = con.execute(sql, params).fetchall()
         return [_trusted_row("store_days", columns, record) for record in records]
 
-    def store_windows(self, selection: WindowSelection) -> list[Any]:
+    def store_windows(self, selection: WindowSelection) -> list[StoreWindowRow]:
         """Store windows matching the selection, in time order."""
         return self._select("store_windows", selection)
 
-    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+    def zone_windows(self, selection: WindowSelection) -> list[ZoneWindowRow]:
         """Zone windows of the selected stores, in time order."""
         return self._select("zone_windows", selection)
 

@@ -50,7 +50,7 @@ def simulate(
     *,
     workers: int = 4,
     rate: float | None = None,
-    on_upload: Callable[[PlannedUpload], None] | None = None,
+    on_upload: Callable[[PlannedUpload], object] | None = None,
     stop: threading.Event | None = None,
 ) -> Manifest:
     """Plan the day, render every photo and upload it; returns the manifest.

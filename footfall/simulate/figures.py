@@ -35,7 +35,8 @@ class Appearance:
     def random(cls, rng: np.random.Generator) -> Appearance:
         """A random look."""
         def colour(low: int, high: int) -> tuple[int, int, int]:
-            return tuple(int(v) for v in rng.integers(low, high, size=3))  # type: ignore[return-value]
+            red, green, blue = (int(v) for v in rng.integers(low, high, size=3))
+            return red, green, blue
 
         skin_tone = float(rng.uniform(0.45, 1.0))
         return cls(seed=int(rng.integers(2**31)), top=colour(20, 230), trousers=colour(15, 120),

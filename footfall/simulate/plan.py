@@ -96,7 +96,7 @@ def _local_hour(ts: datetime, store: Store) -> float:
 def plan_day(config: SimConfig, stores: list[Store]) -> Manifest:
     """Plan ``config.photos`` photos over ``stores`` plus ``config.broken`` broken uploads."""
     rng = np.random.default_rng(config.seed)
-    shares = rng.multinomial(config.photos, np.full(len(stores), 1 / len(stores))) if stores else []
+    shares = [int(n) for n in rng.multinomial(config.photos, np.full(len(stores), 1 / len(stores)))] if stores else []
     uploads: list[PlannedUpload] = []
     seq: dict[tuple[str, str], int] = {}
 

@@ -42,8 +42,8 @@ def _load_source(name: str) -> Image.Image:
     if name == "matplotlib:grace_hopper.jpg":
         import matplotlib.cbook
 
-        with matplotlib.cbook.get_sample_data("grace_hopper.jpg") as f:
-            return Image.open(io.BytesIO(f.read())).convert("RGB")
+        with Image.open(matplotlib.cbook.get_sample_data("grace_hopper.jpg", asfileobj=False)) as image:
+            return image.convert("RGB")
     raise KeyError(name)
 
 
@@ -67,7 +67,8 @@ def _oval_mask(size: int) -> Image.Image:
 
 
 def _color(rng: np.random.Generator, low: int = 30, high: int = 230) -> tuple[int, int, int]:
-    return tuple(int(v) for v in rng.integers(low, high, size=3))  # type: ignore[return-value]
+    red, green, blue = (int(v) for v in rng.integers(low, high, size=3))
+    return red, green, blue
 
 
 def background(seed: int) -> Image.Image:
@@ -99,7 +100,7 @@ def background(seed: int) -> Image.Image:
     line = tuple(max(0, c - 25) for c in floor)
     for i in range(-8, 9):
         draw.line((WIDTH / 2 + i * 40, horizon, WIDTH / 2 + i * 160, HEIGHT), fill=line, width=1)
-    y, step = horizon, 8
+    y, step = float(horizon), 8.0
     while y < HEIGHT:
         draw.line((0, y, WIDTH, y), fill=line, width=1)
         y, step = y + step, step * 1.35

@@ -33,6 +33,8 @@ def analyze_upload(blob: func.InputStream) -> None:
     Returns normally when the event was sent or the photo quarantined; raises
     ``TransientError`` so the host retries under ``host.json``'s bounded policy.
     """
+    # The worker hands the blob binding's stream, which carries metadata and properties.
+    assert isinstance(blob, func.blob.InputStream)
     processor = get_processor()
     name = blob.name or ""
     with invocation_span("analyze_upload") as span:

@@ -27,7 +27,15 @@ from azure.core.exceptions import AzureError
 from pydantic import ValidationError
 
 from functions.contracts import parse_iso
-from functions.reports.models import OUTPUT_MODELS, DaySelection, StoreRef, WindowSelection
+from functions.reports.models import (
+    OUTPUT_MODELS,
+    DaySelection,
+    StoreDayRow,
+    StoreRef,
+    StoreWindowRow,
+    WindowSelection,
+    ZoneWindowRow,
+)
 from functions.reports.reader import ReaderUnavailable
 from functions.reports.rollup import MAX_OFFSET, day_bounds, roll_up_days, zone
 from functions.settings import Settings
@@ -161,16 +169,16 @@ class CosmosReportStore:
                 if (selection.start is None or row.window_start >= selection.start)
                 and (selection.end is None or row.window_end <= selection.end)]
 
-    def store_days(self, selection: DaySelection) -> list[Any]:
+    def store_days(self, selection: DaySelection) -> list[StoreDayRow]:
         """The selected daily rollups (one store: one partition)."""
         query, params, partition_key = build_days_query(selection)
         return self._valid("store_days", self._query(query, params, partition_key))
 
-    def store_windows(self, selection: WindowSelection) -> list[Any]:
+    def store_windows(self, selection: WindowSelection) -> list[StoreWindowRow]:
         """The selected store windows."""
         return self._windows("store_windows", selection)
 
-    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+    def zone_windows(self, selection: WindowSelection) -> list[ZoneWindowRow]:
         """Zone windows of the selected stores (one store: one partition; else the stores of the region or city)."""
         if selection.store_id is None and (selection.region or selection.city):
             stores = {r.store_id for r in self.store_windows(selection)}

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer, field_validator, model_validator
 
@@ -106,8 +106,31 @@ class _Row(BaseModel):
         raise NotImplementedError
 
 
+# The row models are built by create_model from the column lists in functions.aggregates (one home
+# for the columns). For mypy, each base below declares the fields that code reads by name, with the
+# types create_model gives them; demographic columns are read by name from the lists (getattr).
+# tests/functions/reports/test_models.py checks each declaration against the built model.
+
+
 class _StoreWindowBase(_Row):
     doc_type: ClassVar[str] = "store_window"
+
+    if TYPE_CHECKING:
+        store_id: str | None
+        store_name: str | None
+        city: str | None
+        country: str | None
+        region: str | None
+        time_zone: str | None
+        window_start: datetime
+        window_end: datetime
+        photos: int
+        visit_photos: int
+        visit_faces: int
+        sightings: int
+        visitors: int
+        exits: int
+        suppressed: bool
 
     @model_validator(mode="after")
     def _never_leak_suppressed(self) -> _StoreWindowBase:
@@ -120,25 +143,33 @@ class _StoreWindowBase(_Row):
         return self
 
     def row_id(self) -> str:
-        row: Any = self  # fields come from create_model
-        return f"{row.store_id}|{utc_iso(row.window_end)}"
+        return f"{self.store_id}|{utc_iso(self.window_end)}"
 
 
 class _ZoneWindowBase(_Row):
     doc_type: ClassVar[str] = "zone_window"
 
+    if TYPE_CHECKING:
+        store_id: str | None
+        zone: str | None
+        window_start: datetime
+        window_end: datetime
+        visits: int
+        dwell_s_sum: float
+        occupancy_mean: float
+        occupancy_max: int
+
     def row_id(self) -> str:
-        row: Any = self  # fields come from create_model
-        return f"{row.store_id}|{row.zone}|{utc_iso(row.window_end)}"
+        return f"{self.store_id}|{self.zone}|{utc_iso(self.window_end)}"
 
 
-StoreWindow: type[_StoreWindowBase] = create_model(  # type: ignore[call-overload]
+StoreWindow: type[_StoreWindowBase] = create_model(
     "StoreWindow", __base__=_StoreWindowBase, __doc__="One store's 15-minute window (output ``store_windows``).",
     **_fields(STORE_WINDOW, skip=("id", "doc_type")),
 )
 """One store's 15-minute window, output ``store_windows``; fields from :data:`functions.aggregates.STORE_WINDOW`."""
 
-ZoneWindow: type[_ZoneWindowBase] = create_model(  # type: ignore[call-overload]
+ZoneWindow: type[_ZoneWindowBase] = create_model(
     "ZoneWindow", __base__=_ZoneWindowBase, __doc__="One zone's 15-minute window (output ``zone_windows``).",
     **_fields(ZONE_WINDOW, skip=("id", "doc_type")),
 )
@@ -147,12 +178,33 @@ ZoneWindow: type[_ZoneWindowBase] = create_model(  # type: ignore[call-overload]
 class _StoreDayBase(_Row):
     doc_type: ClassVar[str] = "store_day"
 
+    if TYPE_CHECKING:
+        store_id: str | None
+        store_name: str | None
+        city: str | None
+        country: str | None
+        region: str | None
+        time_zone: str | None
+        date: str
+        day_start: datetime
+        day_end: datetime
+        windows: int
+        photos: int
+        visit_photos: int
+        visit_faces: int
+        sightings: int
+        visitors: int
+        exits: int
+        occupancy_s: float
+        occupancy_max: int
+        published_faces: int
+        suppressed: bool
+
     def row_id(self) -> str:
-        row: Any = self  # fields come from create_model
-        return f"{row.store_id}|{row.date}"
+        return f"{self.store_id}|{self.date}"
 
 
-StoreDay: type[_StoreDayBase] = create_model(  # type: ignore[call-overload]
+StoreDay: type[_StoreDayBase] = create_model(
     "StoreDay", __base__=_StoreDayBase, __doc__="One store's local day, rolled up from its store windows.",
     **_fields(STORE_DAY, skip=("id", "doc_type")),
 )
@@ -161,6 +213,13 @@ StoreDay: type[_StoreDayBase] = create_model(  # type: ignore[call-overload]
 OUTPUT_MODELS: dict[str, type[_Row]] = {"store_windows": StoreWindow, "zone_windows": ZoneWindow,
                                         "store_days": StoreDay}
 """What the reports read, by alias: the Stream Analytics outputs and the daily rollups."""
+
+StoreWindowRow = _StoreWindowBase
+"""The type of a :data:`StoreWindow` row, for annotations."""
+ZoneWindowRow = _ZoneWindowBase
+"""The type of a :data:`ZoneWindow` row, for annotations."""
+StoreDayRow = _StoreDayBase
+"""The type of a :data:`StoreDay` row, for annotations."""
 
 
 class StoreRef(BaseModel):
@@ -355,7 +414,7 @@ class _Scope(BaseModel):
         if self.start is not None and self.end is not None:
             if isinstance(self.start, datetime) != isinstance(self.end, datetime):
                 raise ValueError("start and end must both be dates or both be times")
-            if self.start >= self.end:  # type: ignore[operator]
+            if self.start >= self.end:
                 raise ValueError("start must be before end")
             if self.span_days > MAX_SPAN_DAYS:
                 raise ValueError(f"a report covers at most {MAX_SPAN_DAYS} days")
@@ -373,7 +432,7 @@ class _Scope(BaseModel):
             return 0.0
         if isinstance(self.start, datetime) and isinstance(self.end, datetime):
             return (self.end - self.start).total_seconds() / 86400
-        return float((self.end - self.start).days)  # type: ignore[operator]
+        return float((self.end - self.start).days)
 
 
 class ReportQuery(_Scope):

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
-from functions.reports.models import DaySelection, StoreRef, WindowSelection
+from functions.reports.models import (
+    DaySelection,
+    StoreDayRow,
+    StoreRef,
+    StoreWindowRow,
+    WindowSelection,
+    ZoneWindowRow,
+)
 
 
 @runtime_checkable
@@ -13,16 +20,16 @@ class ReportReader(Protocol):
     """Reads the Stream Analytics outputs ``store_windows`` and ``zone_windows``, and the daily rollups
     ``store_days``, for the reports."""
 
-    def store_windows(self, selection: WindowSelection) -> list[Any]:
+    def store_windows(self, selection: WindowSelection) -> list[StoreWindowRow]:
         """:class:`~functions.reports.models.StoreWindow` rows matching the selection's store filters,
         wholly inside ``[start, end)``. The order is unspecified; callers sort."""
         ...
 
-    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+    def zone_windows(self, selection: WindowSelection) -> list[ZoneWindowRow]:
         """:class:`~functions.reports.models.ZoneWindow` rows of the selected stores, likewise."""
         ...
 
-    def store_days(self, selection: DaySelection) -> list[Any]:
+    def store_days(self, selection: DaySelection) -> list[StoreDayRow]:
         """:class:`~functions.reports.models.StoreDay` rollups of the selected stores whose local ``date``
         lies in ``[first, last]``. The order is unspecified."""
         ...

@@ -66,10 +66,13 @@ from functions.reports.models import (
     Report,
     ReportQuery,
     SeriesPoint,
+    StoreDayRow,
     StoreOption,
     StoreRef,
+    StoreWindowRow,
     WindowSelection,
     ZoneSummary,
+    ZoneWindowRow,
     _Scope,
 )
 from functions.reports.reader import ReportReader
@@ -249,25 +252,25 @@ class _Range:
 
     def keeps(self, cell: Cell) -> bool:
         if self.instants:
-            return (self.start is None or cell.utc_start >= self.start) and (  # type: ignore[operator]
-                self.end is None or cell.utc_end <= self.end)  # type: ignore[operator]
+            return (self.start is None or cell.utc_start >= self.start) and (
+                self.end is None or cell.utc_end <= self.end)
         return (self.start is None or cell.day >= self.start) and (self.end is None or cell.day < self.end)
 
     def zone_bounds(self, tz: tzinfo) -> tuple[datetime, datetime] | None:
         """The range in UTC for one zone (None when open-ended)."""
         if self.start is None or self.end is None:
             return None
-        if self.instants:
-            return self.start, self.end  # type: ignore[return-value]
-        return local_midnight(self.start, tz), local_midnight(self.end, tz)  # type: ignore[arg-type]
+        if isinstance(self.start, datetime) and isinstance(self.end, datetime):  # instants
+            return self.start, self.end
+        return local_midnight(self.start, tz), local_midnight(self.end, tz)
 
     def shifted(self, compare: str) -> _Range:
         """The comparison range: just before (same length), or 52 weeks earlier (same weekdays)."""
         assert self.start is not None and self.end is not None
-        delta = (self.end - self.start) if compare == "previous_period" else timedelta(days=364)  # type: ignore[operator]
+        delta = (self.end - self.start) if compare == "previous_period" else timedelta(days=364)
         if not self.instants:
             delta = timedelta(days=delta.days)
-        return _Range(self.start - delta, self.end - delta)  # type: ignore[operator]
+        return _Range(self.start - delta, self.end - delta)
 
 
 def _midnight_utc(day: date) -> datetime:
@@ -382,7 +385,7 @@ class ReportService:
             then = _sum_cells(then_cells, self.k, one_store=one_store, diverse=self.l_diversity)
             now = _sum_cells(cells, self.k, one_store=one_store, diverse=self.l_diversity)
             comparison = Comparison(
-                compare=query.compare, start=before.start, end=before.end,  # type: ignore[arg-type]
+                compare=query.compare, start=before.start, end=before.end,
                 series=self._series(then_cells, granularity, before, zones, one_store),
                 change_pct={f: _change(now[f], then[f]) for f in CHANGE_FIELDS}, **then)
         child_level = _child_level(query)
@@ -442,7 +445,7 @@ class ReportService:
         zones = sorted({c.time_zone or UTC_NAME for c in cells}) or [UTC_NAME]
         return Heatmap(region=query.region, city=query.city, store_id=query.store_id,
                        store_name=next((c.store_name for c in cells if c.store_name), None) if query.store_id else None,
-                       start=rng.start, end=rng.end,  # type: ignore[arg-type]
+                       start=rng.start, end=rng.end,
                        time_basis=zones[0] if len(zones) == 1 else f"each store's local time ({len(zones)} zones)",
                        cells=grid, busiest=busiest)
 
@@ -524,13 +527,13 @@ def series(rows: Iterable[Any], k: int, granularity: Granularity = "15min") -> l
 class _NoReader:
     """A reader with nothing in it (for :func:`series` on rows at hand)."""
 
-    def store_windows(self, selection: WindowSelection) -> list[Any]:
+    def store_windows(self, selection: WindowSelection) -> list[StoreWindowRow]:
         return []
 
-    def zone_windows(self, selection: WindowSelection) -> list[Any]:
+    def zone_windows(self, selection: WindowSelection) -> list[ZoneWindowRow]:
         return []
 
-    def store_days(self, selection: DaySelection) -> list[Any]:
+    def store_days(self, selection: DaySelection) -> list[StoreDayRow]:
         return []
 
     def stores(self) -> list[StoreRef]:

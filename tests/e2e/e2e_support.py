@@ -21,7 +21,7 @@ def read_event_lines(events_dir: Path) -> list[FrameEvent]:
 
 def photo_key(store_id: str, camera_id: str, captured_at: object) -> tuple[str, str, str]:
     """What ties an event back to the photo it came from (the event has no blob name)."""
-    return store_id, camera_id, utc_iso_seconds(captured_at)  # type: ignore[arg-type]
+    return store_id, camera_id, utc_iso_seconds(captured_at)
 
 
 def expected_faces(manifest: Manifest) -> dict[tuple[str, str, str], int]:

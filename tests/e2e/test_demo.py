@@ -60,7 +60,7 @@ def test_a_served_demo_shows_its_day_in_the_dashboard_and_stops_cleanly_on_ctrl_
         deadline = time.monotonic() + 240
         while not any(line.startswith("Ctrl-C to stop") for line in lines):
             assert time.monotonic() < deadline and proc.poll() is None, "".join(lines)[-3000:]
-            lines.append(proc.stdout.readline())  # type: ignore[union-attr]
+            lines.append(proc.stdout.readline())
         url = next(line.split()[-1] for line in lines if line.startswith("dashboard "))
         report = httpx.get(f"{url.rstrip('/')}/api/report", timeout=10).json()
         summary = json.loads((tmp_path / "state" / "demo-summary.json").read_text())

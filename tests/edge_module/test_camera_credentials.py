@@ -35,14 +35,14 @@ def credentials_file(tmp_path: Path) -> Path:
 
 def test_a_camera_gets_its_own_entry_else_the_default(credentials_file: Path) -> None:
     creds = load_camera_credentials(credentials_file)
-    assert creds.for_camera("C01").username == "door"  # type: ignore[union-attr]
-    assert creds.for_camera("C07").username == "viewer"  # type: ignore[union-attr]
+    assert creds.for_camera("C01").username == "door"
+    assert creds.for_camera("C07").username == "viewer"
     assert load_camera_credentials(None).for_camera("C01") is None
     assert load_camera_credentials(credentials_file.parent / "absent.json").for_camera("C01") is None
 
 
 def test_credentials_are_percent_encoded_into_stream_urls_only() -> None:
-    cred = CameraCredential(username="door", password=SECRET)  # type: ignore[arg-type]
+    cred = CameraCredential(username="door", password=SECRET)
     url = with_credentials("rtsp://10.20.1.11:554/stream1", cred)
     assert url == "rtsp://door:p%40ss%3Aw%2Frd%231@10.20.1.11:554/stream1"
     assert has_password(url) and not has_password("rtsp://10.20.1.11:554/stream1")

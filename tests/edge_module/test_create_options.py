@@ -59,4 +59,4 @@ def test_invalid_create_options_are_caught(settings: dict) -> None:
 
 def test_the_schema_itself_rejects_an_object() -> None:
     with pytest.raises(jsonschema.ValidationError):
-        jsonschema.validate(agent_with({"createOptions": {"HostConfig": {}}}), url2schema(EDGE_AGENT_SCHEMA))  # type: ignore[dict-item]
+        jsonschema.validate(agent_with({"createOptions": {"HostConfig": {}}}), url2schema(EDGE_AGENT_SCHEMA))

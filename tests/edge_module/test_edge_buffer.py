@@ -68,10 +68,10 @@ def test_writes_are_atomic_and_half_written_files_are_discarded_on_restart(tmp_p
 
 def test_photos_survive_a_restart_with_their_names(tmp_path: Path) -> None:
     first = PhotoBuffer(tmp_path, BIG)
-    names = [first.put(jpeg(10), "S1", "C1", T0 + timedelta(seconds=i)).blob_name for i in range(3)]  # type: ignore[union-attr]
+    names = [first.put(jpeg(10), "S1", "C1", T0 + timedelta(seconds=i)).blob_name for i in range(3)]
     second = PhotoBuffer(tmp_path, BIG)
     assert [p.blob_name for p in second.pending()] == names
-    assert second.bytes == 30
+    assert second.size_bytes == 30
 
 
 def test_size_cap_drops_oldest_with_a_warning_and_counts(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -81,7 +81,7 @@ def test_size_cap_drops_oldest_with_a_warning_and_counts(tmp_path: Path, caplog:
     with caplog.at_level(logging.WARNING, logger="edge_module.buffer"):
         buf.put(jpeg(100, fill=3), "S1", "C1", T0 + timedelta(seconds=3))
         buf.put(jpeg(100, fill=4), "S1", "C1", T0 + timedelta(seconds=4))
-    assert buf.dropped == 2 and buf.count == 3 and buf.bytes == 300
+    assert buf.dropped == 2 and buf.count == 3 and buf.size_bytes == 300
     assert [p.path.read_bytes()[2] for p in buf.pending()] == [2, 3, 4], "the oldest went first"
     assert "size cap" in caplog.text and "dropped 1 oldest photo" in caplog.text and "dropped total 2" in caplog.text
 

@@ -43,7 +43,7 @@ def feed(counter: CameraCounter, frames: Iterable[list[TrackedPerson]], fps: flo
 
 
 def camera(**kwargs: object) -> CameraConfig:
-    return CameraConfig(id="C01", **kwargs)  # type: ignore[arg-type]
+    return CameraConfig(id="C01", **kwargs)
 
 
 def together(*tracks: list[TrackedPerson]) -> list[list[TrackedPerson]]:

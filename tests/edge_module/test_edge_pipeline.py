@@ -36,7 +36,7 @@ def blobs(azurite: Azurite, container: str) -> dict[str, dict[str, str]]:
 def run_module(settings: ModuleSettings, source: object, clock: StepClock) -> EdgeModule:
     module = EdgeModule(settings, clock=clock).start()
     try:
-        module.run(source)  # type: ignore[arg-type]
+        module.run(source)
     finally:
         module.stop(drain_timeout_s=20)
     return module

@@ -84,7 +84,7 @@ def store_run(tmp_path_factory: pytest.TempPathFactory, azurite: Azurite) -> dic
 def test_every_visitor_in_and_out_is_counted_exactly_and_staff_behind_the_till_add_nothing(
     store_run: dict[str, object],
 ) -> None:
-    events: list[CountEvent] = store_run["events"]  # type: ignore[assignment]
+    events: list[CountEvent] = store_run["events"]
     assert events and {e.camera_id for e in events} == {"C01"}
     entries = sum(line.entries for e in events for line in e.lines)
     exits = sum(line.exits for e in events for line in e.lines)
@@ -93,9 +93,9 @@ def test_every_visitor_in_and_out_is_counted_exactly_and_staff_behind_the_till_a
 
 
 def test_one_visit_crop_per_visitor_each_showing_one_person(store_run: dict[str, object]) -> None:
-    blobs: dict[str, tuple[dict[str, str], bytes]] = store_run["blobs"]  # type: ignore[assignment]
+    blobs: dict[str, tuple[dict[str, str], bytes]] = store_run["blobs"]
     assert len(blobs) == 6, "one crop per visitor who came in; nobody who only left"
-    faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")  # type: ignore[attr-defined]
+    faces = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
     for name, (metadata, data) in blobs.items():
         path = UploadPath.parse(name, metadata)
         assert path.kind == "visit" and metadata["kind"] == "visit"
@@ -106,7 +106,7 @@ def test_one_visit_crop_per_visitor_each_showing_one_person(store_run: dict[str,
 
 
 def test_nobody_inside_the_exclusion_zone_is_ever_photographed(store_run: dict[str, object]) -> None:
-    blobs: dict[str, tuple[dict[str, str], bytes]] = store_run["blobs"]  # type: ignore[assignment]
+    blobs: dict[str, tuple[dict[str, str], bytes]] = store_run["blobs"]
     for _, data in blobs.values():
         image = decode(data).astype(int)
         magenta = (image[:, :, 2] > 235) & (image[:, :, 1] < 40) & (image[:, :, 0] > 235)
@@ -114,8 +114,8 @@ def test_nobody_inside_the_exclusion_zone_is_ever_photographed(store_run: dict[s
 
 
 def test_nothing_of_a_track_survives_the_process(store_run: dict[str, object]) -> None:
-    module: EdgeModule = store_run["module"]  # type: ignore[assignment]
-    tmp: Path = store_run["tmp"]  # type: ignore[assignment]
+    module: EdgeModule = store_run["module"]
+    tmp: Path = store_run["tmp"]
     assert store_run["had_tracks"]
     assert all(s.pipeline is None for s in module.cameras.values()), "stopping drops every tracker"
     for path in tmp.rglob("*"):

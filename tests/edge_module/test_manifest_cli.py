@@ -34,7 +34,7 @@ def test_no_arguments_but_out_writes_a_valid_deployment_readable_by_its_owner_on
     assert "example values for" in done.stderr
 
 
-def test_without_out_the_deployment_goes_to_standard_output(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_without_out_the_deployment_goes_to_standard_output(capsys) -> None:
     assert main(["--image-tag", "v9.9.9-arm64v8"]) == 0
     deployment = json.loads(capsys.readouterr().out)
     agent = deployment["content"]["modulesContent"]["$edgeAgent"]["properties.desired"]
@@ -56,12 +56,12 @@ def test_secrets_are_not_command_line_options() -> None:
     assert "FOOTFALL_EDGE_REGISTRY_PASSWORD" in done.stdout
 
 
-def test_an_invalid_value_is_reported_not_raised(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_an_invalid_value_is_reported_not_raised(capsys) -> None:
     assert main(["--registry", "Not A Registry"]) == 2
     assert "registry" in capsys.readouterr().err
 
 
-def test_a_refused_secret_is_not_echoed(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+def test_a_refused_secret_is_not_echoed(monkeypatch, capsys) -> None:
     monkeypatch.setenv("FOOTFALL_EDGE_REGISTRY_PASSWORD", "TopSecret${ACR_PASSWORD}")
     assert main([]) == 2
     err = capsys.readouterr().err

@@ -31,7 +31,7 @@ def example(**changes: Any) -> dict[str, Any]:
     return data
 
 
-def twin_of(data: dict[str, Any], records: list[CameraRecord] | None = None):  # type: ignore[no-untyped-def]
+def twin_of(data: dict[str, Any], records: list[CameraRecord] | None = None):
     return store_twin(StoreCameras.model_validate(data), load_stores(), records or load_cameras())
 
 

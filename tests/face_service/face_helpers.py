@@ -39,7 +39,7 @@ def detect(client: FaceClient, data: bytes, **kwargs: object) -> list:
         return_face_attributes=ALL_ATTRIBUTES,
     )
     args.update(kwargs)
-    return client.detect(data, **args)  # type: ignore[arg-type]
+    return client.detect(data, **args)
 
 
 def start_service(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:

@@ -37,7 +37,7 @@ def test_detection_on_a_downscaled_copy_reports_boxes_in_the_original(analyzer: 
 
     assert len(faces) == 1
     truth = tuple(v * 3 for v in ASTRONAUT_FACE)
-    assert iou(faces[0].box, truth) > 0.5  # type: ignore[arg-type]
+    assert iou(faces[0].box, truth) > 0.5
     assert np.all(faces[0].landmarks > 100)  # landmarks scaled too
 
 
@@ -113,7 +113,7 @@ def test_the_lean_age_gender_adapter_matches_the_package_api() -> None:
              (np.stack([data.camera()] * 3, axis=-1), (195, 113, 60, 80))]
     lean, reference = OrtAgeGender(), AgeAndGenderEstimator()
     for image, box in cases:
-        faces = [Detection(tuple(float(v) for v in box), np.zeros((5, 2), np.float32), 1.0)]  # type: ignore[arg-type]
+        faces = [Detection(tuple(float(v) for v in box), np.zeros((5, 2), np.float32), 1.0)]
         (ours,), (theirs,) = lean.estimate(image, faces), reference.estimate(image, faces)
         assert ours.gender == theirs.gender
         assert abs(ours.age - theirs.age) <= 1
@@ -155,7 +155,7 @@ def test_a_request_without_emotion_never_runs_the_emotion_model(analyzer: Analyz
             raise AssertionError("the emotion model ran for a request that did not ask for emotion")
 
     lean = Analyzer(ServiceSettings(workers=1))
-    lean.emotion = Refuses()  # type: ignore[assignment]
+    lean.emotion = Refuses()
 
     (face,) = lean.analyze(data.astronaut(), DetectOptions(attributes=("age", "gender", "headPose")))
 
@@ -184,11 +184,11 @@ def test_face_api_adapters_on_a_smiling_woman() -> None:
 
     assert estimate.gender == "female" and estimate.gender_score is not None and estimate.gender_score > 0.8
     assert 18 <= estimate.age <= 60
-    assert tuple(scores) == EMOTION_NAMES and max(scores, key=scores.get) == "happiness"  # type: ignore[arg-type]
+    assert tuple(scores) == EMOTION_NAMES and max(scores, key=scores.get) == "happiness"
     assert scores["contempt"] == 0.0 and sum(scores.values()) == pytest.approx(1.0)
 
 
-def test_a_missing_conversion_says_how_to_make_it(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_a_missing_conversion_says_how_to_make_it(tmp_path) -> None:
     from face_service.models.faceapi_models import FaceApiNets
 
     with pytest.raises(FileNotFoundError, match="make setup"):

@@ -42,7 +42,7 @@ def test_gender_is_normalised_to_lower_case(gender: str) -> None:
 
 @pytest.mark.parametrize("gender", ["unknown", "genderless", "", 1])
 def test_any_other_gender_value_is_null(gender: object) -> None:
-    assert anonymize_face(face_json(gender=gender)).gender is None  # type: ignore[arg-type]
+    assert anonymize_face(face_json(gender=gender)).gender is None
 
 
 def test_emotion_is_the_argmax_of_the_eight_scores_with_its_score() -> None:

@@ -58,7 +58,7 @@ def bodies(batch: EventDataBatch) -> list[str]:
 
 def test_each_event_is_sent_as_its_exact_json_with_the_store_as_partition_key() -> None:
     producer = RecordingProducer()
-    sink = EventHubSink(producer)  # type: ignore[arg-type]
+    sink = EventHubSink(producer)
     assert sink.send([event(1), event(2)]) == 2
 
     (batch,) = producer.sent
@@ -71,7 +71,7 @@ def test_each_event_is_sent_as_its_exact_json_with_the_store_as_partition_key() 
 
 def test_events_of_different_stores_go_in_different_batches() -> None:
     producer = RecordingProducer()
-    EventHubSink(producer).send([event(1, "S0001"), event(2, "S0002"), event(3, "S0001")])  # type: ignore[arg-type]
+    EventHubSink(producer).send([event(1, "S0001"), event(2, "S0002"), event(3, "S0001")])
     by_key = {b._partition_key: [json.loads(x)["event_id"][-1] for x in bodies(b)] for b in producer.sent}
     assert by_key == {"S0001": ["1", "3"], "S0002": ["2"]}
 
@@ -81,7 +81,7 @@ def test_a_full_batch_is_sent_and_a_new_one_started_at_the_1_mb_limit() -> None:
     events = [event(n, faces=20) for n in range(1200)]  # ~2.2 kB each, ~2.6 MB in all
     assert sum(len(e.to_json()) for e in events) > 2 * ONE_MB
 
-    EventHubSink(producer).send(events)  # type: ignore[arg-type]
+    EventHubSink(producer).send(events)
 
     assert len(producer.sent) == 3
     assert all(b.size_in_bytes <= ONE_MB for b in producer.sent)
@@ -91,7 +91,7 @@ def test_a_full_batch_is_sent_and_a_new_one_started_at_the_1_mb_limit() -> None:
 
 def test_a_smaller_batch_cap_splits_sooner() -> None:
     producer = RecordingProducer()
-    sink = EventHubSink(producer, max_batch_bytes=2000)  # type: ignore[arg-type]
+    sink = EventHubSink(producer, max_batch_bytes=2000)
     sink.send([event(n) for n in range(10)])
     assert len(producer.sent) > 1 and sink.batches_sent == len(producer.sent)
     assert all(b.size_in_bytes <= 2000 for b in producer.sent)
@@ -101,19 +101,19 @@ def test_a_smaller_batch_cap_splits_sooner() -> None:
 def test_an_event_larger_than_an_empty_batch_is_an_error_not_a_silent_drop() -> None:
     producer = RecordingProducer()
     with pytest.raises(EventTooLargeError):
-        EventHubSink(producer, max_batch_bytes=300).send([event(1, faces=5)])  # type: ignore[arg-type]
+        EventHubSink(producer, max_batch_bytes=300).send([event(1, faces=5)])
     assert producer.sent == []
 
 
 def test_an_event_hub_failure_is_transient() -> None:
     producer = RecordingProducer(fail_with=ConnectionLostError("link detached"))
     with pytest.raises(TransientError, match="event hub"):
-        EventHubSink(producer).send([event(1)])  # type: ignore[arg-type]
+        EventHubSink(producer).send([event(1)])
 
 
 def test_close_closes_the_producer() -> None:
     producer = RecordingProducer()
-    EventHubSink(producer).close()  # type: ignore[arg-type]
+    EventHubSink(producer).close()
     assert producer.closed
 
 

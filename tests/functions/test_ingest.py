@@ -247,7 +247,7 @@ def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
     settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
     producer = RecordingProducer(fail_with=ConnectError("amqp connection refused"))
     processor = UploadProcessor(settings, UploadStore.from_settings(settings, blob_service), FaceAnalyzer(settings),
-                                EventHubSink(producer))  # type: ignore[arg-type]
+                                EventHubSink(producer))
     etag = containers.upload(UPLOAD_NAME, PHOTO)
 
     with pytest.raises(TransientError, match="event hub"):

@@ -78,7 +78,7 @@ def test_run_job_hands_every_output_to_the_report_store(monkeypatch, tmp_path: P
             return len(written[alias])
 
     module = types.ModuleType("footfall.reports.store")
-    module.ReportStore = FakeStore  # type: ignore[attr-defined]
+    module.ReportStore = FakeStore
     monkeypatch.setitem(sys.modules, "footfall.reports.store", module)
     counts = run_job(DEFAULT_PROJECT, {"frames": event_log}, tmp_path / "out", report_store=tmp_path / "r.db")
     assert {alias: len(rows) for alias, rows in written.items()} == counts
