@@ -31,7 +31,7 @@ from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.settings import Settings
 from functions.sinks.local_log import LocalEventLogSink, read_events
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -96,7 +96,7 @@ def main() -> int:
         service = BlobServiceClient.from_connection_string(az.connection_string)
         uploads = service.get_container_client("uploads")
         uploads.create_container()
-        processor = UploadProcessor(settings, UploadStore.from_settings(settings, service), FaceAnalyzer(settings),
+        processor = UploadProcessor(settings, UploadStorage.from_settings(settings, service), FaceAnalyzer(settings),
                                     LocalEventLogSink(settings.local_event_log))
         processor.process(*_warm_up(uploads, images[0]))
 

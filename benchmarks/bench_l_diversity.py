@@ -2,7 +2,7 @@
 
 Runs ``footfall demo --no-serve`` (``--photos`` photos in ``--stores`` stores, seed 7, on ``--date``;
 the default demo of 300 photos in 8 stores has no window of k = 5 visit faces, so the default here
-is a busier day) into a temporary state folder, then reads its report store with the reports
+is a busier day) into a temporary state folder, then reads its report database with the reports
 service twice, k = 5 with and without the rule, and prints how many breakdowns each shows: the
 15-minute store windows, the store days, and the visit faces they describe. Totals never change.
 """
@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.contracts import DEFAULT_K
 from functions.reports.models import WindowSelection
 from functions.reports.service import breakdown
@@ -26,9 +26,9 @@ from functions.reports.service import breakdown
 REPO = Path(__file__).resolve().parent.parent
 
 
-def measure(store_path: Path, k: int = DEFAULT_K) -> dict[str, int]:
+def measure(database_path: Path, k: int = DEFAULT_K) -> dict[str, int]:
     """Breakdowns shown with k alone and with l-diversity too, per store window and per store day."""
-    rows = ReportStore(store_path, k=k).store_windows(WindowSelection())
+    rows = ReportDatabase(database_path, k=k).store_windows(WindowSelection())
     figures = {"store_windows": len(rows), "visit_faces": sum(r.visit_faces for r in rows)}
     for diverse in (False, True):
         tag = "with_l" if diverse else "k_only"
@@ -49,16 +49,16 @@ def main() -> int:
     parser.add_argument("--date", default=(datetime.now().date() - timedelta(days=1)).isoformat())
     parser.add_argument("--photos", type=int, default=1500)
     parser.add_argument("--stores", type=int, default=3)
-    parser.add_argument("--store", type=Path, default=None, help="an existing reports.duckdb instead of a demo run")
+    parser.add_argument("--database", type=Path, default=None, help="an existing reports.duckdb instead of a demo run")
     args = parser.parse_args()
-    if args.store is None:
+    if args.database is None:
         state = Path(tempfile.mkdtemp(prefix="bench-l-diversity-"))
         subprocess.run([sys.executable, "-m", "footfall.cli", "demo", "--no-serve", "--date",
                         date.fromisoformat(args.date).isoformat(), "--photos", str(args.photos),
                         "--stores", str(args.stores)], cwd=REPO, check=True,
                        env={**os.environ, "FOOTFALL_STATE_DIR": str(state)}, stdout=subprocess.DEVNULL)
-        args.store = state / "reports.duckdb"
-    f = measure(args.store)
+        args.database = state / "reports.duckdb"
+    f = measure(args.database)
     print(f"load average {os.getloadavg()[0]:.2f}; demo day ({args.photos} photos, {args.stores} stores), "
           f"k = {DEFAULT_K}")
     print(f"15-min store windows with a breakdown: {f['windows_shown_k_only']} of {f['store_windows']} (k alone), "

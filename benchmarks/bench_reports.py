@@ -1,8 +1,8 @@
-"""Reports over 13 months of history: a store's year-over-year query from the local report store.
+"""Reports over 13 months of history: a store's year-over-year query from the local report database.
 
 Synthesizes 400 days (13 months, the Cosmos DB retention) of 15-minute store windows for 50 stores in
 8 time zones (12 open hours a day, weekday and seasonal patterns, demographics with k = 5), written
-through ``ReportStore.write_output`` as ``footfall asa run`` writes them, so the daily rollups are
+through ``ReportDatabase.write_output`` as ``footfall asa run`` writes them, so the daily rollups are
 built the same way. The store is cached in ``.cache/bench-reports/`` (built once, about a minute).
 
 Then times, over the warm store (median of 7 runs, each through the whole ReportService):
@@ -34,7 +34,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.aggregates import CATEGORIES
 from functions.reports.models import DaySelection, ReportQuery, WindowSelection
 from functions.reports.rollup import day_bounds, zone
@@ -108,7 +108,7 @@ def build(path: Path, n_stores: int, days: int) -> float:
     began = time.perf_counter()
     if path.exists():
         path.unlink()
-    store = ReportStore(path, k=K)
+    store = ReportDatabase(path, k=K)
     rng = random.Random(2026)
     for i, s in enumerate(stores(n_stores)):
         store.write_output("store_windows", store_windows(s, days, rng))
@@ -120,7 +120,7 @@ def build(path: Path, n_stores: int, days: int) -> float:
 class Counting:
     """A ReportReader that counts the rollups and windows a query reads."""
 
-    def __init__(self, reader: ReportStore) -> None:
+    def __init__(self, reader: ReportDatabase) -> None:
         self.reader = reader
         self.days = 0
         self.windows = 0
@@ -152,7 +152,9 @@ class WindowsOnly(Counting):
         return []
 
 
-def timed(reader_cls: type[Counting], store: ReportStore, query: ReportQuery, runs: int = 7) -> tuple[float, Counting]:
+def timed(
+    reader_cls: type[Counting], store: ReportDatabase, query: ReportQuery, runs: int = 7
+) -> tuple[float, Counting]:
     times = []
     counting = reader_cls(store)
     for _ in range(runs):
@@ -163,7 +165,7 @@ def timed(reader_cls: type[Counting], store: ReportStore, query: ReportQuery, ru
     return statistics.median(times), counting
 
 
-def document_kb(store: ReportStore, alias: str) -> float:
+def document_kb(store: ReportDatabase, alias: str) -> float:
     rows = store.rows(alias)[:200]
     return statistics.mean(len(json.dumps(r, separators=(",", ":")).encode()) for r in rows) / 1024
 
@@ -173,7 +175,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--stores", type=int, default=50)
     parser.add_argument("--days", type=int, default=400)
     parser.add_argument("--rebuild", action="store_true")
-    parser.add_argument("--cache", type=Path, default=CACHE, help="where the synthetic report store is kept")
+    parser.add_argument("--cache", type=Path, default=CACHE, help="where the synthetic report database is kept")
     args = parser.parse_args(argv)
     print(f"load average {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f} "
           f"on {os.cpu_count()} cores")
@@ -182,9 +184,9 @@ def main(argv: list[str]) -> int:
     if args.rebuild or not path.exists():
         seconds = build(path, args.stores, args.days)
         print(f"  wrote {args.stores} stores x {args.days} days in {seconds:.1f} s (windows, then daily rollups)")
-    store = ReportStore(path, k=K)
+    store = ReportDatabase(path, k=K)
     windows, days = store.count("store_windows"), store.count("store_days")
-    print(f"report store: {windows:,} store windows, {days:,} store days ({path.stat().st_size / 2**20:.0f} MB)")
+    print(f"report database: {windows:,} store windows, {days:,} store days ({path.stat().st_size / 2**20:.0f} MB)")
 
     end = LAST_DAY + timedelta(days=1)
     year = end - timedelta(days=364)

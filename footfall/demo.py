@@ -10,7 +10,7 @@
    (:mod:`footfall.simulate.entrance`): its CountEvents go to the local event log's ``counts``
    stream, with the zone camera's (from the plan; its browsing is not filmed).
 3. Once every upload is processed, the Stream Analytics job runs on the local engine over the
-   event log and writes the report store (``<state>/reports.duckdb``).
+   event log and writes the report database (``<state>/reports.duckdb``).
 4. A summary is printed (photos, faces, events, quarantined, windows written, visitors measured
    against visitors simulated; the counts must add up: uploads = events + quarantined) and the
    dashboard is served until Ctrl-C. Visitors measured are the door entries the edge pipeline
@@ -18,7 +18,7 @@
    Run from a terminal it serves by default; run without one (CI, a script, ``make demo`` in a
    pipeline) it exits after the summary, as ``--no-serve`` does; ``--serve`` forces serving.
 
-Each run starts from clean local state (Azurite data, event log, receipts, report store) so
+Each run starts from clean local state (Azurite data, event log, receipts, report database) so
 its counts stand on their own; ``--keep-state`` keeps what a previous run left.
 """
 
@@ -258,10 +258,10 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         print("running the Stream Analytics job on the local engine ...", flush=True)
         from footfall.asa import run_job
 
-        windows = run_job(PROJECT_DIR, output_dir=paths.asa_output, report_store=paths.reports)
-        from footfall.reports.store import ReportStore
+        windows = run_job(PROJECT_DIR, output_dir=paths.asa_output, report_database=paths.reports)
+        from footfall.reports.database import ReportDatabase
 
-        measured = sum(row["visitors"] for row in ReportStore(paths.reports).rows("store_windows"))
+        measured = sum(row["visitors"] for row in ReportDatabase(paths.reports).rows("store_windows"))
     summary = DemoSummary(
         uploads=len(manifest.uploads), photos=len(manifest.photos), broken_uploads=len(manifest.broken),
         stores=len(manifest.stores), events=events, faces=faces, quarantined=sum(reasons.values()),
@@ -287,7 +287,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         _report(summary, paths)
         if not args.no_serve:
             print("no terminal to stop a server with Ctrl-C: exiting after the summary "
-                  f"(`footfall dashboard --store {paths.reports}` serves these reports; "
+                  f"(`footfall dashboard --database {paths.reports}` serves these reports; "
                   "`footfall demo --serve` forces serving).", flush=True)
     return summary
 

@@ -10,7 +10,7 @@
   service so that a year of a store is hundreds of documents, not tens of thousands.
 
 The Stream Analytics query (``footfall/stream_job.py`` writes ``stream_analytics/footfall.asaql``),
-the report store's tables, the report row models, the dashboard's labels and the Power BI model are
+the report database's tables, the report row models, the dashboard's labels and the Power BI model are
 generated from these lists, and tests fail when a generated file is stale.
 
 k-anonymity. A store window's demographic columns are null and ``suppressed`` is true when it holds

@@ -37,7 +37,7 @@ from functions.face_client import FaceAnalyzer
 from functions.image_guard import GuardLimits, prepare_image
 from functions.settings import Settings, get_settings
 from functions.sinks import EventSink, create_sink
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 log = logging.getLogger("functions.ingest")
 _T = TypeVar("_T")
@@ -76,13 +76,13 @@ class UploadProcessor:
     def __init__(
         self,
         settings: Settings,
-        store: UploadStore,
+        storage: UploadStorage,
         face: FaceAnalyzer,
         sink: EventSink,
         counters: IngestCounters | None = None,
     ) -> None:
         self.settings = settings
-        self.store = store
+        self.storage = storage
         self.face = face
         self.sink = sink
         self.counters = counters or IngestCounters()
@@ -112,7 +112,7 @@ class UploadProcessor:
         blob = blob_name_in_container(name, self.settings.uploads_container)
         try:
             if etag is None or metadata is None:
-                state = self.store.state(blob)
+                state = self.storage.state(blob)
                 if state is None:
                     self.counters.add("skipped")
                     log.info("ingest skipped: %s/%r no longer exists (processed earlier)",
@@ -128,7 +128,7 @@ class UploadProcessor:
                             self.settings.uploads_container, blob, deferred.dependency, self.settings.uploads_container)
                 outcome = ProcessOutcome(status="deferred", reason="circuit_open", detail=deferred.dependency)
             except PermanentError as exc:
-                kept_as = self.store.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
+                kept_as = self.storage.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
                 self.counters.quarantined(exc.reason)
                 log.warning("QUARANTINED %s/%r -> %s/%r reason=%s: %s", self.settings.uploads_container, blob,
                             self.settings.quarantine_container, kept_as, exc.reason, exc.detail)
@@ -162,9 +162,9 @@ class UploadProcessor:
         # durable when it returns; raises TransientError otherwise
         written = self._through("event sink", lambda: self.sink.send([event]))
         if self.settings.after_success == "tag":
-            self.store.mark_processed(blob)
+            self.storage.mark_processed(blob)
         else:
-            self.store.delete(blob, etag)
+            self.storage.delete(blob, etag)
         self.counters.add("sent")
         self.counters.add("faces", event.face_count)
         if written == 0:
@@ -217,7 +217,7 @@ class UploadProcessor:
 
     def close(self) -> None:
         """Close every client."""
-        for closer in (self.sink.close, self.face.close, self.store.close):
+        for closer in (self.sink.close, self.face.close, self.storage.close):
             try:
                 closer()
             except Exception:  # closing is best effort
@@ -251,7 +251,7 @@ def get_processor() -> UploadProcessor:
             if _processor is None:
                 settings = get_settings()
                 _processor = UploadProcessor(
-                    settings, UploadStore.from_settings(settings), FaceAnalyzer(settings), create_sink(settings),
+                    settings, UploadStorage.from_settings(settings), FaceAnalyzer(settings), create_sink(settings),
                 )
     return _processor
 

@@ -34,7 +34,7 @@ from functions.errors import TransientError
 from functions.face_client import FaceAnalyzer
 from functions.settings import Settings
 from functions.sinks import EventSink
-from functions.upload_store import PROCESSED_TAG, UploadStore
+from functions.upload_storage import PROCESSED_TAG, UploadStorage
 
 log = logging.getLogger("functions.redrive")
 
@@ -57,10 +57,10 @@ class RedriveReport(BaseModel):
 class Redriver:
     """Runs the re-drive with the clients of the ingest function (see :func:`get_redriver`)."""
 
-    def __init__(self, settings: Settings, store: UploadStore, face: FaceAnalyzer, sink: EventSink,
+    def __init__(self, settings: Settings, storage: UploadStorage, face: FaceAnalyzer, sink: EventSink,
                  counters: IngestCounters | None = None) -> None:
         self.settings = settings
-        self.store = store
+        self.storage = storage
         self.face = face
         self.sink = sink
         self.counters = counters or IngestCounters()
@@ -92,7 +92,7 @@ class Redriver:
             return report
         cutoff = now - timedelta(seconds=self.settings.redrive_after_s)
         try:
-            blobs = list(self.store.uploads.list_blobs(include=["metadata", "tags"]))
+            blobs = list(self.storage.uploads.list_blobs(include=["metadata", "tags"]))
         except AzureError as exc:
             raise TransientError("blob storage", f"list uploads: {exc}") from exc
         for blob in sorted(blobs, key=lambda b: b.last_modified):
@@ -108,19 +108,19 @@ class Redriver:
         return report
 
     def _redrive(self, name: str, etag: str, metadata: dict[str, str], report: RedriveReport) -> None:
-        client = self.store.uploads.get_blob_client(name)
+        client = self.storage.uploads.get_blob_client(name)
         try:
             data = client.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified).readall()
             redrives = _count(metadata.get(REDRIVES_KEY))
             if redrives >= self.settings.redrive_max:
-                kept_as = self.store.quarantine(
+                kept_as = self.storage.quarantine(
                     name, data, metadata, "poison", etag,
                     f"no event after {redrives} re-drives while the face service and the event sink answered",
                 )
                 report.poisoned += 1
                 self.counters.quarantined("poison")
-                log.warning("QUARANTINED %s/%r -> %s/%r reason=poison after %d re-drives", self.store.uploads
-                            .container_name, name, self.store.quarantine_container.container_name, kept_as, redrives)
+                log.warning("QUARANTINED %s/%r -> %s/%r reason=poison after %d re-drives", self.storage.uploads
+                            .container_name, name, self.storage.quarantine_container.container_name, kept_as, redrives)
                 return
             client.upload_blob(data, overwrite=True, metadata={**metadata, REDRIVES_KEY: str(redrives + 1)},
                                etag=etag, match_condition=MatchConditions.IfNotModified)
@@ -134,9 +134,9 @@ class Redriver:
         cutoff = now - timedelta(days=self.settings.quarantine_retention_days)
         purged = 0
         try:
-            for blob in self.store.quarantine_container.list_blobs():
+            for blob in self.storage.quarantine_container.list_blobs():
                 if blob.creation_time is not None and blob.creation_time < cutoff:
-                    self.store.quarantine_container.delete_blob(blob.name)
+                    self.storage.quarantine_container.delete_blob(blob.name)
                     purged += 1
         except ResourceNotFoundError:
             return purged  # no quarantine container yet
@@ -163,7 +163,7 @@ def get_redriver() -> Redriver:
 
     processor = get_processor()
     with _lock:
-        if _redriver is None or _redriver.store is not processor.store:
-            _redriver = Redriver(processor.settings, processor.store, processor.face, processor.sink,
+        if _redriver is None or _redriver.storage is not processor.storage:
+            _redriver = Redriver(processor.settings, processor.storage, processor.face, processor.sink,
                                  processor.counters)
         return _redriver

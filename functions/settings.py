@@ -193,7 +193,7 @@ class Settings(BaseSettings):
         "file, e.g. {\"groups\": {\"<group id>\": {\"regions\": [\"Nordics\"], \"stores\": [\"S0101\"]}}} "
         "(see functions/reports/access.py).",
     )
-    known_stores_file: Path | None = Field(
+    known_stores: str | None = Field(
         default=None, validation_alias="FOOTFALL_KNOWN_STORES",
         description="CSV file with a store_id column (the reference data stores.csv), or an inline "
         "comma-separated list of store ids; when set, uploads from other stores are quarantined with reason "
@@ -233,9 +233,9 @@ class Settings(BaseSettings):
         comma-separated list (``S0001,S0002``): convenient as an Azure app setting.
         Raises ``ValueError`` when it names a missing ``.csv`` file.
         """
-        if self.known_stores_file is None:
+        if self.known_stores is None:
             return None
-        value = self.known_stores_file
+        value = Path(self.known_stores)
         if value.is_file():
             with value.open(newline="", encoding="utf-8-sig") as f:
                 rows = list(csv.reader(f))
@@ -245,7 +245,7 @@ class Settings(BaseSettings):
             col = header.index("store_id") if "store_id" in header else 0
             body = rows[1:] if "store_id" in header else rows
             return frozenset(r[col].strip() for r in body if len(r) > col and r[col].strip())
-        raw = str(value)
+        raw = self.known_stores
         if os.sep in raw or raw.lower().endswith(".csv"):
             raise ValueError(f"FOOTFALL_KNOWN_STORES={raw!r} names a file that does not exist")
         return frozenset(s.strip() for s in raw.split(",") if s.strip())
@@ -254,7 +254,7 @@ class Settings(BaseSettings):
         """Stores where emotion recognition is off: ``FOOTFALL_EMOTION_OFF``, and those whose ``emotion``
         column in the stores reference file (``FOOTFALL_KNOWN_STORES``) is ``no``."""
         off = {s.strip() for s in self.emotion_off_stores.split(",") if s.strip()}
-        value = self.known_stores_file
+        value = Path(self.known_stores) if self.known_stores is not None else None
         if value is not None and value.is_file():
             with value.open(newline="", encoding="utf-8-sig") as f:
                 rows = list(csv.DictReader(f))

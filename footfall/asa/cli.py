@@ -29,7 +29,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--input", action="append", type=_pair, default=[], metavar="ALIAS=PATH",
                      help="input file or folder (frames defaults to the local event log, stores to stores.csv)")
     run.add_argument("--output-dir", type=Path, default=None, help="where <output>.jsonl go (default .state/asa)")
-    run.add_argument("--report-store", type=Path, default=None, help="also write the outputs to this report store")
+    run.add_argument("--report-database", "--report-store", dest="report_database", type=Path, default=None,
+                     help="also write the outputs to this report database (--report-store: deprecated name)")
     run.add_argument("--recorded-arrival", action="store_true",
                      help="read the local event log with the arrival times it recorded (a live run) instead of "
                           "replaying each event at its capture time (the demo's compressed day)")
@@ -67,7 +68,7 @@ def main(argv: list[str]) -> int:
             started = time.perf_counter()
             logging.basicConfig(level=logging.WARNING, format="footfall asa: %(message)s")
             k = args.k if args.k is not None else _k_setting()
-            counts = run_job(args.project, dict(args.input), args.output_dir, args.report_store,
+            counts = run_job(args.project, dict(args.input), args.output_dir, args.report_database,
                              replay=not args.recorded_arrival, k=k)
             took = time.perf_counter() - started
             for alias, n in counts.items():

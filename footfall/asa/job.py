@@ -79,15 +79,15 @@ def run_job(
     project_dir: Path = DEFAULT_PROJECT,
     inputs: Mapping[str, Path] | None = None,
     output_dir: Path | None = None,
-    report_store: Path | None = None,
+    report_database: Path | None = None,
     replay: bool = True,
     k: int | None = None,
 ) -> dict[str, int]:
     """Run ``project_dir``'s job on local inputs and write ``<output_dir>/<alias>.jsonl``.
 
     ``inputs`` maps input aliases to files or folders (``frames`` defaults to the local event
-    log, ``stores`` to the project's reference CSV). When ``report_store`` is given, every
-    output's rows also go to ``footfall.reports.store.ReportStore(report_store)``.
+    log, ``stores`` to the project's reference CSV). When ``report_database`` is given, every
+    output's rows also go to ``footfall.reports.database.ReportDatabase(report_database)``.
     ``replay``: see :func:`resolve_inputs`. Dropped and re-timed events are logged as warnings.
     ``k``, when given, replaces the query's k the way Terraform does (:func:`footfall.stream_job.with_k`).
     Returns the number of rows written per output alias.
@@ -104,10 +104,10 @@ def run_job(
         results.setdefault(alias, [])
     out_dir = Path(output_dir) if output_dir else state_dir() / "asa"
     counts = {alias: write_jsonl(out_dir / f"{alias}.jsonl", rows) for alias, rows in results.items()}
-    if report_store is not None:
-        from footfall.reports.store import ReportStore  # lazily: only the demo needs it
+    if report_database is not None:
+        from footfall.reports.database import ReportDatabase  # lazily: only the demo needs it
 
-        store = ReportStore(Path(report_store))
+        database = ReportDatabase(Path(report_database))
         for alias, rows in results.items():
-            store.write_output(alias, rows)
+            database.write_output(alias, rows)
     return counts

@@ -24,20 +24,20 @@ from footfall.host.binding import (
     service_client,
 )
 from footfall.host.config import HostConfig, HostJson, RetryPolicy
-from footfall.host.receipts import Receipt, ReceiptStore, Status
+from footfall.host.receipts import Receipt, ReceiptDatabase, Status
 from footfall.host.runner import HostCounters, Outcome, TriggerHost
 from footfall.paths import REPO_ROOT, state_dir
 
 __all__ = [
     "BlobTriggeredFunction", "TimerTriggeredFunction", "HostConfig", "HostCounters", "HostJson", "Outcome",
-    "Receipt", "ReceiptStore",
+    "Receipt", "ReceiptDatabase",
     "RetryPolicy", "Status", "TriggerHost", "default_receipts_path", "main", "open_host",
 ]
 
 
 LOCAL_TIMERS: tuple[str, ...] = ("redrive_uploads",)
 """The app's timer functions the local host runs by default: the re-drive. ``rollup_store_days``
-writes Cosmos DB rollups, which the local stack (a DuckDB report store) has no use for."""
+writes Cosmos DB rollups, which the local stack (a DuckDB report database) has no use for."""
 
 
 def default_receipts_path() -> Path:

@@ -61,7 +61,7 @@ CREATE TABLE IF NOT EXISTS receipts (
 """
 
 
-class ReceiptStore:
+class ReceiptDatabase:
     """Receipts in a small SQLite file.
 
     WAL with ``synchronous=NORMAL``: a committed receipt survives the process being killed

@@ -35,7 +35,7 @@ from pydantic import BaseModel, Field
 from footfall.host.binding import BlobTriggeredFunction, TimerTriggeredFunction, input_stream
 from footfall.host.config import HostConfig
 from footfall.host.listing import ResilientLister
-from footfall.host.receipts import ReceiptStore, Status
+from footfall.host.receipts import ReceiptDatabase, Status
 
 log = logging.getLogger("footfall.host")
 
@@ -101,7 +101,7 @@ class TriggerHost:
         self.client = client
         self.container = client.get_container_client(function.container)
         self.lister = ResilientLister(self.container)
-        self.receipts = ReceiptStore(config.receipts_path)
+        self.receipts = ReceiptDatabase(config.receipts_path)
         self.counters = HostCounters()
         self.on_outcome = on_outcome
         self._lock = threading.Lock()

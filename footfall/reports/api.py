@@ -58,7 +58,7 @@ def _responses(model: type, csv: bool = True) -> dict[int | str, dict[str, Any]]
     return {200: {"model": model, "content": content},
             401: {"description": "No identity (Azure, App Service authentication)"},
             403: {"description": "Outside the caller's regions and stores"},
-            503: {"description": "Report store busy: retry"}}
+            503: {"description": "Report database busy: retry"}}
 
 
 def create_app(reader: ReportReader, *, k: int = DEFAULT_K, policy: AccessPolicy = OPEN,

@@ -11,14 +11,14 @@ import uvicorn
 from fastapi import FastAPI
 
 from footfall.reports.api import create_app
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.settings import get_settings
 
 
-def dashboard_app(store_path: Path | None = None, *, k: int | None = None) -> FastAPI:
-    """The dashboard over the DuckDB report store at ``store_path`` (default ``<state_dir>/reports.duckdb``)."""
+def dashboard_app(database_path: Path | None = None, *, k: int | None = None) -> FastAPI:
+    """The dashboard over the DuckDB report database at ``database_path`` (default ``<state_dir>/reports.duckdb``)."""
     k = k if k is not None else get_settings().k_anonymity
-    return create_app(ReportStore(store_path, k=k), k=k, l_diversity=get_settings().l_diversity)
+    return create_app(ReportDatabase(database_path, k=k), k=k, l_diversity=get_settings().l_diversity)
 
 
 class DashboardServer:
@@ -77,9 +77,9 @@ class DashboardServer:
         self.stop()
 
 
-def serve_dashboard(store_path: Path | None = None, host: str = "127.0.0.1", port: int = 8080,
+def serve_dashboard(database_path: Path | None = None, host: str = "127.0.0.1", port: int = 8080,
                     *, k: int | None = None) -> DashboardServer:
-    """Start the dashboard over the report store in a background thread; ``.stop()`` ends it.
+    """Start the dashboard over the report database in a background thread; ``.stop()`` ends it.
 
     ``port=0`` picks a free port (see ``.url``). Example::
 
@@ -88,4 +88,4 @@ def serve_dashboard(store_path: Path | None = None, host: str = "127.0.0.1", por
         ...
         server.stop()
     """
-    return DashboardServer(dashboard_app(store_path, k=k), host, port).start()
+    return DashboardServer(dashboard_app(database_path, k=k), host, port).start()

@@ -25,7 +25,7 @@ from functools import lru_cache
 import azure.functions as func
 
 from functions.reports.access import AccessMap, AccessPolicy
-from functions.reports.cosmos import CosmosReportStore
+from functions.reports.cosmos import CosmosReportDatabase
 from functions.reports.http import Answer, ReportsHttp
 from functions.reports.service import ReportService
 from functions.settings import get_settings
@@ -39,9 +39,9 @@ ROLLUP_SCHEDULE = "0 5 * * * *"
 
 
 @lru_cache(maxsize=1)
-def get_store() -> CosmosReportStore:
+def get_store() -> CosmosReportDatabase:
     """The process-wide Cosmos DB store (one client per worker, reused across calls)."""
-    return CosmosReportStore.from_settings(get_settings())
+    return CosmosReportDatabase.from_settings(get_settings())
 
 
 @lru_cache(maxsize=1)

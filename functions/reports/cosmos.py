@@ -108,7 +108,7 @@ def build_days_query(selection: DaySelection) -> tuple[str, list[dict[str, Any]]
     return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
 
 
-class CosmosReportStore:
+class CosmosReportDatabase:
     """:class:`~functions.reports.reader.ReportReader` over a Cosmos DB container; also a writer.
 
     Give it a ``ContainerProxy`` (or build one with :meth:`from_settings`).
@@ -121,7 +121,7 @@ class CosmosReportStore:
         self.rollup_ttl_days = rollup_ttl_days
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> CosmosReportStore:
+    def from_settings(cls, settings: Settings) -> CosmosReportDatabase:
         """Connect with the account key when set, else with ``DefaultAzureCredential`` (managed identity)."""
         from azure.cosmos import CosmosClient
 

@@ -4,7 +4,7 @@ Both the local FastAPI app (``footfall/reports/api.py``) and the Azure Functions
 (``functions/blueprints/reports.py``) hand a view name, the query parameters and the request headers
 to :meth:`ReportsHttp.answer`, so they answer alike: 401 without an identity (Azure), 403 outside
 the caller's regions and stores, 422 for bad parameters (out-of-range dates included), 503 when the
-report store is busy. CSV (``format=csv`` or ``Accept: text/csv``) holds the same figures as the JSON,
+report database is busy. CSV (``format=csv`` or ``Accept: text/csv``) holds the same figures as the JSON,
 with the same suppression: a suppressed breakdown is empty cells, never zeros.
 """
 
@@ -191,7 +191,7 @@ class ReportsHttp:
             return self._json({"detail": str(exc)}, 403)
         except ReaderUnavailable as exc:
             log.warning("%s: %s", view, exc)
-            answer = self._json({"detail": "report store unavailable, retry later"}, 503)
+            answer = self._json({"detail": "report database unavailable, retry later"}, 503)
             answer.headers["Retry-After"] = "1"
             return answer
         if to_csv is not None and wants_csv(params, headers):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.reports.models import ReportQuery
 from functions.reports.service import ReportService
 
@@ -22,7 +22,7 @@ def test_a_small_history_reads_rollups_and_answers_year_over_year(tmp_path: Path
     printed = capsys.readouterr().out
     # The speed verdict is make bench's to print; here only what the benchmark builds and asks is checked.
     assert "3 stores x 30 days" in printed and "90 store days" in printed and "year-over-year store query" in printed
-    store = ReportStore(next(tmp_path.glob("history-3x30-*.duckdb")), k=bench_reports.K)
+    store = ReportDatabase(next(tmp_path.glob("history-3x30-*.duckdb")), k=bench_reports.K)
     assert store.count("store_windows") == 3 * 30 * 48
     end = bench_reports.LAST_DAY + timedelta(days=1)
     query = ReportQuery(store_id="B0001", start=end - timedelta(days=28), end=end, granularity="day")

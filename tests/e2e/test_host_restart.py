@@ -14,7 +14,7 @@ import pytest
 from azure.storage.blob import BlobServiceClient
 from e2e_support import STORES_CSV, expected_faces, photo_key, read_event_lines
 
-from footfall.host import ReceiptStore
+from footfall.host import ReceiptDatabase
 from footfall.paths import REPO_ROOT
 from footfall.simulate import BlobTarget, SimConfig, simulate
 
@@ -63,7 +63,7 @@ def test_a_killed_and_restarted_host_loses_no_photo_and_duplicates_no_event(
     assert {photo_key(e.store_id, e.camera_id, e.captured_at): e.face_count for e in events} == expected_faces(manifest)
     quarantine = BlobServiceClient.from_connection_string(conn).get_container_client("quarantine")
     assert {b.name for b in quarantine.list_blobs()} == {u.blob_name for u in manifest.broken}
-    store = ReceiptStore(receipts)
+    store = ReceiptDatabase(receipts)
     try:
         statuses = {r.blob_name: r.status.value for r in store.all()}
     finally:

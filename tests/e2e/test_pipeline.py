@@ -1,5 +1,5 @@
 """End to end: simulated cameras -> Azurite -> trigger host -> analyze_upload (real face service)
--> local event log -> Stream Analytics job on the local engine -> report store -> reports API."""
+-> local event log -> Stream Analytics job on the local engine -> report database -> reports API."""
 
 from __future__ import annotations
 
@@ -61,9 +61,9 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     raw = "".join(p.read_text() for p in Path(function_env["FOOTFALL_LOCAL_EVENT_LOG"]).glob("frames-*.jsonl"))
     assert not any(u.blob_name in raw for u in manifest.uploads)  # no blob name leaks into events
 
-    # The Stream Analytics job: windows into the report store.
-    store_path = tmp_path / "reports.duckdb"
-    written = run_job(REPO_ROOT / "stream_analytics", output_dir=tmp_path / "asa", report_store=store_path)
+    # The Stream Analytics job: windows into the report database.
+    database_path = tmp_path / "reports.duckdb"
+    written = run_job(REPO_ROOT / "stream_analytics", output_dir=tmp_path / "asa", report_database=database_path)
     assert written["store_windows"] > 0
     # Each store window holds exactly the photos, visit faces and sightings captured in it,
     # counted plainly from the events: windows are (end - 15 min, end], by capture time, whatever
@@ -84,7 +84,7 @@ def test_photos_become_events_then_window_aggregates_then_reports(
     faces_by_store: dict[str, int] = {}
     for e in events:
         faces_by_store[e.store_id] = faces_by_store.get(e.store_id, 0) + e.face_count
-    server = serve_dashboard(store_path, "127.0.0.1", 0)
+    server = serve_dashboard(database_path, "127.0.0.1", 0)
     try:
         fleet = httpx.get(f"{server.url}/api/report", timeout=10).json()
         assert fleet["visit_faces"] + fleet["sightings"] == sum(faces_by_store.values())

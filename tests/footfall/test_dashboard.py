@@ -13,9 +13,9 @@ import httpx
 import pytest
 
 from footfall.azurite import free_port
-from footfall.dashboard import main
+from footfall.dashboard import build_parser, main
+from footfall.reports.database import ReportDatabase
 from footfall.reports.server import serve_dashboard
-from footfall.reports.store import ReportStore
 
 ROW = {
     "window_start": "2026-11-23T08:00:00.000Z", "window_end": "2026-11-23T08:15:00.000Z",
@@ -38,13 +38,13 @@ def wait_until_up(url: str, proc: subprocess.Popen | None = None, timeout_s: flo
     raise AssertionError(f"{url} did not come up in {timeout_s} s")
 
 
-def test_command_serves_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+def test_command_serves_the_database_and_stops_on_ctrl_c(tmp_path: Path) -> None:
     store = tmp_path / "reports.duckdb"
-    ReportStore(store).write_output("store_windows", [ROW])
+    ReportDatabase(store).write_output("store_windows", [ROW])
     port = free_port()
     proc = subprocess.Popen(
         [sys.executable, "-m", "footfall.cli", "dashboard", "--host", "127.0.0.1", "--port", str(port),
-         "--store", str(store)],
+         "--database", str(store)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "FOOTFALL_STATE_DIR": str(tmp_path / "state")},
     )
@@ -62,7 +62,11 @@ def test_command_serves_the_store_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         proc.kill()
 
 
-def test_default_store_lives_in_the_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_store_is_the_deprecated_name_of_database() -> None:
+    assert build_parser().parse_args(["--store", "old.duckdb"]).database == Path("old.duckdb")
+
+
+def test_default_database_lives_in_the_state_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("FOOTFALL_STATE_DIR", str(tmp_path))
     server = serve_dashboard(None, "127.0.0.1", 0)
     try:
@@ -74,7 +78,7 @@ def test_default_store_lives_in_the_state_dir(tmp_path: Path, monkeypatch: pytes
 
 def test_serve_dashboard_runs_in_a_thread_and_stops_cleanly(tmp_path: Path) -> None:
     store = tmp_path / "reports.duckdb"
-    ReportStore(store).write_output("store_windows", [ROW])
+    ReportDatabase(store).write_output("store_windows", [ROW])
     with serve_dashboard(store, "127.0.0.1", 0, k=2) as server:
         assert server.port > 0 and server.url == f"http://127.0.0.1:{server.port}"
         filters = httpx.get(f"{server.url}/api/filters").json()

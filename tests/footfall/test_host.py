@@ -202,9 +202,9 @@ def test_an_invocation_past_function_timeout_is_a_failed_attempt_and_frees_its_w
     assert host.config.function_timeout_s == 0.3
     assert host.counters.succeeded == 4  # one worker: the stuck photo did not hold it for 1.5 s twice
     assert host.counters.poisoned == 1
-    from footfall.host import ReceiptStore
+    from footfall.host import ReceiptDatabase
 
-    store = ReceiptStore(app.receipts)
+    store = ReceiptDatabase(app.receipts)
     (stuck,) = [r for r in store.all() if r.blob_name == "stuck.jpg"]
     store.close()
     assert stuck.status == Status.POISONED and "functionTimeout" in (stuck.last_error or "")
@@ -261,9 +261,9 @@ def test_receipts_record_every_outcome_durably(app: App) -> None:
     app.upload("poison.jpg")
     app.run()
 
-    from footfall.host import ReceiptStore
+    from footfall.host import ReceiptDatabase
 
-    store = ReceiptStore(app.receipts)
+    store = ReceiptDatabase(app.receipts)
     by_name = {r.blob_name: r for r in store.all()}
     store.close()
     assert {n: r.status for n, r in by_name.items()} == {
@@ -293,16 +293,16 @@ def test_host_json_retry_policies_are_read_as_the_functions_host_reads_them(tmp_
 
 
 def test_a_receipt_left_running_by_a_killed_host_is_closed_when_its_blob_has_gone(app: App) -> None:
-    from footfall.host import ReceiptStore
+    from footfall.host import ReceiptDatabase
 
-    store = ReceiptStore(app.receipts)
+    store = ReceiptDatabase(app.receipts)
     store.start_attempt("finished-before-the-kill.jpg", '"0x1"')  # the kill came before finish()
     store.close()
     app.upload("new.jpg")
 
     host = app.run()
 
-    store = ReceiptStore(app.receipts)
+    store = ReceiptDatabase(app.receipts)
     statuses = {r.blob_name: r.status for r in store.all()}
     store.close()
     assert statuses == {"finished-before-the-kill.jpg": Status.GONE, "new.jpg": Status.SUCCEEDED}

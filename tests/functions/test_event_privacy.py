@@ -19,7 +19,7 @@ from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.sinks import create_sink
 from functions.sinks.local_log import LogRecord, read_events
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 FACE_ID = "c5c24a82-6845-4031-9d5d-978df9175426"
 LEAKY_DETECTION = face_json(
@@ -62,7 +62,7 @@ def test_events_from_real_photos_hold_no_identifying_data(
     data: bytes = request.getfixturevalue(photo)
     face_stub.default = StubReply(200, [LEAKY_DETECTION, face_json(age=61.2, gender="female")])
     settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
-    processor = UploadProcessor(settings, UploadStore.from_settings(settings, blob_service),
+    processor = UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service),
                                 FaceAnalyzer(settings), create_sink(settings))
     name = "S0042/CAM-7/2026/11/23/101112131-99.jpg"
     etag = containers.upload(name, data, {"cameraid": "CAM-7"})

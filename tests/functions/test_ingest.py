@@ -27,7 +27,7 @@ from functions.image_structure import strip_metadata
 from functions.ingest import ProcessOutcome, UploadProcessor, blob_name_in_container, etag_from_properties
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 PHOTO = jpeg_bytes((640, 480))
 
@@ -37,7 +37,7 @@ def make_processor(azurite: Any, blob_service: BlobServiceClient, containers: Co
                    face_stub: FaceApiStub, tmp_path: Path):
     def build(**values: Any) -> UploadProcessor:
         settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events", **values)
-        return UploadProcessor(settings, UploadStore.from_settings(settings, blob_service),
+        return UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service),
                                FaceAnalyzer(settings), create_sink(settings))
     return build
 
@@ -246,7 +246,7 @@ def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
 
     settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
     producer = RecordingProducer(fail_with=ConnectError("amqp connection refused"))
-    processor = UploadProcessor(settings, UploadStore.from_settings(settings, blob_service), FaceAnalyzer(settings),
+    processor = UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service), FaceAnalyzer(settings),
                                 EventHubSink(producer))
     etag = containers.upload(UPLOAD_NAME, PHOTO)
 

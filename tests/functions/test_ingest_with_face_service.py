@@ -14,7 +14,7 @@ from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 
 @pytest.fixture()
@@ -22,7 +22,7 @@ def processor(face_service_url: str, azurite: Any, blob_service: BlobServiceClie
               tmp_path: Path) -> UploadProcessor:
     settings = ingest_settings(azurite.connection_string, containers, face_service_url, tmp_path / "events",
                                FOOTFALL_FACE_RETRY_TOTAL=2)
-    return UploadProcessor(settings, UploadStore.from_settings(settings, blob_service), FaceAnalyzer(settings),
+    return UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service), FaceAnalyzer(settings),
                            create_sink(settings))
 
 

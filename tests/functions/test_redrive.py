@@ -17,7 +17,7 @@ from functions.ingest import UploadProcessor
 from functions.redrive import REDRIVES_KEY, Redriver
 from functions.sinks import create_sink
 from functions.sinks.local_log import read_events
-from functions.upload_store import UploadStore
+from functions.upload_storage import UploadStorage
 
 PHOTO = jpeg_bytes((640, 480))
 
@@ -30,9 +30,9 @@ def stack(azurite: Any, blob_service: BlobServiceClient, containers: Containers,
                   **values}
         settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events",
                                    **values)
-        processor = UploadProcessor(settings, UploadStore.from_settings(settings, blob_service),
+        processor = UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service),
                                     FaceAnalyzer(settings), create_sink(settings))
-        return processor, Redriver(settings, processor.store, processor.face, processor.sink)
+        return processor, Redriver(settings, processor.storage, processor.face, processor.sink)
     return build
 
 
@@ -104,7 +104,7 @@ def test_a_photo_that_fails_every_re_drive_while_all_is_healthy_ends_in_quaranti
 def test_young_photos_and_photos_kept_as_processed_are_left_alone(
     stack: Any, containers: Containers,
 ) -> None:
-    from functions.upload_store import PROCESSED_TAG
+    from functions.upload_storage import PROCESSED_TAG
 
     _, redriver = stack(FOOTFALL_REDRIVE_AFTER_S=3600)
     young = containers.upload(UPLOAD_NAME, PHOTO)

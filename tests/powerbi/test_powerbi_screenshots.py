@@ -20,8 +20,8 @@ from playwright.sync_api import Page, sync_playwright
 
 from footfall.azurite import free_port
 from footfall.powerbi.model import POWERBI_DIR
+from footfall.reports.database import ReportDatabase
 from footfall.reports.server import serve_dashboard
-from footfall.reports.store import ReportStore
 
 pytestmark = pytest.mark.browser
 
@@ -32,8 +32,8 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disa
 @pytest.fixture(scope="module")
 def page(tmp_path_factory: pytest.TempPathFactory, fleet) -> Iterator[Page]:
     path = tmp_path_factory.mktemp("powerbi-screens") / "reports.duckdb"
-    ReportStore(path).write_output("store_windows", fleet.rows)
-    ReportStore(path).write_output("zone_windows", fleet.zone_rows)
+    ReportDatabase(path).write_output("store_windows", fleet.rows)
+    ReportDatabase(path).write_output("zone_windows", fleet.zone_rows)
     server = serve_dashboard(path, "127.0.0.1", free_port(), k=5)
     try:
         with sync_playwright() as playwright:

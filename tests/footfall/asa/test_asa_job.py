@@ -66,7 +66,7 @@ def test_run_job_reads_both_streams_of_the_log_and_writes_one_jsonl_per_output(
     assert (first["visitors"], first["exits"], first["visit_faces"], first["doc_type"]) == (4, 1, 1, "store_window")
 
 
-def test_run_job_hands_every_output_to_the_report_store(monkeypatch, tmp_path: Path, event_log: Path):
+def test_run_job_hands_every_output_to_the_report_database(monkeypatch, tmp_path: Path, event_log: Path):
     written: dict[str, list[dict]] = {}
 
     class FakeStore:
@@ -77,10 +77,10 @@ def test_run_job_hands_every_output_to_the_report_store(monkeypatch, tmp_path: P
             written[alias] = list(rows)
             return len(written[alias])
 
-    module = types.ModuleType("footfall.reports.store")
-    module.ReportStore = FakeStore
-    monkeypatch.setitem(sys.modules, "footfall.reports.store", module)
-    counts = run_job(DEFAULT_PROJECT, {"frames": event_log}, tmp_path / "out", report_store=tmp_path / "r.db")
+    module = types.ModuleType("footfall.reports.database")
+    module.ReportDatabase = FakeStore
+    monkeypatch.setitem(sys.modules, "footfall.reports.database", module)
+    counts = run_job(DEFAULT_PROJECT, {"frames": event_log}, tmp_path / "out", report_database=tmp_path / "r.db")
     assert {alias: len(rows) for alias, rows in written.items()} == counts
 
 

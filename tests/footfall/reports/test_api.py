@@ -8,13 +8,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from footfall.reports.api import create_app
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.reports.models import WindowSelection
 from functions.reports.reader import ReaderUnavailable
 
 
 @pytest.fixture
-def client(filled_store: ReportStore) -> TestClient:
+def client(filled_store: ReportDatabase) -> TestClient:
     return TestClient(create_app(filled_store, k=5), base_url="http://127.0.0.1")
 
 
@@ -192,7 +192,7 @@ def test_k_from_the_one_setting_reaches_the_api(tmp_path, fleet, monkeypatch: py
     from footfall.reports.server import dashboard_app
     from functions.settings import get_settings
 
-    store = ReportStore(tmp_path / "reports.duckdb")
+    store = ReportDatabase(tmp_path / "reports.duckdb")
     monkeypatch.setenv("FOOTFALL_K", "40")
     get_settings.cache_clear()
     try:

@@ -1,4 +1,4 @@
-"""The web dashboard in headless Debian Chromium, driven by Playwright, over a filled report store.
+"""The web dashboard in headless Debian Chromium, driven by Playwright, over a filled report database.
 
 Expectations are computed from the people behind the fleet fixture, not from the report code.
 """
@@ -18,8 +18,8 @@ from fleet import REFERENCE, shifted, window_start
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from footfall.azurite import free_port
+from footfall.reports.database import ReportDatabase
 from footfall.reports.server import DashboardServer, serve_dashboard
-from footfall.reports.store import ReportStore
 
 pytestmark = pytest.mark.browser
 
@@ -35,8 +35,8 @@ def dashboard(tmp_path_factory: pytest.TempPathFactory, fleet) -> Iterator[tuple
     """The dashboard on a free loopback port over a store holding the fleet day (2026-11-23) and the same
     windows a week earlier (2026-11-16), for comparisons."""
     path = tmp_path_factory.mktemp("dashboard") / "reports.duckdb"
-    ReportStore(path, k=5).write_output("store_windows", fleet.rows + shifted(fleet.rows, -7))
-    ReportStore(path, k=5).write_output("zone_windows", fleet.zone_rows)
+    ReportDatabase(path, k=5).write_output("store_windows", fleet.rows + shifted(fleet.rows, -7))
+    ReportDatabase(path, k=5).write_output("zone_windows", fleet.zone_rows)
     server = serve_dashboard(path, "127.0.0.1", free_port(), k=5)
     try:
         yield server, fleet
@@ -182,7 +182,7 @@ def test_date_range_outside_the_data_shows_no_windows(page: Page) -> None:
 def test_a_dashboard_opened_before_the_data_fills_in_as_it_arrives(browser: Browser, tmp_path: Path, fleet) -> None:
     """`footfall demo` serves the dashboard first and writes windows as the job produces them."""
     path = tmp_path / "reports.duckdb"
-    store = ReportStore(path)
+    store = ReportDatabase(path)
     with serve_dashboard(path, "127.0.0.1", 0) as server:
         page = browser.new_page()
         try:
@@ -270,7 +270,7 @@ def test_k_from_the_one_setting_reaches_the_dashboard(browser: Browser, tmp_path
     from functions.settings import get_settings
 
     path = tmp_path / "reports.duckdb"
-    ReportStore(path, k=9).write_output("store_windows", fleet.rows_where(region="Iberia"))
+    ReportDatabase(path, k=9).write_output("store_windows", fleet.rows_where(region="Iberia"))
     monkeypatch.setenv("FOOTFALL_K", "9")
     get_settings.cache_clear()
     try:

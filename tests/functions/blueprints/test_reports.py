@@ -12,9 +12,9 @@ from fastapi.testclient import TestClient
 
 import functions.blueprints.reports as blueprint
 from footfall.reports.api import create_app
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.reports.access import AccessMap, AccessPolicy, encode_principal
-from functions.reports.cosmos import CosmosReportStore
+from functions.reports.cosmos import CosmosReportDatabase
 from functions.reports.models import Meta
 from functions.reports.service import ReportService
 
@@ -25,8 +25,8 @@ def cosmos_container(fleet) -> FakeContainer:
 
 
 @pytest.fixture
-def filled_store(tmp_path, fleet) -> ReportStore:
-    store = ReportStore(tmp_path / "reports.duckdb")
+def filled_store(tmp_path, fleet) -> ReportDatabase:
+    store = ReportDatabase(tmp_path / "reports.duckdb")
     store.write_output("store_windows", fleet.rows)
     store.write_output("zone_windows", fleet.zone_rows)
     return store
@@ -34,7 +34,7 @@ def filled_store(tmp_path, fleet) -> ReportStore:
 
 @pytest.fixture
 def cosmos_service(cosmos_container, monkeypatch: pytest.MonkeyPatch) -> ReportService:
-    service = ReportService(CosmosReportStore(cosmos_container), k=5)
+    service = ReportService(CosmosReportDatabase(cosmos_container), k=5)
     monkeypatch.setattr(blueprint, "get_service", lambda: service)
     return service
 
@@ -73,7 +73,7 @@ def test_daily_rollup_runs_every_hour_on_a_timer() -> None:
      "compare": "previous_period"},
     {"store_id": "S0101", "start": "2026-11-01", "end": "2026-12-01", "granularity": "week"},
 ])
-def test_function_answers_exactly_like_the_local_api(cosmos_service, filled_store: ReportStore, params) -> None:
+def test_function_answers_exactly_like_the_local_api(cosmos_service, filled_store: ReportDatabase, params) -> None:
     """Cosmos here holds windows only (days summed from them); the local store has its daily rollups."""
     local = TestClient(create_app(filled_store, k=5), base_url="http://127.0.0.1")
     response = call(blueprint.reports_report, params)
@@ -87,7 +87,7 @@ def test_function_answers_exactly_like_the_local_api(cosmos_service, filled_stor
             f"/api/{view}", params={"region": "Nordics"}).json()
 
 
-def test_function_exports_csv_like_the_local_api(cosmos_service, filled_store: ReportStore) -> None:
+def test_function_exports_csv_like_the_local_api(cosmos_service, filled_store: ReportDatabase) -> None:
     local = TestClient(create_app(filled_store, k=5), base_url="http://127.0.0.1")
     params = {"region": "Nordics", "format": "csv"}
     response = call(blueprint.reports_report, params)

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from azure.core.exceptions import ServiceRequestError
 
-from footfall.reports.store import ReportStore
-from functions.reports.cosmos import CosmosReportStore
+from footfall.reports.database import ReportDatabase
+from functions.reports.cosmos import CosmosReportDatabase
 from functions.reports.models import DaySelection, ReportQuery, StoreWindow, WindowSelection
 from functions.reports.reader import ReaderUnavailable, ReportReader
 from functions.reports.service import ReportService
@@ -19,11 +19,11 @@ T0 = datetime(2026, 11, 23, tzinfo=UTC)
 
 
 def test_adapter_is_a_report_reader(cosmos_container) -> None:
-    assert isinstance(CosmosReportStore(cosmos_container), ReportReader)
+    assert isinstance(CosmosReportDatabase(cosmos_container), ReportReader)
 
 
 def test_store_report_reads_one_partition_with_parameters(cosmos_container, fleet) -> None:
-    store = CosmosReportStore(cosmos_container)
+    store = CosmosReportDatabase(cosmos_container)
     rows = store.store_windows(WindowSelection(store_id="S0001", start=T0.replace(hour=12), end=T0.replace(hour=13)))
     [call] = cosmos_container.calls
     assert call.kwargs["partition_key"] == "S0001"
@@ -38,7 +38,7 @@ def test_store_report_reads_one_partition_with_parameters(cosmos_container, flee
 
 def test_region_report_queries_across_partitions_and_walks_every_page(cosmos_container, fleet) -> None:
     cosmos_container.page_size = 5
-    rows = CosmosReportStore(cosmos_container).store_windows(WindowSelection(region="Nordics"))
+    rows = CosmosReportDatabase(cosmos_container).store_windows(WindowSelection(region="Nordics"))
     [call] = cosmos_container.calls
     assert call.kwargs["partition_key"] is None and call.kwargs["enable_cross_partition_query"] is True
     assert call.parameters == {"@doc_type": "store_window", "@region": "Nordics"}
@@ -47,14 +47,14 @@ def test_region_report_queries_across_partitions_and_walks_every_page(cosmos_con
 
 
 def test_zone_windows_of_a_store_come_from_its_partition(cosmos_container, fleet) -> None:
-    rows = CosmosReportStore(cosmos_container).zone_windows(WindowSelection(store_id="S0003"))
+    rows = CosmosReportDatabase(cosmos_container).zone_windows(WindowSelection(store_id="S0003"))
     [call] = cosmos_container.calls
     assert call.kwargs["partition_key"] == "S0003" and call.parameters["@doc_type"] == "zone_window"
     assert sorted(r.row_id() for r in rows) == sorted(z["id"] for z in fleet.zone_rows if z["store_id"] == "S0003")
 
 
 def test_zone_windows_of_a_city_are_those_of_its_stores(cosmos_container, fleet) -> None:
-    rows = CosmosReportStore(cosmos_container).zone_windows(WindowSelection(city="Oslo"))
+    rows = CosmosReportDatabase(cosmos_container).zone_windows(WindowSelection(city="Oslo"))
     assert {r.store_id for r in rows} == {"S0003", "S0004"}
     assert len(rows) == sum(1 for z in fleet.zone_rows if z["store_id"] in ("S0003", "S0004"))
 
@@ -64,7 +64,7 @@ def test_range_bounds_hold_whatever_fraction_the_writer_printed(fleet, make_cont
     """Stream Analytics writes ``…:00.0000000Z``, footfall ``…:00.000Z``: both must select the same windows."""
     docs = [{**r, "window_start": r["window_start"].replace(".000Z", fraction),
              "window_end": r["window_end"].replace(".000Z", fraction)} for r in fleet.rows_where(store_id="S0001")]
-    store = CosmosReportStore(make_container(docs))
+    store = CosmosReportDatabase(make_container(docs))
     rows = store.store_windows(WindowSelection(store_id="S0001", start=T0.replace(hour=12), end=T0.replace(hour=13)))
     assert [r.window_start.strftime("%H:%M") for r in sorted(rows, key=lambda r: r.window_start)] == [
         "12:00", "12:15", "12:30", "12:45"]
@@ -74,7 +74,7 @@ def test_range_bounds_hold_whatever_fraction_the_writer_printed(fleet, make_cont
 
 
 def test_time_range_and_store_directory(cosmos_container, fleet) -> None:
-    store = CosmosReportStore(cosmos_container, directory_days=31)
+    store = CosmosReportDatabase(cosmos_container, directory_days=31)
     first, last = store.time_range()
     assert first == T0.replace(hour=7) and last == max(datetime.fromisoformat(r["window_end"]) for r in fleet.rows)
     stores = {s.store_id: s for s in store.stores()}
@@ -86,7 +86,7 @@ def test_time_range_and_store_directory(cosmos_container, fleet) -> None:
 
 
 def test_empty_container_reads_as_empty(make_container) -> None:
-    store = CosmosReportStore(make_container([]))
+    store = CosmosReportDatabase(make_container([]))
     assert store.time_range() == (None, None)
     assert store.stores() == []
     assert store.store_windows(WindowSelection()) == []
@@ -96,19 +96,19 @@ def test_invalid_documents_are_skipped_and_logged(cosmos_container, fleet, caplo
     cosmos_container.documents["broken"] = {"id": "broken", "store_id": "S0001", "doc_type": "store_window",
                                             "window_start": "not a time", "photos": -1}
     with caplog.at_level(logging.WARNING):
-        rows = CosmosReportStore(cosmos_container).store_windows(WindowSelection())
+        rows = CosmosReportDatabase(cosmos_container).store_windows(WindowSelection())
     assert len(rows) == len(fleet.rows) and "broken" in caplog.text
 
 
 def test_sdk_errors_become_reader_unavailable(cosmos_container) -> None:
     cosmos_container.fail_with = ServiceRequestError("connection refused")
     with pytest.raises(ReaderUnavailable, match="connection refused"):
-        CosmosReportStore(cosmos_container).store_windows(WindowSelection())
+        CosmosReportDatabase(cosmos_container).store_windows(WindowSelection())
 
 
 def test_write_output_upserts_json_documents_by_id_with_their_doc_type(fleet, make_container) -> None:
     container = make_container([])
-    store = CosmosReportStore(container)
+    store = CosmosReportDatabase(container)
     assert store.write_output("store_windows", fleet.rows[:10]) == 10
     assert store.write_output("store_windows", fleet.rows[:10]) == 10
     assert store.write_output("zone_windows", fleet.zone_rows[:3]) == 3
@@ -128,19 +128,19 @@ def test_write_output_upserts_json_documents_by_id_with_their_doc_type(fleet, ma
     ReportQuery(granularity="15min", region="Iberia"),
 ])
 def test_cosmos_and_duckdb_answer_every_report_alike(cosmos_container, tmp_path, fleet, query: ReportQuery) -> None:
-    local = ReportStore(tmp_path / "reports.duckdb")
+    local = ReportDatabase(tmp_path / "reports.duckdb")
     local.write_output("store_windows", fleet.rows)
     local.write_output("zone_windows", fleet.zone_rows)
-    from_cosmos = ReportService(CosmosReportStore(cosmos_container)).report(query)
+    from_cosmos = ReportService(CosmosReportDatabase(cosmos_container)).report(query)
     from_duckdb = ReportService(local).report(query)
     assert from_cosmos.model_dump(mode="json") == from_duckdb.model_dump(mode="json")
     assert from_cosmos.visitors > 0
 
 
 def test_filters_from_cosmos_and_duckdb_agree(cosmos_container, tmp_path, fleet) -> None:
-    local = ReportStore(tmp_path / "reports.duckdb")
+    local = ReportDatabase(tmp_path / "reports.duckdb")
     local.write_output("store_windows", fleet.rows)
-    assert ReportService(CosmosReportStore(cosmos_container)).filters() == ReportService(local).filters()
+    assert ReportService(CosmosReportDatabase(cosmos_container)).filters() == ReportService(local).filters()
 
 
 class RecordingClient:
@@ -165,7 +165,7 @@ def test_from_settings_uses_the_key_when_given(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr("azure.cosmos.CosmosClient", RecordingClient)
     settings = Settings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/",
                               FOOTFALL_COSMOS_KEY="a2V5", FOOTFALL_COSMOS_CONTAINER="windows")
-    store = CosmosReportStore.from_settings(settings)
+    store = CosmosReportDatabase.from_settings(settings)
     client = RecordingClient.instances[-1]
     assert (client.url, client.credential) == ("https://acct.documents.azure.com:443/", "a2V5")
     assert client.path == [("database", "footfall"), ("container", "windows")]
@@ -176,14 +176,14 @@ def test_from_settings_signs_in_with_managed_identity_without_a_key(monkeypatch:
     sentinel = object()
     monkeypatch.setattr("azure.cosmos.CosmosClient", RecordingClient)
     monkeypatch.setattr("azure.identity.DefaultAzureCredential", lambda: sentinel)
-    CosmosReportStore.from_settings(Settings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/"))
+    CosmosReportDatabase.from_settings(Settings(FOOTFALL_COSMOS_ENDPOINT="https://acct.documents.azure.com:443/"))
     assert RecordingClient.instances[-1].credential is sentinel
 
 
 def test_from_settings_needs_an_endpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
     with pytest.raises(ValueError, match="FOOTFALL_COSMOS_ENDPOINT"):
-        CosmosReportStore.from_settings(Settings())
+        CosmosReportDatabase.from_settings(Settings())
 
 
 def test_daily_rollups_of_a_store_come_from_its_partition(fleet, make_container) -> None:
@@ -191,7 +191,7 @@ def test_daily_rollups_of_a_store_come_from_its_partition(fleet, make_container)
 
     days = roll_up_days([StoreWindow.model_validate(r) for r in fleet.rows], 5)
     container = make_container(days)
-    store = CosmosReportStore(container)
+    store = CosmosReportDatabase(container)
     (day,) = store.store_days(DaySelection(store_id="S0001", first=date(2026, 11, 23), last=date(2026, 11, 23)))
     assert day.visitors == len(fleet.visits_where(store_id="S0001"))
     call = container.calls[-1]
@@ -204,7 +204,7 @@ def test_daily_rollups_of_a_store_come_from_its_partition(fleet, make_container)
 
 def test_the_timer_rolls_up_each_ended_local_day_once_with_its_own_ttl(fleet, make_container) -> None:
     container = make_container(fleet.rows)
-    store = CosmosReportStore(container, rollup_ttl_days=1100)
+    store = CosmosReportDatabase(container, rollup_ttl_days=1100)
     # 23:30 UTC: Stockholm's day (ends 23:00 UTC) is not an hour old yet; Lisbon's and UTC's have not ended.
     assert store.roll_up_ended_days(datetime(2026, 11, 23, 23, 30, tzinfo=UTC), k=5) == 0
     # 01:10 UTC next day: every European store's day ended at least an hour ago (Lisbon and UTC: 00:00).

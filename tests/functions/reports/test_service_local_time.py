@@ -10,7 +10,7 @@ from fleet import store_row
 from pydantic import ValidationError
 from test_service import ListReader
 
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.reports.access import AccessDenied, Scope
 from functions.reports.models import HeatmapQuery, RankingQuery, ReportQuery, StoreRef
 from functions.reports.service import ReportService
@@ -40,8 +40,8 @@ def every_window(store_id: str, first: datetime, last: datetime, visitors: int =
 
 
 def readers(rows: list[dict], tmp_path) -> list:
-    """The same rows in a list (days summed from windows) and in the report store (with daily rollups)."""
-    store = ReportStore(tmp_path / "reports.duckdb", k=5)
+    """The same rows in a list (days summed from windows) and in the report database (with daily rollups)."""
+    store = ReportDatabase(tmp_path / "reports.duckdb", k=5)
     store.write_output("store_windows", rows)
     refs = [StoreRef(store_id=s, store_name=v[0], city=v[1], country=v[2], region=v[3], time_zone=v[4])
             for s, v in STORES.items()]

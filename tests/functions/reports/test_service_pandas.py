@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from fleet import K, make_fleet
 
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.aggregates import CATEGORIES
 from functions.reports.models import ReportQuery
 from functions.reports.service import ReportService
@@ -54,7 +54,7 @@ def got(figures) -> dict:
 @pytest.fixture(scope="module", params=list(DAYS), ids=list(DAYS))
 def day(request, tmp_path_factory) -> tuple[date, pd.DataFrame, ReportService]:
     fleet = make_fleet(day=DAYS[request.param])
-    store = ReportStore(tmp_path_factory.mktemp("pandas") / "reports.duckdb", k=K)
+    store = ReportDatabase(tmp_path_factory.mktemp("pandas") / "reports.duckdb", k=K)
     store.write_output("store_windows", fleet.rows)
     return DAYS[request.param].date(), windows_frame(fleet.rows), ReportService(store, k=K)
 

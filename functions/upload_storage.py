@@ -62,7 +62,7 @@ class BlobState:
     metadata: dict[str, str]
 
 
-class UploadStore:
+class UploadStorage:
     """The ``uploads`` and ``quarantine`` containers."""
 
     def __init__(self, service: BlobServiceClient, uploads: str = "uploads", quarantine: str = "quarantine") -> None:
@@ -72,7 +72,7 @@ class UploadStore:
         self._quarantine_ready = False
 
     @classmethod
-    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> UploadStore:
+    def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> UploadStorage:
         """The store for ``settings`` (a new client unless ``service`` is given)."""
         return cls(service or create_blob_service(settings), settings.uploads_container, settings.quarantine_container)
 

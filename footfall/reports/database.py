@@ -1,4 +1,4 @@
-"""The local report store: the Stream Analytics outputs in an embedded DuckDB file.
+"""The local report database: the Stream Analytics outputs in an embedded DuckDB file.
 
 Output ``store_windows`` goes to table ``store_windows`` and output ``zone_windows`` to table
 ``zone_windows``, both upserted by ``id`` as Cosmos DB upserts documents. The tables' columns are
@@ -16,7 +16,7 @@ transaction and closes it, and retries with back-off while another process holds
 lock (``footfall asa run`` writing while ``footfall dashboard`` reads). Within one process a
 lock per file serializes calls, because DuckDB refuses read-only and read-write connections to
 the same file side by side in one process. Writers take precedence over readers across processes
-(see :meth:`ReportStore._connect`).
+(see :meth:`ReportDatabase._connect`).
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ _process_locks: dict[Path, threading.RLock] = {}
 _process_locks_guard = threading.Lock()
 
 
-def default_store_path() -> Path:
+def default_database_path() -> Path:
     """``<state_dir>/reports.duckdb``."""
     return state_dir() / "reports.duckdb"
 
@@ -111,8 +111,8 @@ def _trusted_row(alias: str, columns: tuple[str, ...], record: tuple[Any, ...]) 
     return OUTPUT_MODELS[alias].model_construct(**values)
 
 
-class StoreBusy(ReaderUnavailable):
-    """Another process kept the report store locked for longer than the store waits."""
+class DatabaseBusy(ReaderUnavailable):
+    """Another process kept the report database locked for longer than the store waits."""
 
 
 @contextmanager
@@ -132,7 +132,7 @@ def _file_lock(path: Path, *, exclusive: bool, hold: bool, deadline: float, what
                 break
             except BlockingIOError:
                 if time.monotonic() >= deadline:
-                    raise StoreBusy(f"{what}: a writer kept it busy past the deadline") from None
+                    raise DatabaseBusy(f"{what}: a writer kept it busy past the deadline") from None
                 time.sleep(0.005)
         try:
             if not hold:
@@ -143,11 +143,11 @@ def _file_lock(path: Path, *, exclusive: bool, hold: bool, deadline: float, what
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
-class ReportStore:
-    """The embedded report store (``ReportReader`` and output writer) in one DuckDB file."""
+class ReportDatabase:
+    """The embedded report database (``ReportReader`` and output writer) in one DuckDB file."""
 
     def __init__(self, path: Path | str | None = None, *, lock_timeout_s: float = 30.0, k: int | None = None) -> None:
-        self.path = Path(path) if path is not None else default_store_path()
+        self.path = Path(path) if path is not None else default_database_path()
         self.lock_timeout_s = lock_timeout_s
         self._k = k
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -158,7 +158,7 @@ class ReportStore:
                 con.execute(statement)
 
     def __repr__(self) -> str:
-        return f"ReportStore({str(self.path)!r})"
+        return f"ReportDatabase({str(self.path)!r})"
 
     @contextmanager
     def _connect(self, *, read_only: bool) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -180,7 +180,7 @@ class ReportStore:
                     if not _is_lock_conflict(exc):
                         raise
                     if time.monotonic() >= deadline:
-                        raise StoreBusy(f"{self.path} stayed locked for {self.lock_timeout_s:.0f} s: {exc}") from exc
+                        raise DatabaseBusy(f"{self.path} stayed locked for {self.lock_timeout_s:.0f} s: {exc}") from exc
                     time.sleep(delay)
                     delay = min(delay * 2, 0.05)
             try:

@@ -1,4 +1,4 @@
-"""The DuckDB report store: upserts, reads, and a reader beside a writer in another process."""
+"""The DuckDB report database: upserts, reads, and a reader beside a writer in another process."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from fleet import store_row
 
 from footfall.asa.testing import read_rows
 from footfall.paths import REPO_ROOT
-from footfall.reports.store import ReportStore
+from footfall.reports.database import ReportDatabase
 from functions.reports.models import DaySelection, WindowSelection
 from functions.reports.reader import ReportReader
 
@@ -22,33 +22,33 @@ T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
 def test_store_is_a_report_reader(tmp_path: Path) -> None:
-    assert isinstance(ReportStore(tmp_path / "r.duckdb"), ReportReader)
+    assert isinstance(ReportDatabase(tmp_path / "r.duckdb"), ReportReader)
 
 
-def _window(store: ReportStore, **selection) -> list:
-    return store.store_windows(WindowSelection(**selection))
+def _window(database: ReportDatabase, **selection) -> list:
+    return database.store_windows(WindowSelection(**selection))
 
 
 def test_store_windows_upsert_by_id_and_are_idempotent(tmp_path: Path, fleet) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
-    assert store.write_output("store_windows", fleet.rows) == len(fleet.rows)
-    assert store.write_output("store_windows", fleet.rows) == len(fleet.rows)
-    assert store.count("store_windows") == len(fleet.rows)
+    database = ReportDatabase(tmp_path / "r.duckdb")
+    assert database.write_output("store_windows", fleet.rows) == len(fleet.rows)
+    assert database.write_output("store_windows", fleet.rows) == len(fleet.rows)
+    assert database.count("store_windows") == len(fleet.rows)
 
     late = dict(fleet.rows_where(id="S0001|2026-11-23T12:15:00.000Z")[0])
     late["visitors"] += 3
-    store.write_output("store_windows", [late])
-    assert store.count("store_windows") == len(fleet.rows)
-    row = _window(store, store_id="S0001", start=T0.replace(hour=12), end=T0.replace(hour=12, minute=15))
+    database.write_output("store_windows", [late])
+    assert database.count("store_windows") == len(fleet.rows)
+    row = _window(database, store_id="S0001", start=T0.replace(hour=12), end=T0.replace(hour=12, minute=15))
     assert [(r.row_id(), r.visitors) for r in row] == [(late["id"], late["visitors"])]
 
 
 def test_zone_windows_are_a_table_of_their_own(tmp_path: Path, fleet) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
-    store.write_output("zone_windows", fleet.zone_rows)
-    store.write_output("zone_windows", fleet.zone_rows[:50])
-    assert store.count("zone_windows") == len(fleet.zone_rows) and store.count("store_windows") == 0
-    written = store.rows("zone_windows")
+    database = ReportDatabase(tmp_path / "r.duckdb")
+    database.write_output("zone_windows", fleet.zone_rows)
+    database.write_output("zone_windows", fleet.zone_rows[:50])
+    assert database.count("zone_windows") == len(fleet.zone_rows) and database.count("store_windows") == 0
+    written = database.rows("zone_windows")
     assert {r["id"] for r in written} == {z["id"] for z in fleet.zone_rows}
     assert all(r["doc_type"] == "zone_window" for r in written)
 
@@ -59,7 +59,7 @@ def test_the_tables_have_exactly_the_contract_columns(tmp_path: Path) -> None:
     from functions.aggregates import STORE_DAY, STORE_WINDOW, ZONE_WINDOW
 
     path = tmp_path / "r.duckdb"
-    ReportStore(path)
+    ReportDatabase(path)
     with duckdb.connect(str(path), read_only=True) as con:
         tables = (("store_windows", STORE_WINDOW), ("zone_windows", ZONE_WINDOW), ("store_days", STORE_DAY))
         for table, columns in tables:
@@ -68,38 +68,38 @@ def test_the_tables_have_exactly_the_contract_columns(tmp_path: Path) -> None:
 
 
 def test_repeated_id_in_one_batch_keeps_the_last_row(tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
+    database = ReportDatabase(tmp_path / "r.duckdb")
     first = store_row("S0001", T0, visitors=6)
     second = store_row("S0001", T0, visitors=9)
     assert first["id"] == second["id"]
-    assert store.write_output("store_windows", [first, second]) == 1
-    assert [r.visitors for r in _window(store)] == [9]
+    assert database.write_output("store_windows", [first, second]) == 1
+    assert [r.visitors for r in _window(database)] == [9]
 
 
 def test_a_missing_id_is_derived_from_the_contract(tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
+    database = ReportDatabase(tmp_path / "r.duckdb")
     row = store_row("S0003", T0, visitors=7)
     del row["id"], row["doc_type"]
-    store.write_output("store_windows", [row])
-    assert [r["id"] for r in store.rows()] == ["S0003|2026-11-23T08:15:00.000Z"]
+    database.write_output("store_windows", [row])
+    assert [r["id"] for r in database.rows()] == ["S0003|2026-11-23T08:15:00.000Z"]
 
 
 def test_suppressed_rows_never_keep_demographics(tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
+    database = ReportDatabase(tmp_path / "r.duckdb")
     row = store_row("S0001", T0, faces=[("female", "25-34", "happiness")] * 3)
     row.update(gender_female=3, age_25_34=3, emotion_happiness=3)  # a careless writer
-    store.write_output("store_windows", [row])
-    [stored] = _window(store)
+    database.write_output("store_windows", [row])
+    [stored] = _window(database)
     assert stored.suppressed and stored.visit_faces == 3
     assert (stored.gender_female, stored.age_25_34, stored.emotion_happiness) == (None, None, None)
 
 
 def test_unknown_alias_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="alias"):
-        ReportStore(tmp_path / "r.duckdb").write_output("eventhub", [])
+        ReportDatabase(tmp_path / "r.duckdb").write_output("eventhub", [])
 
 
-def test_windows_select_stores_and_a_half_open_range(filled_store: ReportStore, fleet) -> None:
+def test_windows_select_stores_and_a_half_open_range(filled_store: ReportDatabase, fleet) -> None:
     start, end = T0.replace(hour=12), T0.replace(hour=14)
     rows = _window(filled_store, city="Oslo", start=start, end=end)
     expected = [r for r in fleet.rows_where(city="Oslo")
@@ -114,7 +114,7 @@ def test_windows_select_stores_and_a_half_open_range(filled_store: ReportStore, 
     assert {z.store_id for z in zones} == {"S0101", "S0102"}
 
 
-def test_store_directory_and_time_range(filled_store: ReportStore, fleet) -> None:
+def test_store_directory_and_time_range(filled_store: ReportDatabase, fleet) -> None:
     stores = {s.store_id: s for s in filled_store.stores()}
     assert len(stores) == 8
     oslo = stores["S0003"]
@@ -126,10 +126,10 @@ def test_store_directory_and_time_range(filled_store: ReportStore, fleet) -> Non
 
 
 def test_empty_store_reads_as_empty(tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
-    assert _window(store) == []
-    assert store.stores() == []
-    assert store.time_range() == (None, None)
+    database = ReportDatabase(tmp_path / "r.duckdb")
+    assert _window(database) == []
+    assert database.stores() == []
+    assert database.time_range() == (None, None)
 
 
 CASES = sorted((REPO_ROOT / "stream_analytics" / "test" / "cases").glob("*/store_windows.json"))
@@ -137,25 +137,25 @@ CASES = sorted((REPO_ROOT / "stream_analytics" / "test" / "cases").glob("*/store
 
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.parent.name)
 def test_the_job_s_expected_outputs_round_trip_through_the_store(case: Path, tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb")
+    database = ReportDatabase(tmp_path / "r.duckdb")
     for alias in ("store_windows", "zone_windows"):
         rows = read_rows(case.with_name(f"{alias}.json"))
-        assert store.write_output(alias, rows) == len({r["id"] for r in rows})
-        assert store.rows(alias) == rows, f"{case.parent.name}: {alias} changed on the way through"
+        assert database.write_output(alias, rows) == len({r["id"] for r in rows})
+        assert database.rows(alias) == rows, f"{case.parent.name}: {alias} changed on the way through"
 
 
 WRITER = textwrap.dedent("""
     import sys
-    from footfall.reports.store import ReportStore
+    from footfall.reports.database import ReportDatabase
     sys.path.insert(0, sys.argv[2])
     from fleet import make_fleet
     rows = make_fleet().rows
-    store = ReportStore(sys.argv[1])
+    database = ReportDatabase(sys.argv[1])
     print("ready", flush=True)
     for batch in range(20):
         for row in rows:
             row["photos"] += 1
-        store.write_output("store_windows", rows)
+        database.write_output("store_windows", rows)
     print("done", flush=True)
 """)
 
@@ -163,7 +163,7 @@ WRITER = textwrap.dedent("""
 def test_dashboard_reads_while_another_process_writes(tmp_path: Path, fleet) -> None:
     """`footfall asa run` writes while `footfall dashboard` reads: neither fails, readers see whole batches."""
     path = tmp_path / "r.duckdb"
-    store = ReportStore(path)
+    database = ReportDatabase(path)
     writer = subprocess.Popen(
         [sys.executable, "-c", WRITER, str(path), str(Path(__file__).parents[2])],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
@@ -172,7 +172,7 @@ def test_dashboard_reads_while_another_process_writes(tmp_path: Path, fleet) -> 
         assert writer.stdout.readline().strip() == "ready"
         seen: set[int] = set()
         while writer.poll() is None:
-            rows = _window(store, store_id="S0001")
+            rows = _window(database, store_id="S0001")
             if rows:
                 offsets = {r.photos - fleet.rows_where(id=r.row_id())[0]["photos"] for r in rows}
                 assert len(offsets) == 1, "a reader saw half a batch"
@@ -180,27 +180,27 @@ def test_dashboard_reads_while_another_process_writes(tmp_path: Path, fleet) -> 
         assert writer.wait(60) == 0, writer.stderr.read()
     finally:
         writer.kill()
-    assert store.count("store_windows") == len(fleet.rows)
-    final = _window(store, store_id="S0001")
+    assert database.count("store_windows") == len(fleet.rows)
+    final = _window(database, store_id="S0001")
     assert {r.photos - fleet.rows_where(id=r.row_id())[0]["photos"] for r in final} == {20}
     assert len(seen) >= 2, "reads should have interleaved with the writer's batches"
 
 
 def test_threads_in_one_process_share_the_file(tmp_path: Path, fleet) -> None:
     """A demo serving the dashboard in a thread while it writes in another: no configuration clash."""
-    store = ReportStore(tmp_path / "r.duckdb")
+    database = ReportDatabase(tmp_path / "r.duckdb")
     errors: list[BaseException] = []
 
     def write() -> None:
         try:
             for _ in range(5):
-                store.write_output("store_windows", fleet.rows)
+                database.write_output("store_windows", fleet.rows)
         except BaseException as exc:  # reported below
             errors.append(exc)
 
     thread = threading.Thread(target=write)
     thread.start()
-    reader = ReportStore(tmp_path / "r.duckdb")
+    reader = ReportDatabase(tmp_path / "r.duckdb")
     while thread.is_alive():
         _window(reader, region="Nordics", start=T0, end=T0 + timedelta(hours=2))
     thread.join()
@@ -213,20 +213,20 @@ def test_rows_from_a_pandas_frame_are_accepted(tmp_path: Path, fleet) -> None:
     import pandas as pd
 
     frame = pd.DataFrame(fleet.rows_where(store_id="S0004")[:3] + fleet.rows_where(suppressed=False)[:2])
-    store = ReportStore(tmp_path / "r.duckdb")
-    assert store.write_output("store_windows", frame.to_dict("records")) == 5
-    kiosk = _window(store, store_id="S0004")
+    database = ReportDatabase(tmp_path / "r.duckdb")
+    assert database.write_output("store_windows", frame.to_dict("records")) == 5
+    kiosk = _window(database, store_id="S0004")
     assert [r.visitors for r in kiosk] == [r["visitors"] for r in fleet.rows_where(store_id="S0004")[:3]]
     assert all(r.gender_female is None for r in kiosk)
-    published = [r for r in _window(store) if not r.suppressed]
+    published = [r for r in _window(database) if not r.suppressed]
     assert sorted(r.gender_female for r in published) == sorted(
         r["gender_female"] for r in fleet.rows_where(suppressed=False)[:2])
 
 
 def test_writing_windows_rolls_up_the_local_days_they_touch(tmp_path: Path, fleet) -> None:
-    store = ReportStore(tmp_path / "r.duckdb", k=5)
-    store.write_output("store_windows", fleet.rows)
-    days = {d["store_id"]: d for d in store.rows("store_days")}
+    database = ReportDatabase(tmp_path / "r.duckdb", k=5)
+    database.write_output("store_windows", fleet.rows)
+    days = {d["store_id"]: d for d in database.rows("store_days")}
     assert set(days) == {r["store_id"] for r in fleet.rows} and len(days) == 8
     assert days["S0001"]["visitors"] == len(fleet.visits_where(store_id="S0001"))
     assert days["S0001"]["published_faces"] == len(fleet.published_faces(store_id="S0001"))
@@ -234,21 +234,21 @@ def test_writing_windows_rolls_up_the_local_days_they_touch(tmp_path: Path, flee
 
     late = dict(fleet.rows_where(id="S0001|2026-11-23T12:15:00.000Z")[0])
     late["visitors"] += 3
-    store.write_output("store_windows", [late])  # a late window: its day is rolled up again, the others stay
-    again = {d["store_id"]: d for d in store.rows("store_days")}
+    database.write_output("store_windows", [late])  # a late window: its day is rolled up again, the others stay
+    again = {d["store_id"]: d for d in database.rows("store_days")}
     assert again["S0001"]["visitors"] == days["S0001"]["visitors"] + 3
     assert again["S0002"] == days["S0002"]
-    chosen = store.store_days(DaySelection(region="Nordics", first=date(2026, 11, 23), last=date(2026, 11, 23)))
+    chosen = database.store_days(DaySelection(region="Nordics", first=date(2026, 11, 23), last=date(2026, 11, 23)))
     assert sorted(d.store_id for d in chosen) == ["S0001", "S0002", "S0003", "S0004"]
-    assert store.store_days(DaySelection(first=date(2026, 11, 24))) == []
+    assert database.store_days(DaySelection(first=date(2026, 11, 24))) == []
 
 
 def test_a_window_after_local_midnight_belongs_to_the_next_local_day(tmp_path: Path) -> None:
-    store = ReportStore(tmp_path / "r.duckdb", k=5)
+    database = ReportDatabase(tmp_path / "r.duckdb", k=5)
     late_evening = datetime(2026, 11, 23, 22, 45, tzinfo=UTC)  # 23:45 in Stockholm
-    store.write_output("store_windows", [
+    database.write_output("store_windows", [
         {**store_row("S0001", late_evening, visitors=2), "time_zone": "Europe/Stockholm"},
         {**store_row("S0001", late_evening + timedelta(minutes=15), visitors=5), "time_zone": "Europe/Stockholm"},
     ])
-    assert [(d["date"], d["visitors"], d["day_start"]) for d in store.rows("store_days")] == [
+    assert [(d["date"], d["visitors"], d["day_start"]) for d in database.rows("store_days")] == [
         ("2026-11-23", 2, "2026-11-22T23:00:00.000Z"), ("2026-11-24", 5, "2026-11-23T23:00:00.000Z")]

@@ -8,11 +8,11 @@ from ingest_helpers import UPLOAD_NAME, Containers, jpeg_bytes
 
 from functions.errors import TransientError
 from functions.image_structure import strip_metadata
-from functions.upload_store import PROCESSED_TAG, UploadStore
+from functions.upload_storage import PROCESSED_TAG, UploadStorage
 
 
-def store_for(blob_service: BlobServiceClient, containers: Containers) -> UploadStore:
-    return UploadStore(blob_service, containers.uploads.container_name, containers.quarantine.container_name)
+def store_for(blob_service: BlobServiceClient, containers: Containers) -> UploadStorage:
+    return UploadStorage(blob_service, containers.uploads.container_name, containers.quarantine.container_name)
 
 
 def test_state_reads_etag_and_metadata_and_none_when_gone(
@@ -121,4 +121,4 @@ def test_storage_that_is_down_is_transient(containers: Containers) -> None:
         "BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;", retry_total=0,
     )
     with pytest.raises(TransientError, match="blob storage"):
-        UploadStore(down).state(UPLOAD_NAME)
+        UploadStorage(down).state(UPLOAD_NAME)
