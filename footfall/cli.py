@@ -12,10 +12,10 @@ import sys
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("footfall.demo", "run the whole pipeline on this machine and serve the dashboard"),
     "face-service": ("face_service.__main__", "the Face-API-compatible service on open offline models"),
-    "host": ("footfall.host", "local trigger host: runs analyze_upload on Azurite's uploads container"),
+    "host": ("footfall.host.cli", "local trigger host: runs analyze_upload on Azurite's uploads container"),
     "asa": ("footfall.asa.cli", "run or test the Stream Analytics job on the local engine"),
     "dashboard": ("footfall.dashboard", "serve the reports API and web dashboard"),
-    "simulate": ("footfall.simulate", "upload a simulated day of camera photos"),
+    "simulate": ("footfall.simulate.cli", "upload a simulated day of camera photos"),
     "azurite": ("footfall.azurite", "start Azurite (Blob Storage emulator) on loopback"),
     "edge": ("edge_module.__main__", "run the IoT Edge module locally"),
     "count": ("edge_module.count_cli", "detection, tracking and counting over a video or folder, offline"),

@@ -17,7 +17,7 @@ graph as face-api does (subtract its mean RGB, divide by 255). Convolutions use 
 
     python -m face_service.models.faceapi_convert PACKAGE_DIR OUT_DIR
 
-``tests/face_service/test_face_faceapi_convert.py`` checks the graphs against the original
+``tests/face_service/models/test_faceapi_convert.py`` checks the graphs against the original
 running on TensorFlow.js in Node.
 """
 

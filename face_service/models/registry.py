@@ -48,7 +48,7 @@ def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:
 
 
 def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
-    from face_service.headpose import DlibHeadPose
+    from face_service.models.headpose import DlibHeadPose
 
     return DlibHeadPose()
 

@@ -1,133 +1,16 @@
-"""``footfall simulate``: a believable day of camera uploads for several stores.
-
-Stores come from ``stream_analytics/stores.csv`` (spread over regions and time zones); each is
-open 08:00-20:00 local, busiest at lunch and after work (:mod:`.schedule`). Photos are shop
-interiors with real faces composited in at several scales, 0-6 people each, some facing away
-(:mod:`.scene`). Capture times are in the blob name (``UploadPath.blob_name()``) and the
-metadata (``capturedat``, ``cameraid``). A few uploads are broken on purpose (corrupt bytes, a
-wrong path, an unknown store) so the quarantine path shows. The same ``--seed`` and ``--date``
-give the same uploads, byte for byte.
-"""
+"""Simulated stores: a day of camera uploads (:mod:`.uploads`, the command in :mod:`.cli`), planned
+(:mod:`.plan`) over the reference stores (:mod:`.stores`), rendered (:mod:`.scene`, :mod:`.figures`),
+and the entrance footage the edge module counts (:mod:`.entrance`, :mod:`.counts`)."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-import threading
-import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from datetime import date
-from pathlib import Path
-
-import numpy as np
-
-from footfall.paths import state_dir
+from footfall.simulate.cli import main
 from footfall.simulate.plan import Manifest, PlannedUpload, SimConfig, plan_day
-from footfall.simulate.scene import render
-from footfall.simulate.stores import DEFAULT_STORES_CSV, Store, load_stores, pick_stores
+from footfall.simulate.stores import Store, load_stores, pick_stores
 from footfall.simulate.targets import BlobTarget, FolderTarget, UploadTarget
+from footfall.simulate.uploads import render_upload, simulate
 
 __all__ = [
     "BlobTarget", "FolderTarget", "Manifest", "PlannedUpload", "SimConfig", "Store", "UploadTarget",
     "load_stores", "main", "pick_stores", "plan_day", "render_upload", "simulate",
 ]
-
-
-def render_upload(upload: PlannedUpload) -> bytes:
-    """The bytes a camera sends for one planned upload (deterministic for the plan)."""
-    if upload.kind == "corrupt":  # a JPEG start marker, then garbage: an interrupted transfer
-        noise = np.random.default_rng(upload.render_seed).integers(0, 256, size=4096, dtype=np.uint8)
-        return b"\xff\xd8\xff\xe0" + noise.tobytes()
-    return render(upload.render_seed, upload.background_seed, upload.people, upload.faces_visible, upload.brightness)
-
-
-def simulate(
-    config: SimConfig,
-    target: UploadTarget,
-    stores_csv: Path = DEFAULT_STORES_CSV,
-    *,
-    workers: int = 4,
-    rate: float | None = None,
-    on_upload: Callable[[PlannedUpload], object] | None = None,
-    stop: threading.Event | None = None,
-) -> Manifest:
-    """Plan the day, render every photo and upload it; returns the manifest.
-
-    ``rate`` paces uploads at that many photos per second (in capture order); ``None`` uploads
-    as fast as ``workers`` threads can. Setting ``stop`` skips the uploads not yet sent.
-    """
-    manifest = plan_day(config, pick_stores(load_stores(stores_csv), config.stores))
-    started = time.monotonic()
-    gate = threading.Lock()
-    next_slot = [0]
-
-    cancelled = threading.Event()
-
-    def send(upload: PlannedUpload) -> None:
-        if cancelled.is_set() or (stop is not None and stop.is_set()):
-            return
-        data = render_upload(upload)
-        if rate:
-            with gate:
-                slot = next_slot[0]
-                next_slot[0] += 1
-            delay = started + slot / rate - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
-        target.put(upload.blob_name, data, upload.metadata)
-        if on_upload is not None:
-            on_upload(upload)
-
-    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="footfall-camera")
-    try:
-        for future in [pool.submit(send, u) for u in manifest.uploads]:
-            future.result()
-    except BaseException:  # Ctrl-C or a failed upload: drop what is queued, finish what runs
-        cancelled.set()
-        pool.shutdown(wait=True, cancel_futures=True)
-        raise
-    pool.shutdown()
-    return manifest
-
-
-def main(argv: list[str]) -> int:
-    """``footfall simulate``: upload a day to Azurite (``AzureWebJobsStorage``) or a folder."""
-    parser = argparse.ArgumentParser(prog="footfall simulate", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--connection-string", help="storage connection string (default: $AzureWebJobsStorage)")
-    where.add_argument("--folder", type=Path, help="write files to this folder instead of Blob Storage")
-    parser.add_argument("--container", default="uploads")
-    parser.add_argument("--photos", type=int, default=300, help="valid photos in the day (scale)")
-    parser.add_argument("--stores", type=int, default=8, help="stores to simulate, spread over regions")
-    parser.add_argument("--broken", type=int, default=6, help="deliberately broken uploads")
-    parser.add_argument("--date", type=date.fromisoformat, default=None, help="the day (default: today, UTC)")
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--rate", type=float, default=None, help="photos per second (default: as fast as possible)")
-    parser.add_argument("--stores-csv", type=Path, default=DEFAULT_STORES_CSV)
-    parser.add_argument("--manifest", type=Path, default=None, help="where to write the plan as JSON")
-    args = parser.parse_args(argv)
-
-    if args.folder:
-        target: UploadTarget = FolderTarget(args.folder)
-    else:
-        conn = args.connection_string or os.environ.get("AzureWebJobsStorage")
-        if not conn:
-            print("footfall simulate: give --connection-string, --folder or set AzureWebJobsStorage", file=sys.stderr)
-            return 2
-        target = BlobTarget(conn, args.container)
-    config = SimConfig(photos=args.photos, stores=args.stores, broken=args.broken, seed=args.seed,
-                       **({"day": args.date} if args.date else {}))
-    from tqdm import tqdm
-
-    with tqdm(total=config.photos + config.broken, unit="photo", desc="uploading") as bar:
-        manifest = simulate(config, target, args.stores_csv, rate=args.rate, on_upload=lambda _: bar.update())
-    default = args.folder / "manifest.json" if args.folder else state_dir() / "simulate" / "manifest.json"
-    path = args.manifest or default
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(manifest.model_dump_json(indent=1))
-    print(f"footfall simulate: {len(manifest.photos)} photos + {len(manifest.broken)} broken uploads "
-          f"from {len(manifest.stores)} stores to {target.describe()}; plan in {path}")
-    return 0

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+
+import bench_asa
 
 from footfall.asa import AsaProject, Engine
 from footfall.asa.engine import connect
 from footfall.asa.job import DEFAULT_PROJECT
 from footfall.asa.testing import compare_rows
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_asa
 
 
 def redeliver_some(parquet: Path) -> Path:

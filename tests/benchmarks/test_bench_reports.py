@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
 from pathlib import Path
 
+import bench_reports
 import pytest
 
 from footfall.reports.database import ReportDatabase
 from functions.reports.models import ReportQuery
 from functions.reports.service import ReportService
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import bench_reports
 
 
 def test_a_small_history_reads_rollups_and_answers_year_over_year(tmp_path: Path,

@@ -3,28 +3,13 @@
 from __future__ import annotations
 
 import os
-import sys
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-
-# This folder is called ``functions`` like the package it tests. Without ``pythonpath = ["."]`` in
-# pytest's configuration, ``tests/`` on sys.path makes ``import functions`` find this folder as a
-# namespace package (the editable install's finder comes last). Put the repo root first and
-# forget any such namespace import, so ``functions`` and ``function_app`` are the real ones.
-# Keep this folder flat: a subfolder named like a subpackage (``sinks/``, ``blueprints/``) would
-# hide that subpackage from other folders' tests collected before this conftest loads.
-_REPO_ROOT = str(Path(__file__).resolve().parents[2])
-if _REPO_ROOT not in sys.path:
-    sys.path.insert(0, _REPO_ROOT)
-for _name in [m for m in sys.modules if m == "functions" or m.startswith("functions.")]:
-    if getattr(sys.modules[_name], "__file__", None) is None:
-        del sys.modules[_name]
-from azure.storage.blob import BlobServiceClient  # noqa: E402 (after the sys.path fix above)
-from ingest_helpers import Containers, FaceApiStub  # noqa: E402 (after the sys.path fix above)
+from azure.storage.blob import BlobServiceClient
+from ingest_helpers import Containers, FaceApiStub
 
 
 @pytest.fixture(autouse=True)

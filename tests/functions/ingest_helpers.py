@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from azure.eventhub import EventDataBatch
 from azure.storage.blob import ContainerClient
 from PIL import Image
 
@@ -198,3 +199,29 @@ def registered_functions() -> dict[str, Any]:
 
     app = importlib.reload(function_app).app
     return {f.get_function_name(): f for f in app.get_functions()}
+
+
+ONE_MB = 1024 * 1024
+
+
+class RecordingProducer:
+    """Stands in for ``EventHubProducerClient``: ``create_batch`` returns a real ``EventDataBatch``
+    with the hub's 1 MB limit (or the caller's), ``send_batch`` records what it was given."""
+
+    def __init__(self, fail_with: Exception | None = None) -> None:
+        self.sent: list[EventDataBatch] = []
+        self.created: list[dict[str, object]] = []
+        self.fail_with = fail_with
+        self.closed = False
+
+    def create_batch(self, *, partition_key: str | None = None, max_size_in_bytes: int | None = None) -> EventDataBatch:
+        self.created.append({"partition_key": partition_key, "max_size_in_bytes": max_size_in_bytes})
+        return EventDataBatch(max_size_in_bytes=max_size_in_bytes or ONE_MB, partition_key=partition_key)
+
+    def send_batch(self, batch: EventDataBatch) -> None:
+        if self.fail_with is not None:
+            raise self.fail_with
+        self.sent.append(batch)
+
+    def close(self) -> None:
+        self.closed = True

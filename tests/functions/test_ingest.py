@@ -240,7 +240,7 @@ def test_with_event_hubs_down_the_photo_waits_and_the_retry_sends_it_once(
     azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
 ) -> None:
     from azure.eventhub.exceptions import ConnectError
-    from test_eventhub_sink import RecordingProducer
+    from ingest_helpers import RecordingProducer
 
     from functions.sinks.eventhub import EventHubSink
 

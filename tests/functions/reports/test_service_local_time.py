@@ -7,8 +7,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from fleet import store_row
+from list_reader import ListReader
 from pydantic import ValidationError
-from test_service import ListReader
 
 from footfall.reports.database import ReportDatabase
 from functions.reports.access import AccessDenied, Scope

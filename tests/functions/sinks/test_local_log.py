@@ -18,7 +18,7 @@ from functions.errors import TransientError
 from functions.sinks import EventSink, create_sink
 from functions.sinks.local_log import LocalEventLogSink, LogRecord, read_events, read_records
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 
 
 def event(n: int, store: str = "S0001") -> FrameEvent:

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from face_service.headpose import MODEL_POINTS, pose_from_landmarks
+from face_service.models.headpose import MODEL_POINTS, pose_from_landmarks
 
 
 def project(pitch: float, roll: float, yaw: float, size: tuple[int, int] = (640, 480)) -> np.ndarray:

@@ -18,7 +18,7 @@ from edge_module.detection.centernet import CenterNetPersonDetector, input_size
 from edge_module.detection.hog import HogPersonDetector
 from edge_module.detection.scoring import LabelledFrame, load_labels, read_frames, score_detector, score_frame
 
-LABELS = Path(__file__).parent / "data" / "vtest_people.json"
+LABELS = Path(__file__).resolve().parents[1] / "data" / "vtest_people.json"
 
 
 @pytest.fixture(scope="module")

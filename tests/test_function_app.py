@@ -14,7 +14,7 @@ from ingest_helpers import registered_functions
 
 from functions.settings import Settings
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 
 
 def analyze_upload() -> Any:

@@ -35,7 +35,7 @@ from face_service.models.faceapi_models import face_chip
 
 NPM_ROOT = MODEL_DIR.parent / "node_modules"
 PACKAGE = NPM_ROOT / "@vladmandic" / "face-api"
-REFERENCE = Path(__file__).resolve().parents[2] / "face_service" / "models" / "faceapi" / "reference.cjs"
+REFERENCE = Path(__file__).resolve().parents[3] / "face_service" / "models" / "faceapi" / "reference.cjs"
 
 
 @pytest.fixture(scope="module")

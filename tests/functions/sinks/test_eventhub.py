@@ -10,37 +10,12 @@ from datetime import UTC, datetime
 import pytest
 from azure.eventhub import EventDataBatch, EventHubProducerClient
 from azure.eventhub.exceptions import ConnectionLostError
-from ingest_helpers import make_settings
+from ingest_helpers import ONE_MB, RecordingProducer, make_settings
 
 from functions.contracts import FaceRecord, FrameEvent
 from functions.errors import TransientError
 from functions.sinks import create_sink
 from functions.sinks.eventhub import EventHubSink, EventTooLargeError, create_producer
-
-ONE_MB = 1024 * 1024
-
-
-class RecordingProducer:
-    """Stands in for ``EventHubProducerClient``: ``create_batch`` returns a real ``EventDataBatch``
-    with the hub's 1 MB limit (or the caller's), ``send_batch`` records what it was given."""
-
-    def __init__(self, fail_with: Exception | None = None) -> None:
-        self.sent: list[EventDataBatch] = []
-        self.created: list[dict[str, object]] = []
-        self.fail_with = fail_with
-        self.closed = False
-
-    def create_batch(self, *, partition_key: str | None = None, max_size_in_bytes: int | None = None) -> EventDataBatch:
-        self.created.append({"partition_key": partition_key, "max_size_in_bytes": max_size_in_bytes})
-        return EventDataBatch(max_size_in_bytes=max_size_in_bytes or ONE_MB, partition_key=partition_key)
-
-    def send_batch(self, batch: EventDataBatch) -> None:
-        if self.fail_with is not None:
-            raise self.fail_with
-        self.sent.append(batch)
-
-    def close(self) -> None:
-        self.closed = True
 
 
 def event(n: int, store: str = "S0001", faces: int = 1) -> FrameEvent:
