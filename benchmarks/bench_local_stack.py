@@ -25,10 +25,11 @@ from datetime import date
 from pathlib import Path
 
 from footfall.azurite import Azurite
-from footfall.demo import DemoPaths, configure_function_env, count_events
+from footfall.demo import DemoPaths, count_events, function_settings
 from footfall.face_process import FaceServiceProcess
 from footfall.host import Outcome, Status, open_host
 from footfall.simulate import BlobTarget, PlannedUpload, SimConfig, simulate
+from functions.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -41,7 +42,14 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
 
 
-def paced(conn: str, paths: DemoPaths, photos: int, rate: float, seed: int) -> tuple[list[float], list[Outcome]]:
+def connection(settings: Settings) -> str:
+    """The storage connection string the demo's settings point at (Azurite)."""
+    assert settings.storage_connection is not None
+    return settings.storage_connection.get_secret_value()
+
+
+def paced(settings: Settings, paths: DemoPaths, photos: int, rate: float,
+          seed: int) -> tuple[list[float], list[Outcome]]:
     """Upload ``photos`` at ``rate``/s with the host running; per-photo latencies (s) and outcomes."""
     uploaded: dict[str, float] = {}
     done: dict[str, float] = {}
@@ -57,13 +65,13 @@ def paced(conn: str, paths: DemoPaths, photos: int, rate: float, seed: int) -> t
             done[outcome.blob_name] = time.perf_counter()
             outcomes.append(outcome)
 
-    host = open_host(REPO, receipts_path=paths.receipts, on_outcome=on_outcome)
+    host = open_host(REPO, receipts_path=paths.receipts, on_outcome=on_outcome, settings=settings)
     stop = threading.Event()
     thread = threading.Thread(target=host.run, args=(stop,), daemon=True)
     thread.start()
     try:
-        simulate(SimConfig(photos=photos, stores=8, broken=0, day=DAY, seed=seed), BlobTarget(conn), STORES_CSV,
-                 rate=rate, on_upload=on_upload)
+        simulate(SimConfig(photos=photos, stores=8, broken=0, day=DAY, seed=seed), BlobTarget(connection(settings)),
+                 STORES_CSV, rate=rate, on_upload=on_upload)
         deadline = time.monotonic() + 120
         while len(done) < photos and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -74,15 +82,16 @@ def paced(conn: str, paths: DemoPaths, photos: int, rate: float, seed: int) -> t
     return [done[name] - uploaded[name] for name in uploaded if name in done], outcomes
 
 
-def sustained(conn: str, paths: DemoPaths, photos: int, seed: int) -> tuple[float, dict[Status, int]]:
+def sustained(settings: Settings, paths: DemoPaths, photos: int, seed: int) -> tuple[float, dict[Status, int]]:
     """Upload a backlog, then time the host draining it; returns photos/s and the outcomes."""
-    simulate(SimConfig(photos=photos, stores=8, broken=0, day=DAY, seed=seed), BlobTarget(conn), STORES_CSV)
+    simulate(SimConfig(photos=photos, stores=8, broken=0, day=DAY, seed=seed), BlobTarget(connection(settings)),
+             STORES_CSV)
     outcomes: dict[Status, int] = {}
 
     def on_outcome(outcome: Outcome) -> None:
         outcomes[outcome.status] = outcomes.get(outcome.status, 0) + 1
 
-    host = open_host(REPO, receipts_path=paths.receipts, on_outcome=on_outcome)
+    host = open_host(REPO, receipts_path=paths.receipts, on_outcome=on_outcome, settings=settings)
     started = time.perf_counter()
     try:
         host.run(until_idle=True)
@@ -103,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
         paths = DemoPaths.under(Path(tmp))
         with Azurite(location=paths.azurite) as azurite, \
                 FaceServiceProcess(log_path=Path(tmp) / "face-service.log") as face:
-            configure_function_env(paths, azurite.connection_string, face.url)
-            latencies, outcomes_paced = paced(azurite.connection_string, paths, args.paced, args.rate, seed=1)
-            rate, outcomes = sustained(azurite.connection_string, paths, args.backlog, seed=2)
+            settings = function_settings(paths, azurite.connection_string, face.url)
+            latencies, outcomes_paced = paced(settings, paths, args.paced, args.rate, seed=1)
+            rate, outcomes = sustained(settings, paths, args.backlog, seed=2)
             from functions.ingest import reset_processor
 
             reset_processor()

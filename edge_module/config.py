@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -309,6 +308,33 @@ ATOMIC_KEYS: frozenset[str] = frozenset({"opening_hours", "cameras"})
 camera list the old list."""
 
 
+class EdgeRuntime(BaseSettings):
+    """What the IoT Edge runtime (or a developer) tells the module through its environment, besides
+    :class:`ModuleSettings`: the module's identity and where its configuration file is."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    workload_uri: str | None = Field(default=None, validation_alias="IOTEDGE_WORKLOADURI",
+                                     description="the IoT Edge workload API (set by the runtime)")
+    device_id: str | None = Field(default=None, validation_alias=DEVICE_ID_ENV,
+                                  description="the device's id, which is the store's id (set by the runtime)")
+    module_id: str | None = Field(default=None, validation_alias="IOTEDGE_MODULEID",
+                                  description="this module's name on the device (set by the runtime)")
+    iothub_hostname: str | None = Field(default=None, validation_alias="IOTEDGE_IOTHUBHOSTNAME",
+                                        description="the IoT hub the device belongs to (set by the runtime)")
+    module_connection_string: SecretStr | None = Field(
+        default=None, validation_alias="IOTHUB_MODULE_CONNECTION_STRING",
+        description="outside IoT Edge: a module identity's connection string, to reach the hub from a laptop",
+    )
+    config_file: Path | None = Field(default=None, validation_alias=CONFIG_FILE_ENV,
+                                     description="the module's JSON configuration file (default /app/config/edge.json)")
+
+    @property
+    def in_edge(self) -> bool:
+        """Whether the IoT Edge runtime started this module (it sets all four of its variables)."""
+        return all((self.workload_uri, self.device_id, self.module_id, self.iothub_hostname))
+
+
 class ModuleSettings(BaseSettings, _LiveFields):
     """All settings of the module. Environment (``FOOTFALL_*``) wins over the JSON file."""
 
@@ -353,7 +379,7 @@ class ModuleSettings(BaseSettings, _LiveFields):
         # Under IoT Edge a store's device id is its store id (IOTEDGE_DEVICEID, set by the runtime and
         # authenticated by IoT Hub), so no twin property can make one store count as another.
         # FOOTFALL_STORE_ID or the config file still win (local runs, tests).
-        device = os.environ.get(DEVICE_ID_ENV)
+        device = EdgeRuntime().device_id
         if isinstance(data, dict) and not data.get("store_id") and device:
             return {**data, "store_id": device}
         return data
@@ -412,7 +438,7 @@ def deep_merge(
 def load_settings(config_file: Path | None = None) -> ModuleSettings:
     """Read the JSON file (``config_file``, else ``$FOOTFALL_CONFIG_FILE``, else ``/app/config/edge.json``
     when present) and the environment on top of it."""
-    path = config_file or (Path(os.environ[CONFIG_FILE_ENV]) if os.environ.get(CONFIG_FILE_ENV) else None)
+    path = config_file or EdgeRuntime().config_file
     if path is None and DEFAULT_CONFIG_FILE.is_file():
         path = DEFAULT_CONFIG_FILE
     data: dict[str, Any] = {}

@@ -15,7 +15,6 @@ A rejected patch changes nothing.
 from __future__ import annotations
 
 import logging
-import os
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -23,13 +22,11 @@ from typing import Any
 from azure.iot.device import IoTHubModuleClient, Message
 
 from edge_module.camera_credentials import has_password
-from edge_module.config import LIVE_KEYS, LiveConfig, ModuleSettings, deep_merge
+from edge_module.config import LIVE_KEYS, EdgeRuntime, LiveConfig, ModuleSettings, deep_merge
 from edge_module.telemetry import TELEMETRY_SCHEMA, TelemetryMessage
 
 log = logging.getLogger(__name__)
 
-EDGE_ENV_VARS = ("IOTEDGE_WORKLOADURI", "IOTEDGE_DEVICEID", "IOTEDGE_MODULEID", "IOTEDGE_IOTHUBHOSTNAME")
-CONNECTION_STRING_ENV = "IOTHUB_MODULE_CONNECTION_STRING"
 
 
 class Hub:
@@ -45,8 +42,9 @@ class Hub:
 
         ``use_hub=auto`` connects only when one of those is present; ``no`` never connects.
         """
-        in_edge = all(os.environ.get(v) for v in EDGE_ENV_VARS)
-        conn = os.environ.get(CONNECTION_STRING_ENV)
+        runtime = EdgeRuntime()
+        in_edge = runtime.in_edge
+        conn = runtime.module_connection_string.get_secret_value() if runtime.module_connection_string else None
         if settings.use_hub == "no" or (settings.use_hub == "auto" and not (in_edge or conn)):
             log.info("no IoT hub: configuration from env/file only, telemetry goes to the log")
             return cls(None, settings.telemetry_output)
@@ -55,7 +53,8 @@ class Hub:
         elif conn:
             client = IoTHubModuleClient.create_from_connection_string(conn)
         else:
-            raise RuntimeError(f"use_hub=yes but neither the IoT Edge environment nor {CONNECTION_STRING_ENV} is set")
+            raise RuntimeError("use_hub=yes but neither the IoT Edge environment nor IOTHUB_MODULE_CONNECTION_STRING "
+                               "is set")
         client.connect()
         return cls(client, settings.telemetry_output)
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import shutil
 import signal
 import sys
@@ -35,12 +34,14 @@ import time
 from contextlib import ExitStack
 from datetime import UTC, date
 from pathlib import Path
+from typing import Any
 
 from pydantic import BaseModel
 
 from footfall.azurite import Azurite, free_port
 from footfall.face_process import FaceServiceProcess
 from footfall.paths import REPO_ROOT, state_dir
+from functions.settings import Settings
 
 PROJECT_DIR = REPO_ROOT / "stream_analytics"
 
@@ -136,15 +137,13 @@ def count_events(events_dir: Path) -> tuple[int, int]:
     return len(seen), sum(seen.values())
 
 
-def configure_function_env(paths: DemoPaths, connection_string: str, face_url: str, day: date | None = None) -> None:
-    """The app settings the Functions app reads, pointed at the local stack.
+def function_settings(paths: DemoPaths, connection_string: str, face_url: str, day: date | None = None) -> Settings:
+    """The Functions app's settings, pointed at the local stack (the rest from the environment).
 
     The demo replays a whole ``day`` in minutes, so the plausible capture window (8 days back, 5
     minutes ahead) is widened to hold that day: a day long past, or today's evening still to come.
     """
     from datetime import datetime, time, timedelta
-
-    from functions.settings import Settings
 
     window_days = Settings.model_fields["capture_max_age_days"].default
     ahead_s = Settings.model_fields["capture_max_future_s"].default
@@ -153,21 +152,19 @@ def configure_function_env(paths: DemoPaths, connection_string: str, face_url: s
         window_days = max(window_days, (now.date() - day).days + 2)
         day_ends = datetime.combine(day, time(), tzinfo=UTC) + timedelta(days=2)  # any store's local day
         ahead_s = max(ahead_s, (day_ends - now).total_seconds())
-    os.environ.update({
-        "FOOTFALL_CAPTURE_MAX_AGE_DAYS": str(window_days),
-        "FOOTFALL_CAPTURE_MAX_FUTURE_S": str(ahead_s),
+    values: dict[str, Any] = {
+        "FOOTFALL_CAPTURE_MAX_AGE_DAYS": window_days,
+        "FOOTFALL_CAPTURE_MAX_FUTURE_S": ahead_s,
         "AzureWebJobsStorage": connection_string,
         "FOOTFALL_FACE_ENDPOINT": face_url,
         "FOOTFALL_EVENT_SINK": "local",
-        "FOOTFALL_LOCAL_EVENT_LOG": str(paths.events),
+        "FOOTFALL_LOCAL_EVENT_LOG": paths.events,
         "FOOTFALL_KNOWN_STORES": str(PROJECT_DIR / "stores.csv"),
         "FOOTFALL_AFTER_SUCCESS": "delete",
         "FOOTFALL_UPLOADS_CONTAINER": "uploads",
         "FOOTFALL_QUARANTINE_CONTAINER": "quarantine",
-    })
-    from functions.ingest import reset_processor
-
-    reset_processor()  # settings are read once per process: re-read them now
+    }
+    return Settings(**values)
 
 
 def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
@@ -191,7 +188,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
         print("starting Azurite and the face service on loopback ...", flush=True)
         azurite = stack.enter_context(Azurite(location=paths.azurite))
         face = stack.enter_context(FaceServiceProcess(log_path=paths.root / "face-service.log", log_level="info"))
-        configure_function_env(paths, azurite.connection_string, face.url, config.day)
+        settings = function_settings(paths, azurite.connection_string, face.url, config.day)
 
         total = config.photos + config.broken
         # Without a terminal (CI logs) the bars print a line each update: a few lines a run will do.
@@ -211,7 +208,8 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
                 if sum(outcomes.values()) >= total:
                     finished.set()
 
-        host = open_host(REPO_ROOT, receipts_path=paths.receipts, workers=args.workers, on_outcome=on_outcome)
+        host = open_host(REPO_ROOT, receipts_path=paths.receipts, workers=args.workers, on_outcome=on_outcome,
+                         settings=settings)
         host_stop = threading.Event()
         host_thread = threading.Thread(target=host.run, args=(host_stop,), name="footfall-host", daemon=True)
         host_thread.start()

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
+
+from functions.settings import default_state_dir
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
 def state_dir() -> Path:
     """The local state folder (``FOOTFALL_STATE_DIR``, default ``<repo>/.state``), created on demand."""
-    path = Path(os.environ.get("FOOTFALL_STATE_DIR") or REPO_ROOT / ".state")
+    path = default_state_dir()
     path.mkdir(parents=True, exist_ok=True)
     return path

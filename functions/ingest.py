@@ -35,7 +35,7 @@ from functions.counters import IngestCounters
 from functions.errors import PermanentError, QuarantineReason, TransientError
 from functions.face_client import FaceAnalyzer
 from functions.image_guard import GuardLimits, prepare_image
-from functions.settings import Settings, get_settings
+from functions.settings import Settings, get_settings, use_settings
 from functions.sinks import EventSink, create_sink
 from functions.upload_storage import UploadStorage
 
@@ -256,14 +256,15 @@ def get_processor() -> UploadProcessor:
     return _processor
 
 
-def reset_processor() -> None:
-    """Close and forget the process-wide processor and settings (tests; the local host on reconfigure)."""
+def reset_processor(settings: Settings | None = None) -> None:
+    """Close and forget the process-wide processor; the next one is built from ``settings`` (the local
+    host, the demo), or from the environment read again when ``None`` (tests)."""
     global _processor
     with _lock:
         if _processor is not None:
             _processor.close()
         _processor = None
-        get_settings.cache_clear()
+        use_settings(settings)
 
 
 def counters() -> IngestCounters | None:

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from functions.contracts import DEFAULT_K
@@ -21,22 +21,57 @@ from functions.contracts import DEFAULT_K
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-def default_state_dir() -> Path:
-    """``FOOTFALL_STATE_DIR``, else ``<repo>/.state``: the same rule as ``footfall.paths.state_dir``.
+_CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
-    Replicated here (not imported) because only ``functions/`` is deployed to Azure.
-    """
-    return Path(os.environ.get("FOOTFALL_STATE_DIR") or _REPO_ROOT / ".state")
+
+class StateSettings(BaseSettings):
+    """Where the local stack keeps its state (``footfall.paths.state_dir`` creates it)."""
+
+    model_config = _CONFIG
+
+    state_dir: Path = Field(
+        default=_REPO_ROOT / ".state", validation_alias="FOOTFALL_STATE_DIR",
+        description="Folder of the local stack's state (event log, Azurite data, receipts, report database); "
+        "local runs only.",
+    )
+
+
+def default_state_dir() -> Path:
+    """``FOOTFALL_STATE_DIR``, else ``<repo>/.state``."""
+    return StateSettings().state_dir
 
 
 def _default_event_log() -> Path:
     return default_state_dir() / "events"
 
 
-class Settings(BaseSettings):
-    """All configuration of the ingest function. Field names map to environment variables."""
+class BindingSettings(BaseSettings):
+    """The settings the app's bindings read when the app is indexed (trigger source, timer schedule):
+    a model of their own, so indexing never depends on the rest of the configuration."""
 
-    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
+    model_config = _CONFIG
+
+    blob_trigger_source: Literal["LogsAndContainerScan", "EventGrid"] = Field(
+        default="LogsAndContainerScan", validation_alias="FOOTFALL_BLOB_TRIGGER_SOURCE",
+        description="Source of the analyze_upload blob trigger: EventGrid in Azure (Terraform sets it), container "
+        "scan locally; read when the app is indexed.",
+    )
+    redrive_schedule: str = Field(
+        default="0 */5 * * * *", validation_alias="FOOTFALL_REDRIVE_SCHEDULE",
+        description="NCRONTAB (with seconds) of the redrive_uploads timer; read when the app is indexed.",
+    )
+
+    @field_validator("blob_trigger_source", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        sources = {"logsandcontainerscan": "LogsAndContainerScan", "eventgrid": "EventGrid"}
+        return sources.get(value.lower(), value) if isinstance(value, str) else value
+
+
+class Settings(BindingSettings):
+    """All configuration of the Functions app. Field names map to environment variables."""
+
+    model_config = _CONFIG
 
     # Blob Storage: a connection string (local, Azurite) or an account URL (cloud, managed identity).
     storage_connection: SecretStr | None = Field(
@@ -108,10 +143,6 @@ class Settings(BaseSettings):
     circuit_open_s: float = Field(
         default=30, gt=0, validation_alias="FOOTFALL_CIRCUIT_OPEN_S",
         description="How long an open circuit defers photos before one invocation probes the dependency again.",
-    )
-    redrive_schedule: str = Field(
-        default="0 */5 * * * *", validation_alias="FOOTFALL_REDRIVE_SCHEDULE",
-        description="NCRONTAB (with seconds) of the redrive_uploads timer; read when the app is indexed.",
     )
     redrive_after_s: float = Field(
         default=600, ge=0, validation_alias="FOOTFALL_REDRIVE_AFTER_S",
@@ -278,7 +309,28 @@ def _yes(text: str) -> bool:
     raise ValueError(f"emotion must be yes or no, not {text!r}")
 
 
+_given: Settings | None = None
+
+
 @lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The process-wide settings, read once from the environment."""
+def _from_environment() -> Settings:
     return Settings()
+
+
+def get_settings() -> Settings:
+    """The process-wide settings: the ones given to :func:`use_settings`, else read once from the environment."""
+    return _given if _given is not None else _from_environment()
+
+
+def get_binding_settings() -> BindingSettings:
+    """What the bindings read when the app is indexed: the settings given to :func:`use_settings`, else
+    only :class:`BindingSettings` from the environment (indexing never validates the rest)."""
+    return _given if _given is not None else BindingSettings()
+
+
+def use_settings(settings: Settings | None) -> None:
+    """Make :func:`get_settings` return ``settings`` (the local host, the demo: a ``Settings`` built in code
+    instead of an edited environment); ``None`` reads the environment again on the next call."""
+    global _given
+    _given = settings
+    _from_environment.cache_clear()

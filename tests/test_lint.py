@@ -4,6 +4,7 @@ the tree passes ruff (mypy's pass is the make step itself), and every remaining 
 
 from __future__ import annotations
 
+import ast
 import re
 import subprocess
 import sys
@@ -101,3 +102,26 @@ def test_every_noqa_and_type_ignore_says_why() -> None:
             if found and not re.search(r"\w", found["why"]):
                 silent.append(f"{path.relative_to(REPO)}:{number}: {line.strip()}")
     assert not silent, "say why beside each suppression:\n" + "\n".join(silent)
+
+
+# Configuration comes through the settings models (functions/settings.py, face_service/config.py,
+# edge_module/config.py). These read the environment for another reason, said beside each.
+ENVIRONMENT_USERS = {
+    "face_service/worker.py": "sets thread counts for the native libraries of its own process",
+    "footfall/face_process.py": "hands its environment to the face service it starts",
+    "footfall/host/binding.py": "is the Functions host: app settings from local.settings.json, %NAME% in "
+                                "schedules and connections, as the real host resolves them",
+}
+
+
+def test_settings_are_read_only_through_the_settings_models() -> None:
+    readers: dict[str, list[int]] = {}
+    for folder in ("functions", "face_service", "footfall", "edge_module"):
+        for path in sorted((REPO / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            lines = [node.lineno for node in ast.walk(tree)
+                     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                     and node.value.id == "os" and node.attr in ("environ", "getenv", "putenv")]
+            if lines:
+                readers[str(path.relative_to(REPO))] = lines
+    assert sorted(readers) == sorted(ENVIRONMENT_USERS), readers

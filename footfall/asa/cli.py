@@ -45,13 +45,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _k_setting() -> int | None:
     """``FOOTFALL_K`` through the settings model, when it is set."""
-    import os
+    from functions.settings import get_settings
 
-    if not os.environ.get("FOOTFALL_K"):
-        return None
-    from functions.settings import Settings
-
-    return Settings().k_anonymity
+    settings = get_settings()
+    return settings.k_anonymity if "k_anonymity" in settings.model_fields_set else None
 
 
 def main(argv: list[str]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -13,14 +12,14 @@ from footfall.asa.engine import Engine
 from footfall.asa.errors import AsaError
 from footfall.asa.inputs import InputSource
 from footfall.paths import REPO_ROOT, state_dir
+from functions.settings import get_settings
 
 DEFAULT_PROJECT = REPO_ROOT / "stream_analytics"
 
 
 def local_event_log() -> Path:
     """The local event log folder (``FOOTFALL_LOCAL_EVENT_LOG``, default ``<state_dir>/events``)."""
-    env = os.environ.get("FOOTFALL_LOCAL_EVENT_LOG")
-    return Path(env) if env else state_dir() / "events"
+    return get_settings().local_event_log
 
 
 def _format_of(path: Path, default: str) -> str:

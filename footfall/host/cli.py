@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import signal
 import threading
 from pathlib import Path
@@ -18,6 +17,7 @@ from pathlib import Path
 from footfall.host.launch import open_host
 from footfall.host.runner import Outcome
 from footfall.paths import REPO_ROOT
+from functions.settings import Settings
 
 
 def main(argv: list[str]) -> int:
@@ -35,8 +35,8 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--log-level", default="INFO")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    if args.connection_string:
-        os.environ["AzureWebJobsStorage"] = args.connection_string
+    # --connection-string overrides AzureWebJobsStorage; every other setting comes from the environment.
+    settings = Settings(AzureWebJobsStorage=args.connection_string) if args.connection_string else None
 
     def report(outcome: Outcome) -> None:
         logging.getLogger("footfall.host").info(
@@ -44,7 +44,7 @@ def main(argv: list[str]) -> int:
 
     host = open_host(
         args.app_dir, module=args.module, function_name=args.function, receipts_path=args.receipts,
-        workers=args.workers, poll_interval_s=args.poll_interval, on_outcome=report,
+        workers=args.workers, poll_interval_s=args.poll_interval, on_outcome=report, settings=settings,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -8,19 +8,18 @@ when the app is indexed and the binding carries ``source: EventGrid``.
 
 from __future__ import annotations
 
-import os
-
 import azure.functions as func
 
 from functions.contracts import UploadPath, UploadPathError
 from functions.ingest import blob_name_in_container, etag_from_properties, get_processor
+from functions.settings import get_binding_settings
 from functions.telemetry import invocation_span
 
 bp = func.Blueprint()
 
 _SOURCE = (
     func.BlobSource.EVENT_GRID
-    if os.environ.get("FOOTFALL_BLOB_TRIGGER_SOURCE", "").lower() == "eventgrid"
+    if get_binding_settings().blob_trigger_source == "EventGrid"
     else func.BlobSource.LOGS_AND_CONTAINER_SCAN
 )
 

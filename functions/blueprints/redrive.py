@@ -8,17 +8,15 @@ setting of that moment. The local trigger host runs it on the same schedule.
 
 from __future__ import annotations
 
-import os
-
 import azure.functions as func
 
 from functions.redrive import get_redriver
-from functions.settings import Settings
+from functions.settings import get_binding_settings
 
 
 def schedule() -> str:
     """``FOOTFALL_REDRIVE_SCHEDULE``, else the settings model's default."""
-    return os.environ.get("FOOTFALL_REDRIVE_SCHEDULE") or Settings.model_fields["redrive_schedule"].default
+    return get_binding_settings().redrive_schedule
 
 
 def blueprint() -> func.Blueprint:

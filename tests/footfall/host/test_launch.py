@@ -18,6 +18,8 @@ from azure.storage.blob import BlobServiceClient
 from footfall.azurite import Azurite
 from footfall.host import HostJson, Status, TriggerHost, open_host
 from footfall.host.config import parse_timespan
+from functions.ingest import reset_processor
+from functions.settings import Settings, get_settings
 
 _counter = itertools.count()
 
@@ -141,6 +143,23 @@ def test_host_invokes_the_registered_function_with_the_input_stream_the_function
     assert host.counters.seen == host.counters.succeeded == 1
     assert host.counters.pending == 0
     assert app.names(app.container) == set()
+
+
+def test_settings_given_to_the_host_are_the_apps_and_name_its_storage_and_quarantine(
+    app: App, azurite: Azurite, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The demo hands the host a Settings object instead of editing the environment."""
+    settings = Settings(AzureWebJobsStorage=azurite.connection_string, FOOTFALL_QUARANTINE_CONTAINER=app.quarantine)
+    monkeypatch.delenv("AzureWebJobsStorage")  # the host must not need it
+    try:
+        host = open_host(app.dir, module=app.module, receipts_path=app.receipts, settings=settings,
+                         timer_functions=())
+        assert get_settings() is settings
+        assert host.config.quarantine_container == app.quarantine
+        assert host.client.url.startswith(f"http://127.0.0.1:{azurite.port}/")
+        host.close()
+    finally:
+        reset_processor()
 
 
 def test_receipts_keep_a_restarted_host_from_processing_a_blob_version_twice(

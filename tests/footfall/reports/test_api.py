@@ -190,16 +190,16 @@ def test_the_local_dashboard_refuses_other_host_names_and_sends_security_headers
 
 def test_k_from_the_one_setting_reaches_the_api(tmp_path, fleet, monkeypatch: pytest.MonkeyPatch) -> None:
     from footfall.reports.server import dashboard_app
-    from functions.settings import get_settings
+    from functions.settings import use_settings
 
     store = ReportDatabase(tmp_path / "reports.duckdb")
     monkeypatch.setenv("FOOTFALL_K", "40")
-    get_settings.cache_clear()
+    use_settings(None)
     try:
         store.write_output("store_windows", fleet.rows)
         app = dashboard_app(tmp_path / "reports.duckdb")
     finally:
-        get_settings.cache_clear()
+        use_settings(None)
     client = TestClient(app, base_url="http://127.0.0.1")
     assert client.get("/api/meta").json()["k"] == 40
     body = client.get("/api/report", params={"store_id": "S0001"}).json()

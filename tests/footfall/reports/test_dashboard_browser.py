@@ -267,16 +267,16 @@ def test_a_region_shows_its_top_and_bottom_stores(page: Page, dashboard) -> None
 
 def test_k_from_the_one_setting_reaches_the_dashboard(browser: Browser, tmp_path: Path, fleet,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    from functions.settings import get_settings
+    from functions.settings import use_settings
 
     path = tmp_path / "reports.duckdb"
     ReportDatabase(path, k=9).write_output("store_windows", fleet.rows_where(region="Iberia"))
     monkeypatch.setenv("FOOTFALL_K", "9")
-    get_settings.cache_clear()
+    use_settings(None)
     try:
         server = serve_dashboard(path, "127.0.0.1", 0)
     finally:
-        get_settings.cache_clear()
+        use_settings(None)
     with server:
         page = browser.new_page()
         try:

@@ -118,12 +118,12 @@ def test_missing_cosmos_settings_are_named_in_the_error(monkeypatch: pytest.Monk
     from functions import settings
 
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
-    settings.get_settings.cache_clear()
+    settings.use_settings(None)
     blueprint.get_service.cache_clear()
     try:
         response = call(blueprint.reports_report, {"region": "Nordics"})
     finally:
-        settings.get_settings.cache_clear()
+        settings.use_settings(None)
         blueprint.get_service.cache_clear()
     assert response.status_code == 500
     assert "FOOTFALL_COSMOS_ENDPOINT" in json.loads(response.get_body())["detail"]
@@ -133,11 +133,11 @@ def test_meta_carries_k_from_the_one_setting(monkeypatch: pytest.MonkeyPatch) ->
     from functions import settings
 
     monkeypatch.setenv("FOOTFALL_K", "8")
-    settings.get_settings.cache_clear()
+    settings.use_settings(None)
     try:
         body = json.loads(call(blueprint.reports_meta).get_body())
     finally:
-        settings.get_settings.cache_clear()
+        settings.use_settings(None)
     assert body == Meta.build(8).model_dump(mode="json") and body["k"] == 8
 
 
