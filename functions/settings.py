@@ -76,26 +76,47 @@ class Settings(BindingSettings):
     # Blob Storage: a connection string (local, Azurite) or an account URL (cloud, managed identity).
     storage_connection: SecretStr | None = Field(
         default=None, validation_alias=AliasChoices("AzureWebJobsStorage", "FOOTFALL_STORAGE_CONNECTION"),
+        description="Storage connection string (Azurite locally). Terraform leaves it empty in Azure and sets "
+        "AzureWebJobsStorage__accountName with __credential=managedidentity instead, which the host and the blob "
+        "trigger use (and footfall host understands: https://<name>.blob.core.windows.net with "
+        "DefaultAzureCredential).",
     )
     storage_account_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("AzureWebJobsStorage__blobServiceUri", "FOOTFALL_STORAGE_ACCOUNT_URL"),
+        description="The function's own blob client in the cloud, with the managed identity: the account's blob "
+        "endpoint (Terraform sets FOOTFALL_STORAGE_ACCOUNT_URL).",
     )
-    uploads_container: str = Field(default="uploads", validation_alias="FOOTFALL_UPLOADS_CONTAINER")
-    quarantine_container: str = Field(default="quarantine", validation_alias="FOOTFALL_QUARANTINE_CONTAINER")
-    after_success: Literal["delete", "tag"] = Field(default="delete", validation_alias="FOOTFALL_AFTER_SUCCESS")
+    uploads_container: str = Field(default="uploads", validation_alias="FOOTFALL_UPLOADS_CONTAINER",
+                                   description="Container the cameras upload to (the blob trigger's).")
+    quarantine_container: str = Field(default="quarantine", validation_alias="FOOTFALL_QUARANTINE_CONTAINER",
+                                      description="Container for bad photos' evidence, with a reason.")
+    after_success: Literal["delete", "tag"] = Field(
+        default="delete", validation_alias="FOOTFALL_AFTER_SUCCESS",
+        description="delete the photo once its event is sent, or tag it footfall=processed (blob index tag; the "
+        "etag does not change).",
+    )
 
     # Face service (ours on loopback / Container Apps) or Azure Face.
-    face_endpoint: str = Field(default="http://127.0.0.1:5000", validation_alias="FOOTFALL_FACE_ENDPOINT")
-    face_key: SecretStr | None = Field(default=None, validation_alias="FOOTFALL_FACE_KEY")
-    face_detection_model: str = Field(default="detection_03", validation_alias="FOOTFALL_FACE_DETECTION_MODEL")
-    face_recognition_model: str = Field(default="recognition_04", validation_alias="FOOTFALL_FACE_RECOGNITION_MODEL")
+    face_endpoint: str = Field(
+        default="http://127.0.0.1:5000", validation_alias="FOOTFALL_FACE_ENDPOINT",
+        description="Our face service, or https://<name>.cognitiveservices.azure.com (Azure Face).",
+    )
+    face_key: SecretStr | None = Field(
+        default=None, validation_alias="FOOTFALL_FACE_KEY",
+        description="Subscription key; unset on Azure Face means the managed identity (DefaultAzureCredential).",
+    )
+    face_detection_model: str = Field(default="detection_03", validation_alias="FOOTFALL_FACE_DETECTION_MODEL",
+                                      description="Detection model passed to FaceClient.detect.")
+    face_recognition_model: str = Field(default="recognition_04", validation_alias="FOOTFALL_FACE_RECOGNITION_MODEL",
+                                        description="Recognition model passed to FaceClient.detect.")
     face_attributes: str = Field(
         default="age,gender,emotion,headPose", validation_alias="FOOTFALL_FACE_ATTRIBUTES",
         description="Comma-separated attributes to request. Azure Face no longer serves gender/emotion; "
         "set 'headPose' (or 'age,headPose' with limited access) there; missing fields become null.",
     )
-    face_timeout_s: float = Field(default=10.0, gt=0, validation_alias="FOOTFALL_FACE_TIMEOUT_S")
+    face_timeout_s: float = Field(default=10.0, gt=0, validation_alias="FOOTFALL_FACE_TIMEOUT_S",
+                                  description="Connect and read timeout of a face service call (seconds).")
     face_retry_total: int = Field(
         default=1, ge=0, le=5, validation_alias="FOOTFALL_FACE_RETRY_TOTAL",
         description="Retries inside the Face SDK per invocation; the host's retry policy does the rest.",
@@ -111,19 +132,32 @@ class Settings(BindingSettings):
     )
 
     # Event sink.
-    event_sink: Literal["eventhub", "local"] = Field(default="local", validation_alias="FOOTFALL_EVENT_SINK")
-    eventhub_connection: SecretStr | None = Field(default=None, validation_alias="FOOTFALL_EVENTHUB_CONNECTION")
+    event_sink: Literal["eventhub", "local"] = Field(
+        default="local", validation_alias="FOOTFALL_EVENT_SINK",
+        description="Where events go: eventhub (Azure) or local (the local event log, one JSON line per event).",
+    )
+    eventhub_connection: SecretStr | None = Field(
+        default=None, validation_alias="FOOTFALL_EVENTHUB_CONNECTION",
+        description="Event Hubs connection string (with or without EntityPath); unset in Azure (managed identity).",
+    )
     eventhub_namespace: str | None = Field(
         default=None, validation_alias="FOOTFALL_EVENTHUB_NAMESPACE",
         description="Fully qualified namespace (xxx.servicebus.windows.net) for managed identity.",
     )
-    eventhub_name: str = Field(default="footfall-events", validation_alias="FOOTFALL_EVENTHUB_NAME")
-    local_event_log: Path = Field(default_factory=_default_event_log, validation_alias="FOOTFALL_LOCAL_EVENT_LOG")
+    eventhub_name: str = Field(default="footfall-events", validation_alias="FOOTFALL_EVENTHUB_NAME",
+                               description="Event hub name.")
+    local_event_log: Path = Field(
+        default_factory=_default_event_log, validation_alias="FOOTFALL_LOCAL_EVENT_LOG",
+        description="The local sink's folder; default <FOOTFALL_STATE_DIR>/events (else <repo>/.state/events).",
+    )
 
     # Image guard.
-    max_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0, validation_alias="FOOTFALL_MAX_UPLOAD_BYTES")
-    max_pixels: int = Field(default=40_000_000, gt=0, validation_alias="FOOTFALL_MAX_PIXELS")
-    max_side: int = Field(default=4096, ge=36, validation_alias="FOOTFALL_MAX_SIDE")
+    max_upload_bytes: int = Field(default=6 * 1024 * 1024, gt=0, validation_alias="FOOTFALL_MAX_UPLOAD_BYTES",
+                                  description="Image guard: a larger upload is quarantined too_large.")
+    max_pixels: int = Field(default=40_000_000, gt=0, validation_alias="FOOTFALL_MAX_PIXELS",
+                            description="Image guard: source pixels read from the header; more is too_many_pixels.")
+    max_side: int = Field(default=4096, ge=36, validation_alias="FOOTFALL_MAX_SIDE",
+                          description="Image guard: the longest side sent to the face service (larger is downscaled).")
     max_decoded_mb: int = Field(
         default=64, ge=1, validation_alias="FOOTFALL_MAX_DECODED_MB",
         description="Memory one decoded photo may take (MiB, at 4 bytes a pixel); a JPEG that would not fit is "
@@ -198,8 +232,13 @@ class Settings(BindingSettings):
         default=None, validation_alias="FOOTFALL_COSMOS_ENDPOINT",
         description="Account URL, e.g. https://footfall.documents.azure.com:443/",
     )
-    cosmos_key: SecretStr | None = Field(default=None, validation_alias="FOOTFALL_COSMOS_KEY")
-    cosmos_database: str = Field(default="footfall", validation_alias="FOOTFALL_COSMOS_DATABASE")
+    cosmos_key: SecretStr | None = Field(
+        default=None, validation_alias="FOOTFALL_COSMOS_KEY",
+        description="Leave empty in Azure: the managed identity, with Cosmos DB Built-in Data Contributor on the "
+        "container (it writes the daily rollups).",
+    )
+    cosmos_database: str = Field(default="footfall", validation_alias="FOOTFALL_COSMOS_DATABASE",
+                                 description="The database the Stream Analytics job writes its windows to.")
     cosmos_container: str = Field(
         default="footfall", validation_alias="FOOTFALL_COSMOS_CONTAINER",
         description="The container the job writes (partition key /store_id; doc_type tells rows apart).",
@@ -221,7 +260,7 @@ class Settings(BindingSettings):
     reports_access: str | None = Field(
         default=None, validation_alias="FOOTFALL_REPORTS_ACCESS",
         description="Entra group object id -> regions and stores it may read: JSON inline or the path of a JSON "
-        "file, e.g. {\"groups\": {\"<group id>\": {\"regions\": [\"Nordics\"], \"stores\": [\"S0101\"]}}} "
+        "file, e.g. `{\"groups\": {\"<group id>\": {\"regions\": [\"Nordics\"], \"stores\": [\"S0101\"]}}}` "
         "(see functions/reports/access.py).",
     )
     known_stores: str | None = Field(
