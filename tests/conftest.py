@@ -11,8 +11,19 @@ import pytest
 from PIL import Image
 
 from footfall.azurite import Azurite
+from functions.settings import use_settings
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every test reads its settings afresh from its own environment, and the local state (event log,
+    receipts, report database) of a developer's ``make demo`` is never what a test reads or writes."""
+    monkeypatch.setenv("FOOTFALL_STATE_DIR", str(tmp_path_factory.mktemp("state")))
+    use_settings(None)
+    yield
+    use_settings(None)
 
 
 @pytest.fixture(scope="session")
