@@ -37,12 +37,10 @@ from edge_module.config import CameraConfig, CountingConfig, LineConfig, Point, 
 from edge_module.detection.base import Detection
 from edge_module.tracking import TrackedPerson
 from functions.contracts import (
-    DWELL_BUCKET_NAMES,
     CountEvent,
     LineCount,
     ZoneCount,
     count_event_id,
-    dwell_bucket,
 )
 
 MINUTE = timedelta(minutes=1)
@@ -269,16 +267,11 @@ class CameraCounter:
     def _event(self, minute: _Minute) -> CountEvent:
         zones = []
         for zone in self.zones:
-            dwells = minute.dwells.get(zone.name, [])
-            histogram = dict.fromkeys(DWELL_BUCKET_NAMES, 0)
-            for seconds in dwells:
-                histogram[DWELL_BUCKET_NAMES[dwell_bucket(seconds)]] += 1
             frames = minute.frames
-            zones.append(ZoneCount(
-                zone=zone.name,
+            zones.append(ZoneCount.from_dwells(
+                zone.name, minute.dwells.get(zone.name, []),
                 occupancy_mean=round(minute.occupancy_sum.get(zone.name, 0) / frames, 3) if frames else 0.0,
-                occupancy_max=minute.occupancy_max.get(zone.name, 0), visits=len(dwells),
-                dwell_s_sum=round(sum(dwells), 1), dwell_histogram=histogram,
+                occupancy_max=minute.occupancy_max.get(zone.name, 0),
             ))
         return CountEvent(
             event_id=count_event_id(self.store_id, self.camera_id, minute.start), store_id=self.store_id,

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -330,6 +330,17 @@ class ZoneCount(BaseModel):
     dwell_histogram: dict[str, int] = Field(
         description=f"Those visits by dwell, keys {', '.join(DWELL_BUCKET_NAMES)} (bounds {DWELL_BUCKETS_S} s).",
     )
+
+    @classmethod
+    def from_dwells(cls, zone: str, dwells: Sequence[float], *, occupancy_mean: float,
+                    occupancy_max: int) -> ZoneCount:
+        """A zone's minute whose ended visits lasted ``dwells`` seconds: their number, their sum (to 0.1 s)
+        and their histogram by :func:`dwell_bucket`."""
+        histogram = dict.fromkeys(DWELL_BUCKET_NAMES, 0)
+        for seconds in dwells:
+            histogram[DWELL_BUCKET_NAMES[dwell_bucket(seconds)]] += 1
+        return cls(zone=zone, occupancy_mean=occupancy_mean, occupancy_max=occupancy_max, visits=len(dwells),
+                   dwell_s_sum=round(sum(dwells), 1), dwell_histogram=histogram)
 
     @model_validator(mode="after")
     def _histogram_adds_up(self) -> ZoneCount:

@@ -23,12 +23,10 @@ import numpy as np
 from footfall.simulate.plan import ENTRANCE_CAMERA, FRAME_CAMERA, Manifest
 from footfall.simulate.schedule import CLOSE_HOUR, OPEN_HOUR
 from functions.contracts import (
-    DWELL_BUCKET_NAMES,
     CountEvent,
     LineCount,
     ZoneCount,
     count_event_id,
-    dwell_bucket,
 )
 
 ENTRANCE_LINE = "door"
@@ -104,16 +102,12 @@ def count_events(manifest: Manifest, visits: list[Visit], frames_per_minute: int
                 continue
             zones = []
             for zone in ZONES:
-                dwells = ended.get((store.store_id, zone, minute), [])
-                histogram = dict.fromkeys(DWELL_BUCKET_NAMES, 0)
-                for seconds in dwells:
-                    histogram[DWELL_BUCKET_NAMES[dwell_bucket(seconds)]] += 1
                 inside = [v for v in stays if v.zone == zone and v.zone_from < minute + MINUTE and v.zone_to > minute]
                 seconds_inside = sum((min(v.zone_to, minute + MINUTE) - max(v.zone_from, minute)).total_seconds()
                                      for v in inside)
-                zones.append(ZoneCount(
-                    zone=zone, occupancy_mean=round(seconds_inside / 60, 3), occupancy_max=len(inside),
-                    visits=len(dwells), dwell_s_sum=round(sum(dwells), 1), dwell_histogram=histogram,
+                zones.append(ZoneCount.from_dwells(
+                    zone, ended.get((store.store_id, zone, minute), []),
+                    occupancy_mean=round(seconds_inside / 60, 3), occupancy_max=len(inside),
                 ))
             events.append(CountEvent(
                 event_id=count_event_id(store.store_id, FRAME_CAMERA, minute), store_id=store.store_id,

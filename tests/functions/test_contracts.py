@@ -172,6 +172,13 @@ def test_a_zone_s_dwell_histogram_adds_up_to_its_visits() -> None:
     assert [dwell_bucket(s) for s in seconds] == [0, 0, 1, 1, 2, 3, 4, 5, 6, 6]
 
 
+def test_a_zone_s_minute_is_counted_from_the_dwells_of_its_ended_visits() -> None:
+    zone = ZoneCount.from_dwells("tills", [12.04, 45.0, 45.0, 1500.0], occupancy_mean=1.5, occupancy_max=2)
+    assert zone == ZoneCount(zone="tills", occupancy_mean=1.5, occupancy_max=2, visits=4, dwell_s_sum=1602.0,
+                             dwell_histogram=_histogram(lt_30s=1, lt_1m=2, ge_20m=1))
+    assert ZoneCount.from_dwells("tills", [], occupancy_mean=0, occupancy_max=0).dwell_histogram == _histogram()
+
+
 def test_reference_rows_validate_zones_roles_and_hours() -> None:
     store = StoreRecord(store_id="S1", store_name="A", city="B", country="GB", region="R", time_zone="Europe/London")
     assert str(store.tz) == "Europe/London" and store.opening_hours == "08:00-20:00"
