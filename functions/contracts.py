@@ -23,7 +23,7 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, time, timedelta
-from typing import Final, Literal
+from typing import Final, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
@@ -254,14 +254,28 @@ class FaceRecord(BaseModel):
     emotion_score: float | None = Field(default=None, ge=0.0, le=1.0, description="Score of the dominant emotion.")
 
 
-class FrameEvent(BaseModel):
+class WireEvent(BaseModel):
+    """What every event on the wire shares: immutable, no field beyond the contract, compact JSON with the
+    wire field names (``schema``, not ``schema_``)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    def to_json(self) -> str:
+        """The event as compact JSON with the wire field names."""
+        return self.model_dump_json(by_alias=True)
+
+    @classmethod
+    def from_json(cls, data: str | bytes) -> Self:
+        """Parse and validate an event from JSON."""
+        return cls.model_validate_json(data)
+
+
+class FrameEvent(WireEvent):
     """One analysed photo, schema ``footfall.frame.v2``; sent to Event Hubs as UTF-8 JSON.
 
     Times are written to the second. A ``visit`` event describes at most one face (the visitor's);
     a ``frame`` event lists every face of a whole frame, as sightings.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_: Literal["footfall.frame.v2"] = Field(default=FRAME_SCHEMA, alias="schema")
     event_id: str = Field(pattern=r"^[0-9a-f]{16,64}$",
@@ -291,15 +305,6 @@ class FrameEvent(BaseModel):
         if self.kind == "visit" and self.face_count > 1:
             raise ValueError("a visit event describes at most one face (the visitor's)")
         return self
-
-    def to_json(self) -> str:
-        """The event as compact JSON with the wire field names (``schema``, not ``schema_``)."""
-        return self.model_dump_json(by_alias=True)
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> FrameEvent:
-        """Parse and validate an event from JSON."""
-        return cls.model_validate_json(data)
 
 
 class LineCount(BaseModel):
@@ -353,13 +358,11 @@ class ZoneCount(BaseModel):
         return self
 
 
-class CountEvent(BaseModel):
+class CountEvent(WireEvent):
     """One camera's counting over one minute, schema ``footfall.count.v1`` (IoT Hub, edgeHub output ``counts``).
 
     Counts only: no track id, box, position or image can be expressed here.
     """
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     schema_: Literal["footfall.count.v1"] = Field(default=COUNT_SCHEMA, alias="schema")
     event_id: str = Field(pattern=r"^[0-9a-f]{16,64}$", description="Stable for the camera's minute (count_event_id).")
@@ -390,15 +393,6 @@ class CountEvent(BaseModel):
             if len(set(names)) != len(names):
                 raise ValueError(f"a {kind} is listed twice")
         return self
-
-    def to_json(self) -> str:
-        """The event as compact JSON with the wire field names."""
-        return self.model_dump_json(by_alias=True)
-
-    @classmethod
-    def from_json(cls, data: str | bytes) -> CountEvent:
-        """Parse and validate an event from JSON."""
-        return cls.model_validate_json(data)
 
 
 class StoreRecord(BaseModel):
