@@ -112,8 +112,8 @@ class _Row(BaseModel):
 # tests/functions/reports/test_models.py checks each declaration against the built model.
 
 
-class _StoreWindowBase(_Row):
-    doc_type: ClassVar[str] = "store_window"
+class _StoreRowBase(_Row):
+    """A store's row, a window or a day: the store's group columns and the totals of its windows."""
 
     if TYPE_CHECKING:
         store_id: str | None
@@ -122,8 +122,6 @@ class _StoreWindowBase(_Row):
         country: str | None
         region: str | None
         time_zone: str | None
-        window_start: datetime
-        window_end: datetime
         photos: int
         visit_photos: int
         visit_faces: int
@@ -131,6 +129,14 @@ class _StoreWindowBase(_Row):
         visitors: int
         exits: int
         suppressed: bool
+
+
+class _StoreWindowBase(_StoreRowBase):
+    doc_type: ClassVar[str] = "store_window"
+
+    if TYPE_CHECKING:
+        window_start: datetime
+        window_end: datetime
 
     @model_validator(mode="after")
     def _never_leak_suppressed(self) -> _StoreWindowBase:
@@ -175,30 +181,17 @@ ZoneWindow: type[_ZoneWindowBase] = create_model(
 )
 """One zone's 15-minute window, output ``zone_windows``; fields from :data:`functions.aggregates.ZONE_WINDOW`."""
 
-class _StoreDayBase(_Row):
+class _StoreDayBase(_StoreRowBase):
     doc_type: ClassVar[str] = "store_day"
 
     if TYPE_CHECKING:
-        store_id: str | None
-        store_name: str | None
-        city: str | None
-        country: str | None
-        region: str | None
-        time_zone: str | None
         date: str
         day_start: datetime
         day_end: datetime
         windows: int
-        photos: int
-        visit_photos: int
-        visit_faces: int
-        sightings: int
-        visitors: int
-        exits: int
         occupancy_s: float
         occupancy_max: int
         published_faces: int
-        suppressed: bool
 
     def row_id(self) -> str:
         return f"{self.store_id}|{self.date}"

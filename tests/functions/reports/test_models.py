@@ -21,16 +21,20 @@ BASES = {StoreWindow: models._StoreWindowBase, ZoneWindow: models._ZoneWindowBas
 
 
 def declared_for_mypy(base: type) -> dict[str, str]:
-    """The annotations inside ``if TYPE_CHECKING:`` in ``base``'s body, as written."""
-    tree = ast.parse(inspect.getsource(base))
-    (cls,) = tree.body
-    assert isinstance(cls, ast.ClassDef)
+    """The annotations inside ``if TYPE_CHECKING:`` in the bodies of ``base`` and of the bases it inherits
+    from :mod:`functions.reports.models`, as written."""
     found: dict[str, str] = {}
-    for node in cls.body:
-        if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
-            for item in node.body:
-                assert isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
-                found[item.target.id] = ast.unparse(item.annotation)
+    for klass in reversed(base.__mro__):
+        if klass.__module__ != models.__name__:
+            continue
+        tree = ast.parse(inspect.getsource(klass))
+        (cls,) = tree.body
+        assert isinstance(cls, ast.ClassDef)
+        for node in cls.body:
+            if isinstance(node, ast.If) and ast.unparse(node.test) == "TYPE_CHECKING":
+                for item in node.body:
+                    assert isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name)
+                    found[item.target.id] = ast.unparse(item.annotation)
     return found
 
 
