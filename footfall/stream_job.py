@@ -51,6 +51,16 @@ def _lines(items: list[str]) -> str:
     return (",\n" + _INDENT).join(items)
 
 
+def _per_store_window(name: str, source: str, items: list[str]) -> str:
+    """The step ``name``: ``items`` selected from ``source`` per store and tumbling window."""
+    return f"""{name} AS (
+    SELECT
+        {_lines(items)}
+    FROM {source}
+    GROUP BY store_id, TumblingWindow(minute, {WINDOW_MINUTES})
+)"""
+
+
 def _photo_counts() -> str:
     """Per store and window: photos, visit faces, sightings and the demographics of visit faces."""
     first_row = "(face_index IS NULL OR face_index = 0)"
@@ -69,12 +79,7 @@ def _photo_counts() -> str:
                          f" AS {cat.column(value)}")
         items.append(f"SUM(CASE WHEN kind = 'visit' AND face_index IS NOT NULL AND {cat.event_field} IS NULL "
                      f"THEN 1 ELSE 0 END) AS {cat.column(UNKNOWN)}")
-    return f"""PhotoCounts AS (
-    SELECT
-        {_lines(items)}
-    FROM FaceRows
-    GROUP BY store_id, TumblingWindow(minute, {WINDOW_MINUTES})
-)"""
+    return _per_store_window("PhotoCounts", "FaceRows", items)
 
 
 def _entrance_counts() -> str:
@@ -82,23 +87,13 @@ def _entrance_counts() -> str:
     items = ["store_id", "0 AS photos", "0 AS visit_photos", "0 AS visit_faces", "0 AS sightings",
              "SUM(entries) AS visitors", "SUM(exits) AS exits"]
     items += [f"0 AS {name}" for name in names(STORE_WINDOW, "demographic")]
-    return f"""EntranceCounts AS (
-    SELECT
-        {_lines(items)}
-    FROM EntranceLines
-    GROUP BY store_id, TumblingWindow(minute, {WINDOW_MINUTES})
-)"""
+    return _per_store_window("EntranceCounts", "EntranceLines", items)
 
 
 def _store_totals() -> str:
     summed = [*names(STORE_WINDOW, "total"), *names(STORE_WINDOW, "demographic")]
     items = ["store_id", *(f"SUM({n}) AS {n}" for n in summed)]
-    return f"""StoreTotals AS (
-    SELECT
-        {_lines(items)}
-    FROM StoreParts
-    GROUP BY store_id, TumblingWindow(minute, {WINDOW_MINUTES})
-)"""
+    return _per_store_window("StoreTotals", "StoreParts", items)
 
 
 def _store_select(column: Column) -> str:
