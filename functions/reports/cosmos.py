@@ -71,41 +71,40 @@ def upper_bound(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
-    """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
+def _select(doc_type: str, selection: WindowSelection | DaySelection, fields: tuple[str, ...],
+            bounds: tuple[tuple[str, str, str, str | None], ...]) -> tuple[str, list[dict[str, Any]], str | None]:
+    """The SQL, parameters and partition key (or ``None`` for cross-partition) of the ``doc_type`` documents
+    whose ``fields`` equal the selection's (those set) and within ``bounds``: a field, an operator, the
+    parameter's name and its value (``("date", ">=", "first", "2026-11-23")``; a ``None`` value is no bound)."""
     clauses = ["c.doc_type = @doc_type"]
     params: list[dict[str, Any]] = [{"name": "@doc_type", "value": doc_type}]
-    fields = ("region", "city", "store_id") if doc_type == "store_window" else ("store_id",)
     for field in fields:
         value = getattr(selection, field)
         if value is not None:
             clauses.append(f"c.{field} = @{field}")
             params.append({"name": f"@{field}", "value": value})
-    if selection.start is not None:
-        clauses.append("c.window_start >= @start")
-        params.append({"name": "@start", "value": lower_bound(selection.start)})
-    if selection.end is not None:
-        clauses.append("c.window_end <= @end")
-        params.append({"name": "@end", "value": upper_bound(selection.end)})
+    for column, operator, name, bound in bounds:
+        if bound is not None:
+            clauses.append(f"c.{column} {operator} @{name}")
+            params.append({"name": f"@{name}", "value": bound})
     return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
+
+
+def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
+    """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
+    fields = ("region", "city", "store_id") if doc_type == "store_window" else ("store_id",)
+    return _select(doc_type, selection, fields, (
+        ("window_start", ">=", "start", None if selection.start is None else lower_bound(selection.start)),
+        ("window_end", "<=", "end", None if selection.end is None else upper_bound(selection.end)),
+    ))
 
 
 def build_days_query(selection: DaySelection) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key of a selection of daily rollups (dates as ISO strings)."""
-    clauses = ["c.doc_type = @doc_type"]
-    params: list[dict[str, Any]] = [{"name": "@doc_type", "value": "store_day"}]
-    for field in ("region", "city", "store_id"):
-        value = getattr(selection, field)
-        if value is not None:
-            clauses.append(f"c.{field} = @{field}")
-            params.append({"name": f"@{field}", "value": value})
-    if selection.first is not None:
-        clauses.append("c.date >= @first")
-        params.append({"name": "@first", "value": selection.first.isoformat()})
-    if selection.last is not None:
-        clauses.append("c.date <= @last")
-        params.append({"name": "@last", "value": selection.last.isoformat()})
-    return f"SELECT * FROM c WHERE {' AND '.join(clauses)}", params, selection.store_id
+    return _select("store_day", selection, ("region", "city", "store_id"), (
+        ("date", ">=", "first", None if selection.first is None else selection.first.isoformat()),
+        ("date", "<=", "last", None if selection.last is None else selection.last.isoformat()),
+    ))
 
 
 class CosmosReportDatabase:
