@@ -45,6 +45,14 @@ def _index(app: Any) -> list[Any]:
         root.removeFilter(notice)
 
 
+def _call(user_function: Callable[..., Any], /, **arguments: Any) -> Any:
+    """Call a user function as the Python worker does: directly, or on an event loop when it is async."""
+    result = user_function(**arguments)
+    if inspect.iscoroutine(result):
+        result = asyncio.run(result)
+    return result
+
+
 class FunctionNotFound(LookupError):
     """The app has no blob-triggered function of that name."""
 
@@ -94,10 +102,7 @@ class BlobTriggeredFunction:
             value = stream.read()
         elif annotation is str:
             value = stream.read().decode("utf-8")
-        result = self.user_function(**{self.arg_name: value})
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
-        return result
+        return _call(self.user_function, **{self.arg_name: value})
 
 
 @dataclass(frozen=True)
@@ -111,10 +116,7 @@ class TimerTriggeredFunction:
 
     def invoke(self, past_due: bool = False) -> Any:
         """Call the user function with a ``func.TimerRequest``, as the worker does."""
-        result = self.user_function(**{self.arg_name: TimerRequest(past_due=past_due)})
-        if inspect.iscoroutine(result):
-            result = asyncio.run(result)
-        return result
+        return _call(self.user_function, **{self.arg_name: TimerRequest(past_due=past_due)})
 
 
 def load_local_settings(app_dir: Path) -> dict[str, str]:

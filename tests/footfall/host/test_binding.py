@@ -1,11 +1,14 @@
-"""The local host resolves a binding's connection the way the Functions host does, including the
-identity-based form Terraform sets in Azure (``AzureWebJobsStorage__accountName``)."""
+"""The local host calls a Functions app as the worker does: its user functions (sync or async) and the
+connections of their bindings, including the identity-based form Terraform sets in Azure
+(``AzureWebJobsStorage__accountName``)."""
 
 from __future__ import annotations
 
+import azure.functions as func
 import pytest
+from azure.functions.timer import TimerRequest
 
-from footfall.host.binding import service_client
+from footfall.host.binding import BlobTriggeredFunction, TimerTriggeredFunction, service_client
 
 
 def test_an_account_name_means_that_account_s_blob_endpoint_with_an_identity() -> None:
@@ -22,3 +25,22 @@ def test_a_connection_string_wins_and_a_missing_connection_names_the_settings() 
     assert client.url.startswith("http://127.0.0.1:10000/devstoreaccount1")
     with pytest.raises(KeyError, match="__accountName"):
         service_client("AzureWebJobsStorage", {})
+
+
+def test_user_functions_are_called_as_the_worker_calls_them_sync_or_async() -> None:
+    def read(photo: func.InputStream) -> bytes:
+        return photo.read()
+
+    async def read_later(photo: func.InputStream) -> bytes:
+        return photo.read().upper()
+
+    def stream() -> func.InputStream:
+        return func.blob.InputStream(data=b"jpeg", name="uploads/a.jpg")
+
+    assert BlobTriggeredFunction("a", read, "photo", "uploads/{name}", "c").invoke(stream()) == b"jpeg"
+    assert BlobTriggeredFunction("b", read_later, "photo", "uploads/{name}", "c").invoke(stream()) == b"JPEG"
+
+    async def rollup(timer: TimerRequest) -> bool:
+        return timer.past_due
+
+    assert TimerTriggeredFunction("rollup", rollup, "timer", "0 0 * * * *").invoke(past_due=True) is True
