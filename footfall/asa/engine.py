@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 import duckdb
-import sqlglot
 from sqlglot import exp
 
 from footfall.asa.config import JobConfig
@@ -22,7 +21,7 @@ from footfall.asa.errors import AsaError, DroppedEvents, UnsupportedConstruct
 from footfall.asa.inputs import OWN_FIELDS, InputSource, arrival_sql, fetch_one, load_input
 from footfall.asa.ordering import create_stream
 from footfall.asa.script import Script, Statement, mask, node_line, parse_script
-from footfall.asa.translate import Relation, Translator, q
+from footfall.asa.translate import Relation, Translator, parse_expression, q
 
 Row = dict[str, Any]
 log = logging.getLogger(__name__)
@@ -232,13 +231,7 @@ class Engine:
         return cols, rows
 
     def _scalar(self, translator: Translator, expression: str, line: int) -> str:
-        try:
-            node = sqlglot.parse_one(expression, read="tsql")
-        except sqlglot.errors.ParseError:
-            raise AsaError(f"line {line}: cannot parse TIMESTAMP BY expression {expression!r}") from None
-        if not isinstance(node, exp.Expression):
-            raise AsaError(f"line {line}: TIMESTAMP BY {expression!r} is not an expression")
-        return translator.scalar(node)
+        return translator.scalar(parse_expression(expression, line, "TIMESTAMP BY expression"))
 
     def _check_names(self, st: Statement, catalog: dict[str, Relation], inputs: Mapping[str, InputSource]) -> None:
         for table in st.select.find_all(exp.Table):

@@ -73,6 +73,19 @@ def q(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def parse_expression(text: str, line: int | None, what: str = "") -> exp.Expression:
+    """``text`` parsed as one T-SQL expression; else an :class:`AsaError` that names the script's ``line``
+    (and what the text is, e.g. ``TIMESTAMP BY expression``)."""
+    named = f"{what} {text!r}" if what else repr(text)
+    try:
+        node = sqlglot.parse_one(text, read="tsql")
+    except sqlglot.errors.ParseError:
+        raise AsaError(f"line {line}: cannot parse {named}") from None
+    if not isinstance(node, exp.Expression):
+        raise AsaError(f"line {line}: {named} is not an expression")
+    return node
+
+
 @dataclass(frozen=True)
 class Relation:
     """A table the engine holds in DuckDB: an input, a ``TIMESTAMP BY`` stream or a step."""
@@ -758,13 +771,7 @@ class Translator:
         return f"(to_json({args[0]}) -> CAST({args[1]} AS VARCHAR))"  # JSON: the value of any type
 
     def _expr(self, text: str, line: int | None) -> exp.Expression:
-        try:
-            node = sqlglot.parse_one(text, read="tsql")
-        except sqlglot.errors.ParseError:
-            raise AsaError(f"line {line}: cannot parse {text!r}") from None
-        if not isinstance(node, exp.Expression):
-            raise AsaError(f"line {line}: {text!r} is not an expression")
-        return node
+        return parse_expression(text, line)
 
     @staticmethod
     def _apply_col(alias: str, field_: str, ctx: _Ctx) -> str:
