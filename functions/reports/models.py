@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, field_serializer, field_validator, model_validator
 
@@ -169,17 +169,23 @@ class _ZoneWindowBase(_Row):
         return f"{self.store_id}|{self.zone}|{utc_iso(self.window_end)}"
 
 
-StoreWindow: type[_StoreWindowBase] = create_model(
-    "StoreWindow", __base__=_StoreWindowBase, __doc__="One store's 15-minute window (output ``store_windows``).",
-    **_fields(STORE_WINDOW, skip=("id", "doc_type")),
-)
+_R = TypeVar("_R", bound=_Row)
+
+
+def _row_model(name: str, base: type[_R], columns: tuple[Column, ...], doc: str) -> type[_R]:
+    """The row model ``name`` on ``base``, with a field per column but ``id`` and ``doc_type`` (which
+    :meth:`_Row.document` adds)."""
+    return create_model(name, __base__=base, __doc__=doc, **_fields(columns, skip=("id", "doc_type")))
+
+
+StoreWindow = _row_model("StoreWindow", _StoreWindowBase, STORE_WINDOW,
+                         "One store's 15-minute window (output ``store_windows``).")
 """One store's 15-minute window, output ``store_windows``; fields from :data:`functions.aggregates.STORE_WINDOW`."""
 
-ZoneWindow: type[_ZoneWindowBase] = create_model(
-    "ZoneWindow", __base__=_ZoneWindowBase, __doc__="One zone's 15-minute window (output ``zone_windows``).",
-    **_fields(ZONE_WINDOW, skip=("id", "doc_type")),
-)
+ZoneWindow = _row_model("ZoneWindow", _ZoneWindowBase, ZONE_WINDOW,
+                        "One zone's 15-minute window (output ``zone_windows``).")
 """One zone's 15-minute window, output ``zone_windows``; fields from :data:`functions.aggregates.ZONE_WINDOW`."""
+
 
 class _StoreDayBase(_StoreRowBase):
     doc_type: ClassVar[str] = "store_day"
@@ -197,10 +203,7 @@ class _StoreDayBase(_StoreRowBase):
         return f"{self.store_id}|{self.date}"
 
 
-StoreDay: type[_StoreDayBase] = create_model(
-    "StoreDay", __base__=_StoreDayBase, __doc__="One store's local day, rolled up from its store windows.",
-    **_fields(STORE_DAY, skip=("id", "doc_type")),
-)
+StoreDay = _row_model("StoreDay", _StoreDayBase, STORE_DAY, "One store's local day, rolled up from its store windows.")
 """One store's local day (``store_days``); fields from :data:`functions.aggregates.STORE_DAY`."""
 
 OUTPUT_MODELS: dict[str, type[_Row]] = {"store_windows": StoreWindow, "zone_windows": ZoneWindow,
