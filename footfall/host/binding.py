@@ -45,25 +45,31 @@ def _index(app: Any) -> list[Any]:
         root.removeFilter(notice)
 
 
-def _call(user_function: Callable[..., Any], /, **arguments: Any) -> Any:
-    """Call a user function as the Python worker does: directly, or on an event loop when it is async."""
-    result = user_function(**arguments)
-    if inspect.iscoroutine(result):
-        result = asyncio.run(result)
-    return result
-
-
 class FunctionNotFound(LookupError):
     """The app has no blob-triggered function of that name."""
 
 
 @dataclass(frozen=True)
-class BlobTriggeredFunction:
-    """A user function and its blob trigger binding."""
+class TriggeredFunction:
+    """A user function of the app and the name of the parameter its trigger binds."""
 
     name: str
     user_function: Callable[..., Any]
     arg_name: str
+
+    def _call(self, value: Any) -> Any:
+        """Call the user function with ``value`` bound to the trigger's parameter, as the Python worker does:
+        directly, or on an event loop when it is async."""
+        result = self.user_function(**{self.arg_name: value})
+        if inspect.iscoroutine(result):
+            result = asyncio.run(result)
+        return result
+
+
+@dataclass(frozen=True)
+class BlobTriggeredFunction(TriggeredFunction):
+    """A user function and its blob trigger binding."""
+
     path: str
     connection: str
     source: str | None = None
@@ -102,21 +108,18 @@ class BlobTriggeredFunction:
             value = stream.read()
         elif annotation is str:
             value = stream.read().decode("utf-8")
-        return _call(self.user_function, **{self.arg_name: value})
+        return self._call(value)
 
 
 @dataclass(frozen=True)
-class TimerTriggeredFunction:
+class TimerTriggeredFunction(TriggeredFunction):
     """A user function with a timer trigger: ``schedule`` is NCRONTAB with seconds first."""
 
-    name: str
-    user_function: Callable[..., Any]
-    arg_name: str
     schedule: str
 
     def invoke(self, past_due: bool = False) -> Any:
         """Call the user function with a ``func.TimerRequest``, as the worker does."""
-        return _call(self.user_function, **{self.arg_name: TimerRequest(past_due=past_due)})
+        return self._call(TimerRequest(past_due=past_due))
 
 
 def load_local_settings(app_dir: Path) -> dict[str, str]:
