@@ -38,6 +38,7 @@ INPUTS = ("frames", "counts", "stores", "cameras")
 OUTPUTS = ("store_windows", "zone_windows")
 
 _INDENT = " " * 8
+_ID_SEPARATOR = ", '|', "
 
 DEDUPLICATION_HOURS = 1
 """How far back a redelivered event (same ``event_id``) is recognised: Event Hubs and IoT Hub
@@ -96,20 +97,30 @@ def _store_totals() -> str:
     return _per_store_window("StoreTotals", "StoreParts", items)
 
 
-def _store_select(column: Column) -> str:
-    name = column.name
+def _window_row_select(name: str, doc_type: str, id_parts: tuple[str, ...]) -> str | None:
+    """The expression of a column every window row has (``id``: its parts and the window's end, as the row
+    models' ``row_id``; ``doc_type``; ``window_start``; ``window_end``), else ``None``."""
     if name == "id":
-        return "CONCAT(t.store_id, '|', CAST(System.Timestamp() AS nvarchar(max))) AS id"
+        parts = [*id_parts, "CAST(System.Timestamp() AS nvarchar(max))"]
+        return f"CONCAT({_ID_SEPARATOR.join(parts)}) AS id"
     if name == "doc_type":
-        return "'store_window' AS doc_type"
-    if name == "store_id":
-        return "t.store_id"
-    if column.role == "group":
-        return f"s.{name}"
+        return f"'{doc_type}' AS doc_type"
     if name == "window_start":
         return f"DATEADD(minute, -{WINDOW_MINUTES}, System.Timestamp()) AS window_start"
     if name == "window_end":
         return "System.Timestamp() AS window_end"
+    return None
+
+
+def _store_select(column: Column) -> str:
+    name = column.name
+    common = _window_row_select(name, "store_window", ("t.store_id",))
+    if common is not None:
+        return common
+    if name == "store_id":
+        return "t.store_id"
+    if column.role == "group":
+        return f"s.{name}"
     if column.role == "total":
         return f"t.{name}"
     if column.role == "demographic":
@@ -121,16 +132,11 @@ def _store_select(column: Column) -> str:
 
 def _zone_select(column: Column) -> str:
     name = column.name
-    if name == "id":
-        return "CONCAT(store_id, '|', zone, '|', CAST(System.Timestamp() AS nvarchar(max))) AS id"
-    if name == "doc_type":
-        return "'zone_window' AS doc_type"
+    common = _window_row_select(name, "zone_window", ("store_id", "zone"))
+    if common is not None:
+        return common
     if name in ("store_id", "zone"):
         return name
-    if name == "window_start":
-        return f"DATEADD(minute, -{WINDOW_MINUTES}, System.Timestamp()) AS window_start"
-    if name == "window_end":
-        return "System.Timestamp() AS window_end"
     function = {"sum": "SUM", "max": "MAX", "mean": "AVG"}[column.combine or "sum"]
     return f"{function}({name}) AS {name}"
 
