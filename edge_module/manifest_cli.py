@@ -26,6 +26,7 @@ from edge_module.deployment import (
     priority,
     render_deployment,
 )
+from edge_module.validation_errors import without_input
 
 SECRET_FIELDS = frozenset(name for name, f in EdgeDeploymentSettings.model_fields.items() if f.annotation is SecretStr)
 """Given only through the environment, never on a command line (visible to every process)."""
@@ -61,7 +62,7 @@ def main(argv: list[str]) -> int:
             raise ValueError(f"--strict: no value given for {', '.join(examples)}")
         deployment = render_deployment(settings)
     except ValidationError as exc:  # without the input: it could be a secret
-        print(f"footfall edge-manifest: {_errors(exc)}", file=sys.stderr)
+        print(f"footfall edge-manifest: {without_input(exc)}", file=sys.stderr)
         return 2
     except ValueError as exc:
         print(f"footfall edge-manifest: {exc}", file=sys.stderr)
@@ -87,10 +88,6 @@ def main(argv: list[str]) -> int:
           f"({settings.image}) for every device where {TARGET_CONDITION}"
           + (f"; example values for {', '.join(examples)}" if examples else ""), file=sys.stderr)
     return 0
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
 if __name__ == "__main__":

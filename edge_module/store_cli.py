@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from edge_module.deployment import MODULE_NAME
 from edge_module.store_twin import PROPERTIES_MAX_BYTES, TAGS_MAX_BYTES, StoreCameras, store_twin, twin_size
+from edge_module.validation_errors import without_input
 from footfall.powerbi.project import DEFAULT_CAMERAS_CSV, load_cameras
 from footfall.simulate.stores import DEFAULT_STORES_CSV, load_stores
 
@@ -39,7 +40,7 @@ def main(argv: list[str]) -> int:
         cameras = StoreCameras.model_validate_json(args.cameras.read_text(encoding="utf-8"))
         twin = store_twin(cameras, load_stores(args.stores_csv), load_cameras(args.cameras_csv))
     except ValidationError as exc:  # without the input: it could hold a camera's password
-        print(f"footfall edge-store: {_errors(exc)}", file=sys.stderr)
+        print(f"footfall edge-store: {without_input(exc)}", file=sys.stderr)
         return 2
     except (ValueError, OSError) as exc:
         print(f"footfall edge-store: {exc}", file=sys.stderr)
@@ -62,10 +63,6 @@ def main(argv: list[str]) -> int:
     print(f"az iot hub module-twin update {common} --module-id {MODULE_NAME} "
           f"--desired @{shlex.quote(str(desired_file))}")
     return 0
-
-
-def _errors(exc: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'file'}: {e['msg']}" for e in exc.errors(include_input=False))
 
 
 if __name__ == "__main__":
