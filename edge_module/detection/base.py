@@ -1,13 +1,17 @@
-"""The person detector interface and what every detector shares (region of interest, size filter)."""
+"""The person detector interface and what every detector shares (region of interest, size filter, ONNX session)."""
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from edge_module.config import DetectorConfig
+
+if TYPE_CHECKING:
+    import onnxruntime
 
 
 class Detection(BaseModel):
@@ -63,3 +67,14 @@ def resize_for_detection(image: np.ndarray, width: int) -> tuple[np.ndarray, flo
     factor = width / image.shape[1]
     interp = cv2.INTER_AREA if factor < 1 else cv2.INTER_LINEAR
     return cv2.resize(image, None, fx=factor, fy=factor, interpolation=interp), factor
+
+
+def onnx_session(model: Path) -> onnxruntime.InferenceSession:
+    """An onnxruntime session of ``model`` on the CPU and on one thread: each of the store's cameras already
+    runs on a thread of its own."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    options.inter_op_num_threads = 1
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])

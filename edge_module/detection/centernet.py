@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from edge_module.config import DetectorConfig
-from edge_module.detection.base import Detection, crop_to_roi, keep
+from edge_module.detection.base import Detection, crop_to_roi, keep, onnx_session
 
 STRIDE = 4
 NETWORK_STRIDE = 32
@@ -42,16 +42,11 @@ class CenterNetPersonDetector:
     name = "centernet"
 
     def __init__(self, config: DetectorConfig) -> None:
-        import onnxruntime as ort
-
         path = config.centernet_model
         if not path.is_file():
             raise FileNotFoundError(f"person model not found: {path} (run `make setup-models`)")
         self.config = config
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(path)
 
     def heatmap(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
         """The person heatmap ``h x w``, the edge distances ``4 x h x w`` and the x and y scale applied."""

@@ -25,7 +25,7 @@ import cv2
 import numpy as np
 
 from edge_module.config import DetectorConfig
-from edge_module.detection.base import Detection, crop_to_roi, keep
+from edge_module.detection.base import Detection, crop_to_roi, keep, onnx_session
 
 PAD_VALUE = 114
 NMS_IOU = 0.45
@@ -37,15 +37,10 @@ class OnnxPersonDetector:
     name = "onnx"
 
     def __init__(self, config: DetectorConfig) -> None:
-        import onnxruntime as ort
-
         if config.onnx_model is None or not config.onnx_model.is_file():
             raise FileNotFoundError(f"ONNX model not found: {config.onnx_model}")
         self.config = config
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        self._session = ort.InferenceSession(str(config.onnx_model), options, providers=["CPUExecutionProvider"])
+        self._session = onnx_session(config.onnx_model)
         inp = self._session.get_inputs()[0]
         self._input_name = inp.name
         shape = list(inp.shape)
