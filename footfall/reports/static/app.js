@@ -197,6 +197,19 @@ function renderHeatmap(heatmap) {
   heatmapChart(plot, heatmap);
 }
 
+// A table row with these data attributes and one text cell per value; cells from firstNumber on are numbers.
+function tableRow(data, cells, firstNumber) {
+  const tr = document.createElement("tr");
+  Object.assign(tr.dataset, data);
+  cells.forEach((value, i) => {
+    const td = document.createElement("td");
+    td.textContent = value;
+    if (i >= firstNumber) td.className = "num";
+    tr.append(td);
+  });
+  return tr;
+}
+
 function renderRanking(ranking) {
   const section = $("ranking");
   section.hidden = !ranking;
@@ -205,16 +218,8 @@ function renderRanking(ranking) {
   $("ranking-title").textContent = `Top and bottom stores of ${ranking.city || ranking.region}`;
   const bottom = ranking.bottom.filter((s) => !ranking.top.some((t) => t.store_id === s.store_id));
   const rows = [...ranking.top.map((s) => ["top", s]), ...bottom.map((s) => ["bottom", s])].map(([position, s]) => {
-    const tr = document.createElement("tr");
-    tr.dataset.position = position;
-    tr.dataset.store = s.store_id;
-    tr.dataset.visitors = String(s.visitors);
-    [`#${s.rank}`, s.store_name || s.store_id, s.city || "", fmt.format(s.visitors), minutes(s.avg_dwell_s)].forEach((value, i) => {
-      const td = document.createElement("td");
-      td.textContent = value;
-      if (i >= 3) td.className = "num";
-      tr.append(td);
-    });
+    const tr = tableRow({ position, store: s.store_id, visitors: String(s.visitors) },
+      [`#${s.rank}`, s.store_name || s.store_id, s.city || "", fmt.format(s.visitors), minutes(s.avg_dwell_s)], 3);
     tr.tabIndex = 0;
     tr.addEventListener("click", () => { selectStore(s.store_id); loadReport(); });
     return tr;
@@ -226,20 +231,10 @@ function renderZones(report) {
   const section = $("zones");
   section.hidden = !report.store_id || !report.zones.length;
   section.dataset.state = "ready";
-  const rows = report.zones.map((z) => {
-    const tr = document.createElement("tr");
-    tr.dataset.zone = z.zone;
-    tr.dataset.visits = String(z.visits);
-    const cells = [z.zone, fmt.format(z.visits), z.avg_dwell_s === null ? "–" : `${(z.avg_dwell_s / 60).toFixed(1)} min`,
-      z.occupancy_mean === null ? "–" : z.occupancy_mean.toFixed(1), z.occupancy_max === null ? "–" : String(z.occupancy_max)];
-    cells.forEach((value, i) => {
-      const td = document.createElement("td");
-      td.textContent = value;
-      if (i > 0) td.className = "num";
-      tr.append(td);
-    });
-    return tr;
-  });
+  const rows = report.zones.map((z) => tableRow({ zone: z.zone, visits: String(z.visits) },
+    [z.zone, fmt.format(z.visits), minutes(z.avg_dwell_s),
+      z.occupancy_mean === null ? "–" : z.occupancy_mean.toFixed(1), z.occupancy_max === null ? "–" : String(z.occupancy_max)],
+    1));
   section.querySelector("tbody").replaceChildren(...rows);
 }
 

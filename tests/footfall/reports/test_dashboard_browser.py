@@ -164,6 +164,10 @@ def test_switching_region_and_store_filters_redraws_the_charts(page: Page, dashb
     assert zones.evaluate_all("rows => rows.map(r => [r.dataset.zone, Number(r.dataset.visits)])") == [
         [zone, sum(z["visits"] for z in fleet.zone_rows if z["store_id"] == "S0101" and z["zone"] == zone)]
         for zone in ("floor", "tills")]
+    cells = "r => [...r.cells].map(c => [c.className, c.textContent])"
+    name, visits, dwell, occupancy_mean, occupancy_max = zones.first.evaluate(cells)
+    assert name == ["", "floor"] and [visits[0], dwell[0], occupancy_mean[0], occupancy_max[0]] == ["num"] * 4
+    assert dwell[1].endswith(" min") or dwell[1] == "–"
     page.screenshot(path=str(artifacts_dir / "dashboard-store.png"), full_page=True)
 
 
@@ -262,6 +266,8 @@ def test_a_region_shows_its_top_and_bottom_stores(page: Page, dashboard) -> None
     by_visitors = sorted(("S0001", "S0002", "S0003", "S0004"), key=lambda s: -len(fleet.visits_where(store_id=s)))
     assert [r[1] for r in rows if r[0] == "top"] == by_visitors[:3]
     assert [r[1] for r in rows if r[0] == "bottom"] == [by_visitors[3]]  # the rest, fewest first
+    numbers = ranking.first.evaluate("r => [...r.cells].map(c => c.className === 'num')")
+    assert numbers == [False, False, False, True, True]  # rank, store, city; visitors, dwell
     assert page.locator("#ranking-title").inner_text() == "Top and bottom stores of Nordics"
 
 
