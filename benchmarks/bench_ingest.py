@@ -27,6 +27,7 @@ from PIL import Image
 
 from footfall.azurite import Azurite
 from footfall.face_process import FaceServiceProcess
+from footfall.machine import load_average
 from functions.face_client import FaceAnalyzer
 from functions.ingest import UploadProcessor
 from functions.settings import Settings
@@ -87,6 +88,7 @@ def run(processor: UploadProcessor, uploads: ContainerClient, images: list[bytes
 
 
 def main() -> int:
+    print(f"before: {load_average()}")
     images = photos()
     with tempfile.TemporaryDirectory() as tmp, Azurite(location=Path(tmp) / "azurite") as az, \
             FaceServiceProcess() as face:
@@ -114,6 +116,7 @@ def main() -> int:
               f"p50 {statistics.median(burst) * 1000:.0f} ms, p95 {percentile(burst, 0.95) * 1000:.0f} ms")
         print(f"uploads {total} = events {events} + quarantined {counts.quarantined} + pending {pending}; "
               f"faces {counts.faces}, transient errors {counts.transient_errors}")
+        print(f"after: {load_average()}")
         ok = total == events + counts.quarantined + pending and percentile(paced, 0.95) <= 1.0
         processor.close()
         return 0 if ok else 1

@@ -28,6 +28,7 @@ from footfall.azurite import Azurite
 from footfall.demo import DemoPaths, count_events, function_settings
 from footfall.face_process import FaceServiceProcess
 from footfall.host import Outcome, Status, open_host
+from footfall.machine import load_average
 from footfall.simulate import BlobTarget, PlannedUpload, SimConfig, simulate
 from functions.settings import Settings
 
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="photos/s in the paced phase")
     parser.add_argument("--backlog", type=int, default=200, help="photos in the sustained phase")
     args = parser.parse_args(argv)
+    print(f"before: {load_average()}")
 
     with tempfile.TemporaryDirectory(prefix="footfall-bench-") as tmp:
         paths = DemoPaths.under(Path(tmp))
@@ -133,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  max sustained: {rate:.1f} photos/s ({args.backlog}-photo backlog drained by the host)")
     print(f"  events {events} (faces {faces}) for {args.paced + args.backlog} photos; outcomes "
           + ", ".join(f"{k.value} {v}" for k, v in outcomes.items()))
+    print(f"  after: {load_average()}")
     lost = len(latencies) != args.paced or events != args.paced + args.backlog
     if lost:
         print("  FAIL: photos lost or duplicated", file=sys.stderr)
