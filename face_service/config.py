@@ -97,6 +97,11 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(default=6 * 1024 * 1024, ge=1024, description="Face API limit: 6 MB.")
     min_side: int = Field(default=36, ge=1, description="Face API limit: images at least 36x36.")
     max_side: int = Field(default=4096, ge=36, description="Face API limit: images at most 4096x4096.")
+    max_jpeg_scans: int = Field(
+        default=32, ge=1,
+        description="A JPEG with more scans is refused (InvalidImage) from its markers, before decoding: thousands of "
+        "tiny progressive scans cost seconds of CPU each. Baseline JPEGs have 1, progressive ones about 10.",
+    )
 
     max_header_bytes: int = Field(
         default=16 * 1024, ge=1024, le=1024 * 1024,

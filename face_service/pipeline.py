@@ -188,7 +188,8 @@ class Analyzer:
 
     def detect(self, data: bytes, options: DetectOptions) -> list[DetectedFace]:
         """Decode ``data`` (raising the Face API's image errors) and analyse it."""
-        image = decode_image(data, min_side=self.settings.min_side, max_side=self.settings.max_side)
+        image = decode_image(data, min_side=self.settings.min_side, max_side=self.settings.max_side,
+                             max_jpeg_scans=self.settings.max_jpeg_scans)
         return self.analyze(image, options)
 
 

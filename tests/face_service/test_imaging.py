@@ -53,3 +53,35 @@ def test_bad_images_raise_face_api_errors(data: bytes, code: str, words: str) ->
         decode_image(data)
     assert info.value.status == 400 and info.value.code == code
     assert words in info.value.message
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_from_its_markers_without_decoding(monkeypatch) -> None:
+    from hostile_images import many_scan_progressive_jpeg
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("the decoder must not see this file")
+
+    monkeypatch.setattr("face_service.imaging.Image.open", no_decoding)
+    with pytest.raises(FaceApiError) as info:
+        decode_image(many_scan_progressive_jpeg(1000))
+    assert info.value.status == 400 and info.value.code == "InvalidImage"
+    assert "more than 32 scans" in info.value.message
+
+
+def test_an_ordinary_progressive_jpeg_decodes_and_the_scan_limit_is_a_setting() -> None:
+    from face_service.config import ServiceSettings
+
+    photo = np.zeros((64, 64, 3), dtype=np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(photo).save(buf, format="JPEG", progressive=True)
+    assert decode_image(buf.getvalue()).shape == (64, 64, 3)
+    with pytest.raises(FaceApiError, match="more than 2 scans"):
+        decode_image(buf.getvalue(), max_jpeg_scans=2)
+    assert ServiceSettings().max_jpeg_scans == 32
+
+
+def test_a_jpeg_whose_markers_are_broken_is_an_invalid_image() -> None:
+    good = _encode(Image.new("RGB", (64, 64)), "JPEG")
+    with pytest.raises(FaceApiError) as info:
+        decode_image(good[:2] + b"\x00" + good[2:])
+    assert info.value.code == "InvalidImage" and "structure" in info.value.message
