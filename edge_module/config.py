@@ -77,7 +77,9 @@ class DetectorConfig(BaseModel):
         default=0.3, ge=0.0, le=1.0, description="centernet: keep heatmap peaks scoring at least this",
     )
     detect_width: int = Field(
-        default=640, ge=0, description="frames are resized to this width before detection (0 = as is)",
+        default=640, ge=0, le=4096,
+        description="frames are resized to this width before detection (0 = as is); at most 4096, so a twin cannot "
+        "ask for a frame blown up to gigabytes",
     )
     grayscale: bool = Field(
         default=True, description="HOG on one grey channel: no slower than colour and as good on real footage",
@@ -93,7 +95,8 @@ class DetectorConfig(BaseModel):
     roi: RegionOfInterest = Field(default_factory=RegionOfInterest, description="where people count")
     face_min_neighbors: int = Field(default=5, ge=1, description="Haar cascade minNeighbors (hog+face)")
     face_detect_width: int = Field(
-        default=320, ge=0, description="hog+face: the face pass runs on frames resized to this width (0 = as is)",
+        default=320, ge=0, le=4096,
+        description="hog+face: the face pass runs on frames resized to this width (0 = as is; at most 4096)",
     )
     onnx_model: Path | None = Field(default=None, description="path of the ONNX model file (kind=onnx)")
     onnx_layout: Literal["xyxy_score_class", "yolov8"] = "xyxy_score_class"
