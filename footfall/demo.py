@@ -36,7 +36,7 @@ from datetime import UTC, date
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from footfall.azurite import Azurite, free_port
 from footfall.face_process import FaceServiceProcess
@@ -85,6 +85,8 @@ class DemoSummary(BaseModel):
     quarantined: int
     quarantine_reasons: dict[str, int] = {}
     pending: int = 0
+    duplicates: int = Field(default=0, description="uploads of an event already sent (the function's duplicates "
+                            "counter): deleted without a second event")
     poisoned: int
     retried: int
     windows_written: dict[str, int]
@@ -95,9 +97,10 @@ class DemoSummary(BaseModel):
 
     @property
     def counts_add_up(self) -> bool:
-        """Every upload became exactly one event or one quarantined blob, or is still pending in
-        ``uploads``: the counts are of distinct events in the log and of blobs in the containers."""
-        return self.uploads == self.events + self.quarantined + self.pending
+        """Every upload became exactly one event or one quarantined blob, is still pending in ``uploads``,
+        or was a duplicate of an event already sent: the counts are of distinct events in the log, of blobs
+        in the containers and the function's duplicates counter."""
+        return self.uploads == self.events + self.quarantined + self.pending + self.duplicates
 
     @property
     def visitor_error(self) -> float:
@@ -120,7 +123,7 @@ class DemoSummary(BaseModel):
             f"quarantined       {self.quarantined} ({reasons or 'none'})",
             f"retries           {self.retried} (attempts exhausted, left in uploads for the re-drive: {self.poisoned})",
             f"counts add up     {verdict}: {self.uploads} = {self.events} events + {self.quarantined} quarantined"
-            f" + {self.pending} pending",
+            f" + {self.pending} pending + {self.duplicates} duplicates",
             f"windows written   {windows}",
             f"took              {self.seconds:.1f} s",
         ]
@@ -253,6 +256,10 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
             reasons[reason] = reasons.get(reason, 0) + 1
         pending = sum(1 for _ in service.get_container_client("uploads").list_blobs())
         events, faces = count_events(paths.events)
+        from functions.ingest import counters as ingest_counters
+
+        function_counters = ingest_counters()
+        duplicates = function_counters.snapshot().duplicates if function_counters is not None else 0
         print("running the Stream Analytics job on the local engine ...", flush=True)
         from footfall.asa import run_job
 
@@ -263,7 +270,7 @@ def run_demo(args: argparse.Namespace, stop: threading.Event) -> DemoSummary:
     summary = DemoSummary(
         uploads=len(manifest.uploads), photos=len(manifest.photos), broken_uploads=len(manifest.broken),
         stores=len(manifest.stores), events=events, faces=faces, quarantined=sum(reasons.values()),
-        quarantine_reasons=reasons, pending=pending,
+        quarantine_reasons=reasons, pending=pending, duplicates=duplicates,
         poisoned=outcomes.get(Status.POISONED, 0), retried=host.counters.retried,
         windows_written=windows, visitors_simulated=len(visits), visitors_measured=measured,
         seconds=time.monotonic() - started,

@@ -1,4 +1,4 @@
-"""Counters that make ingest add up: uploads = events sent + quarantined + pending.
+"""Counters that make ingest add up: uploads = events sent + quarantined + pending + duplicates.
 
 One :class:`IngestCounters` per process, updated by every invocation and logged with it; the
 local trigger host can read :meth:`IngestCounters.snapshot` directly. Every change is also recorded
@@ -20,10 +20,14 @@ class CountersSnapshot(BaseModel):
 
     invocations: int = 0
     sent: int = Field(default=0, description="photos whose event was sent (first time or again on retry)")
-    duplicates: int = Field(default=0, description="of ``sent``: the sink already had the event_id")
+    duplicates: int = Field(
+        default=0, description="uploads of an event already sent, none sent again: its sent mark existed (counted in "
+        "``skipped`` too), or the local sink already had the event_id (counted in ``sent`` too)",
+    )
     faces: int = 0
     quarantined: int = 0
-    skipped: int = Field(default=0, description="triggers for a blob already gone (processed earlier)")
+    skipped: int = Field(default=0, description="triggers that sent nothing: the blob was already gone (processed "
+                         "earlier), or its event's sent mark existed (a duplicate)")
     deferred: int = Field(default=0, description="photos left in uploads because a dependency's circuit was open")
     transient_errors: int = Field(default=0, description="invocations that raised for the host to retry")
     failed: int = Field(default=0, description="invocations that raised an unexpected error")

@@ -2,8 +2,8 @@
 
 :class:`UploadProcessor` is plain code, independent of the Functions runtime::
 
-    contract check -> known store -> image guard -> face service -> anonymize
-        -> sink.send (durable) -> delete (or tag) the photo
+    contract check -> sent mark? (a duplicate: delete, send nothing) -> known store -> image guard
+        -> face service -> anonymize -> sink.send (durable) -> sent mark -> delete (or tag) the photo
 
 A permanent problem quarantines the photo (``quarantine/<same name>``, metadata ``reason``) and
 returns normally; a transient one raises :class:`~functions.errors.TransientError` so the
@@ -49,7 +49,7 @@ class ProcessOutcome(BaseModel):
     status: Literal["sent", "quarantined", "skipped", "deferred"]
     event_id: str | None = None
     face_count: int | None = None
-    reason: QuarantineReason | Literal["already_processed", "circuit_open"] | None = None
+    reason: QuarantineReason | Literal["already_processed", "already_sent", "circuit_open"] | None = None
     detail: str | None = None
     duplicate: bool = False
     elapsed_ms: float = 0.0
@@ -150,6 +150,15 @@ class UploadProcessor:
             upload = UploadPath.parse(blob, metadata)
         except UploadPathError as exc:
             raise PermanentError("bad_path", str(exc)) from None
+        event_id = upload.event_id()
+        if self.storage.was_sent(event_id):
+            # A re-upload of a capture whose event was durably sent (a lost acknowledgement, a late re-drive):
+            # the same event, sent nothing again. The stream job's look-back is only an hour; the mark lasts
+            # the whole capture-age window.
+            self._done_with(blob, etag)
+            self.counters.add("skipped")
+            self.counters.add("duplicates")
+            return ProcessOutcome(status="skipped", reason="already_sent", event_id=event_id, duplicate=True)
         if self.known_stores is not None and upload.store_id not in self.known_stores:
             raise PermanentError("unknown_store", f"store_id {upload.store_id!r} is not a known store")
         self._check_capture_time(upload)
@@ -161,16 +170,21 @@ class UploadProcessor:
                             emotion="emotion" in attributes)
         # durable when it returns; raises TransientError otherwise
         written = self._through("event sink", lambda: self.sink.send([event]))
-        if self.settings.after_success == "tag":
-            self.storage.mark_processed(blob)
-        else:
-            self.storage.delete(blob, etag)
+        self.storage.mark_sent(event.event_id)  # only after the send: a failed send leaves no mark
+        self._done_with(blob, etag)
         self.counters.add("sent")
         self.counters.add("faces", event.face_count)
         if written == 0:
             self.counters.add("duplicates")
         return ProcessOutcome(status="sent", event_id=event.event_id, face_count=event.face_count,
                               duplicate=written == 0)
+
+    def _done_with(self, blob: str, etag: str) -> None:
+        """Delete the upload (or tag it, ``FOOTFALL_AFTER_SUCCESS=tag``): its event is sent."""
+        if self.settings.after_success == "tag":
+            self.storage.mark_processed(blob)
+        else:
+            self.storage.delete(blob, etag)
 
     def attributes_for(self, store_id: str) -> list[str]:
         """The face attributes asked for a photo of ``store_id`` (no emotion where it is off)."""

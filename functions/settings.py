@@ -21,6 +21,9 @@ from functions.contracts import DEFAULT_K
 _REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+SENT_MARK_MARGIN_DAYS = 1
+"""Days a sent mark outlives the capture-age window (clock skew, the daily lifecycle run)."""
+
 _CONFIG = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore", env_ignore_empty=True)
 
 
@@ -91,6 +94,13 @@ class Settings(BindingSettings):
                                    description="Container the cameras upload to (the blob trigger's).")
     quarantine_container: str = Field(default="quarantine", validation_alias="FOOTFALL_QUARANTINE_CONTAINER",
                                       description="Container for bad photos' evidence, with a reason.")
+    sent_container: str = Field(
+        default="sent", validation_alias="FOOTFALL_SENT_CONTAINER",
+        description="Container of the sent marks: once an event is durably sent, a zero-byte blob named by its "
+        "event_id is created here (conditionally); an upload whose mark exists is a duplicate (a re-upload after "
+        "a lost acknowledgement), deleted without a second event. Marks are needed for the capture-age window "
+        "(FOOTFALL_CAPTURE_MAX_AGE_DAYS) plus a day; in Azure a lifecycle rule deletes them then.",
+    )
     after_success: Literal["delete", "tag"] = Field(
         default="delete", validation_alias="FOOTFALL_AFTER_SUCCESS",
         description="delete the photo once its event is sent, or tag it footfall=processed (blob index tag; the "
@@ -289,6 +299,13 @@ class Settings(BindingSettings):
                 "or FOOTFALL_EVENTHUB_NAMESPACE (managed identity)"
             )
         return self
+
+    @property
+    def sent_mark_retention_days(self) -> float:
+        """How long a sent mark must live: a re-upload older than the capture-age window is quarantined
+        ``implausible_time`` anyway, so its mark can go after that window plus a day's margin (Terraform's
+        lifecycle rule on the sent container uses the same sum)."""
+        return self.capture_max_age_days + SENT_MARK_MARGIN_DAYS
 
     @property
     def requested_attributes(self) -> list[str]:

@@ -63,18 +63,49 @@ class BlobState:
 
 
 class UploadStorage:
-    """The ``uploads`` and ``quarantine`` containers."""
+    """The ``uploads``, ``quarantine`` and ``sent`` containers."""
 
-    def __init__(self, service: BlobServiceClient, uploads: str = "uploads", quarantine: str = "quarantine") -> None:
+    def __init__(self, service: BlobServiceClient, uploads: str = "uploads", quarantine: str = "quarantine",
+                 sent: str = "sent") -> None:
         self.service = service
         self.uploads = service.get_container_client(uploads)
         self.quarantine_container = service.get_container_client(quarantine)
+        self.sent_container = service.get_container_client(sent)
         self._quarantine_ready = False
+        self._sent_ready = False
 
     @classmethod
     def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> UploadStorage:
-        """The store for ``settings`` (a new client unless ``service`` is given)."""
-        return cls(service or create_blob_service(settings), settings.uploads_container, settings.quarantine_container)
+        """The storage for ``settings`` (a new client unless ``service`` is given)."""
+        return cls(service or create_blob_service(settings), settings.uploads_container, settings.quarantine_container,
+                   settings.sent_container)
+
+    def was_sent(self, event_id: str) -> bool:
+        """Whether the event's sent mark exists, i.e. the event was durably sent before."""
+        try:
+            self.sent_container.get_blob_client(event_id).get_blob_properties()
+        except ResourceNotFoundError:
+            return False  # no mark, or no sent container yet
+        except AzureError as exc:
+            raise TransientError("blob storage", f"read sent mark: {exc}") from exc
+        return True
+
+    def mark_sent(self, event_id: str) -> bool:
+        """Create the event's sent mark, a zero-byte blob named by its id, only if it does not exist
+        (``If-None-Match: *``); ``False`` when it already did (another invocation marked it first)."""
+        try:
+            if not self._sent_ready:
+                try:
+                    self.sent_container.create_container()
+                except ResourceExistsError:
+                    pass
+                self._sent_ready = True
+            self.sent_container.get_blob_client(event_id).upload_blob(b"", overwrite=False)
+        except ResourceExistsError:
+            return False
+        except AzureError as exc:
+            raise TransientError("blob storage", f"write sent mark: {exc}") from exc
+        return True
 
     def state(self, name: str) -> BlobState | None:
         """The upload's etag and metadata, or ``None`` when it no longer exists."""

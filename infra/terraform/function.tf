@@ -103,11 +103,15 @@ resource "azurerm_function_app_flex_consumption" "main" {
 
     "FOOTFALL_UPLOADS_CONTAINER"    = azurerm_storage_container.uploads.name
     "FOOTFALL_QUARANTINE_CONTAINER" = azurerm_storage_container.quarantine.name
+    "FOOTFALL_SENT_CONTAINER"       = azurerm_storage_container.sent.name
     "FOOTFALL_AFTER_SUCCESS"        = var.after_success
 
     # Only stores in the reference data may upload: others are quarantined unknown_store and never
     # reach fleet totals. The list is stores.csv's store_id column, read at plan time.
     "FOOTFALL_KNOWN_STORES" = join(",", [for store in csvdecode(file(local.stores_csv_path)) : store.store_id])
+
+    # The capture-age window; the sent marks' lifecycle rule (storage.tf) keeps them a day longer.
+    "FOOTFALL_CAPTURE_MAX_AGE_DAYS" = tostring(var.capture_max_age_days)
 
     # The re-drive timer deletes quarantined evidence after the same days as the lifecycle rule.
     "FOOTFALL_QUARANTINE_RETENTION_DAYS" = tostring(var.quarantine_retention_days)
@@ -141,7 +145,8 @@ resource "azurerm_function_app_flex_consumption" "main" {
 
 # --- What the function's identity may do (instead of keys) --------------------------------------
 
-# Host storage (leases, deployment package) and the photos: read, tag, delete, move to quarantine.
+# Host storage (leases, deployment package) and the photos: read, tag, delete, move to quarantine,
+# and write the sent marks.
 resource "azurerm_role_assignment" "function_storage_blob_owner" {
   scope                = azurerm_storage_account.main.id
   role_definition_name = "Storage Blob Data Owner"

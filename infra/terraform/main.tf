@@ -49,6 +49,7 @@ locals {
   # Contract names shared with the code (ARCHITECTURE.md); change them only together.
   uploads_container    = "uploads"
   quarantine_container = "quarantine"
+  sent_container       = "sent"
   reference_container  = "reference"
   eventhub_name        = "footfall-events"
   face_service_image   = "footfall-face-service"

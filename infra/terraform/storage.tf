@@ -62,6 +62,24 @@ resource "azurerm_storage_container" "quarantine" {
   container_access_type = "private"
 }
 
+# Sent marks: a zero-byte blob per event the function sent, named by its event_id, so a re-upload of
+# the same capture (a lost acknowledgement, a late re-drive) is deleted without a second event even
+# after the Stream Analytics job's one-hour look-back. A mark only matters while a re-upload of its
+# capture can still be accepted: the lifecycle rule deletes it a day after the capture-age window.
+# The function writes it with its Storage Blob Data Owner role on the account (function.tf).
+resource "azurerm_storage_container" "sent" {
+  #checkov:skip=CKV2_AZURE_21:Blob read/write/delete logging is on for the whole account through azurerm_monitor_diagnostic_setting.storage_blob; the check only accepts azurerm_log_analytics_storage_insights, which needs an account key (shared keys are disabled).
+  name                  = local.sent_container
+  storage_account_id    = azurerm_storage_account.main.id
+  container_access_type = "private"
+}
+
+locals {
+  # One margin in the code too: functions/settings.py SENT_MARK_MARGIN_DAYS (a test keeps them equal).
+  sent_mark_margin_days    = 1
+  sent_mark_retention_days = var.capture_max_age_days + local.sent_mark_margin_days
+}
+
 # Stream Analytics reference data (stores.csv: store -> city -> region -> time zone).
 resource "azurerm_storage_container" "reference" {
   #checkov:skip=CKV2_AZURE_21:Blob read/write/delete logging is on for the whole account through azurerm_monitor_diagnostic_setting.storage_blob; the check only accepts azurerm_log_analytics_storage_insights, which needs an account key (shared keys are disabled).
@@ -115,6 +133,20 @@ resource "azurerm_storage_management_policy" "photo_retention" {
     actions {
       base_blob {
         delete_after_days_since_creation_greater_than = var.quarantine_retention_days
+      }
+    }
+  }
+
+  rule {
+    name    = "delete-old-sent-marks"
+    enabled = true
+    filters {
+      prefix_match = ["${local.sent_container}/"]
+      blob_types   = ["blockBlob"]
+    }
+    actions {
+      base_blob {
+        delete_after_days_since_creation_greater_than = local.sent_mark_retention_days
       }
     }
   }

@@ -86,6 +86,17 @@ variable "quarantine_retention_days" {
   }
 }
 
+variable "capture_max_age_days" {
+  description = "A photo captured longer ago is quarantined implausible_time (FOOTFALL_CAPTURE_MAX_AGE_DAYS); the edge buffer keeps photos 7 days. The function's sent marks (container 'sent', one per event, against re-uploads counted twice) are deleted by the lifecycle rule a day after this window."
+  type        = number
+  default     = 8
+
+  validation {
+    condition     = var.capture_max_age_days >= 1 && var.capture_max_age_days <= 30 && floor(var.capture_max_age_days) == var.capture_max_age_days
+    error_message = "capture_max_age_days must be a whole number of days between 1 and 30."
+  }
+}
+
 # --- Function App ------------------------------------------------------------------------------
 
 variable "function_maximum_instance_count" {

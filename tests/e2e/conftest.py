@@ -15,13 +15,14 @@ STORES_CSV = REPO_ROOT / "stream_analytics" / "stores.csv"
 
 @pytest.fixture
 def own_azurite(azurite: Azurite) -> Azurite:
-    """The session's Azurite with empty ``uploads`` and ``quarantine`` containers: the trigger
-    path ``uploads/{name}`` is fixed, so ``uploads`` must hold nothing but this test's photos."""
+    """The session's Azurite with empty ``uploads``, ``quarantine`` and ``sent`` containers: the trigger
+    path ``uploads/{name}`` is fixed, so ``uploads`` must hold nothing but this test's photos, and the
+    tests replay the same captures, so no sent mark of another test may remain."""
     from azure.core.exceptions import ResourceNotFoundError
     from azure.storage.blob import BlobServiceClient
 
     with BlobServiceClient.from_connection_string(azurite.connection_string) as service:
-        for name in ("uploads", "quarantine"):
+        for name in ("uploads", "quarantine", "sent"):
             container = service.get_container_client(name)
             try:
                 for blob in list(container.list_blobs()):
@@ -44,6 +45,7 @@ def function_env(tmp_path: Path, own_azurite: Azurite, face_service_url: str,
         "FOOTFALL_AFTER_SUCCESS": "delete",
         "FOOTFALL_UPLOADS_CONTAINER": "uploads",
         "FOOTFALL_QUARANTINE_CONTAINER": "quarantine",
+        "FOOTFALL_SENT_CONTAINER": "sent",
         "FOOTFALL_STATE_DIR": str(tmp_path / "state"),
         "FOOTFALL_CAPTURE_MAX_AGE_DAYS": "36500",  # the tests replay a fixed day (2026-11-23)
     }

@@ -26,7 +26,7 @@ def test_demo_runs_to_a_summary_where_uploads_equal_events_plus_quarantined(tmp_
 
     summary = json.loads((tmp_path / "state" / "demo-summary.json").read_text())
     assert (summary["uploads"], summary["photos"], summary["broken_uploads"]) == (23, 20, 3)
-    assert summary["events"] == 20 and summary["quarantined"] == 3
+    assert summary["events"] == 20 and summary["quarantined"] == 3 and summary["duplicates"] == 0
     assert summary["faces"] == sum(u["faces_visible"] for u in json.loads(
         (tmp_path / "state" / "simulate-manifest.json").read_text())["uploads"] if u["kind"] == "photo")
     assert summary["windows_written"]["store_windows"] > 0 and summary["windows_written"]["zone_windows"] > 0

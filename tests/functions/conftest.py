@@ -38,9 +38,10 @@ def blob_service(azurite: Any) -> Iterator[BlobServiceClient]:
 
 @pytest.fixture()
 def containers(blob_service: BlobServiceClient) -> Containers:
-    """Unique ``uploads-*`` and ``quarantine-*`` containers in Azurite (the quarantine one is not
-    created: the code under test must create it)."""
+    """Unique ``uploads-*``, ``quarantine-*`` and ``sent-*`` containers in Azurite (the quarantine and sent
+    ones are not created: the code under test must create them)."""
     suffix = uuid.uuid4().hex[:10]
     uploads = blob_service.get_container_client(f"uploads-{suffix}")
     uploads.create_container()
-    return Containers(uploads, blob_service.get_container_client(f"quarantine-{suffix}"))
+    return Containers(uploads, blob_service.get_container_client(f"quarantine-{suffix}"),
+                      blob_service.get_container_client(f"sent-{suffix}"))

@@ -136,10 +136,11 @@ def face_error(code: str, message: str) -> dict[str, Any]:
 
 @dataclass
 class Containers:
-    """A fresh pair of uploads/quarantine containers for one test."""
+    """Fresh uploads, quarantine and sent (marks) containers for one test."""
 
     uploads: ContainerClient
     quarantine: ContainerClient
+    sent: ContainerClient
 
     def upload(self, name: str, data: bytes, metadata: dict[str, str] | None = None) -> str:
         """Upload a blob; return its etag."""
@@ -150,6 +151,10 @@ class Containers:
 
     def quarantine_names(self) -> list[str]:
         return [b.name for b in self.quarantine.list_blobs()]
+
+    def sent_marks(self) -> list[str]:
+        """The event ids marked sent (none when the container was never created)."""
+        return [b.name for b in self.sent.list_blobs()] if self.sent.exists() else []
 
 
 # ---------------------------------------------------------------- photos
@@ -179,6 +184,7 @@ def ingest_settings(
         "AzureWebJobsStorage": connection_string,
         "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
         "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
+        "FOOTFALL_SENT_CONTAINER": containers.sent.container_name,
         "FOOTFALL_FACE_ENDPOINT": face_url,
         "FOOTFALL_FACE_RETRY_TOTAL": 0,
         "FOOTFALL_EVENT_SINK": "local",

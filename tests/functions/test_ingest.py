@@ -368,3 +368,91 @@ def test_capture_times_inside_the_window_are_analysed(make_processor: Any, conta
     for seq, when in enumerate((now + timedelta(minutes=4), now - timedelta(days=7, hours=23)), start=1):
         name = _named_at(when, seq)
         assert processor.process(name, PHOTO, {}, containers.upload(name, PHOTO)).status == "sent"
+
+
+# ---------------------------------------------------------------- sent marks (idempotency beyond the job's hour)
+
+
+def _event_hub_processor(azurite: Any, blob_service: BlobServiceClient, containers: Containers,
+                         face_stub: FaceApiStub, tmp_path: Path, producer: Any) -> UploadProcessor:
+    """A processor whose sink is Event Hubs (which, unlike the local log, never drops a repeated event_id)."""
+    from functions.sinks.eventhub import EventHubSink
+
+    settings = ingest_settings(azurite.connection_string, containers, face_stub.url, tmp_path / "events")
+    return UploadProcessor(settings, UploadStorage.from_settings(settings, blob_service), FaceAnalyzer(settings),
+                           EventHubSink(producer))
+
+
+def test_a_re_upload_of_an_already_sent_capture_sends_no_second_event_and_counts_a_duplicate(
+    azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    from ingest_helpers import RecordingProducer
+
+    producer = RecordingProducer()
+    processor = _event_hub_processor(azurite, blob_service, containers, face_stub, tmp_path, producer)
+    first = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+    assert first.status == "sent" and containers.sent_marks() == [first.event_id]
+
+    # Hours later (the stream job's one-hour look-back long past) the edge re-uploads the same capture
+    # after a lost acknowledgement: a new blob version; only the mark remembers the event was sent.
+    again = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+
+    assert (again.status, again.reason, again.duplicate, again.event_id) == ("skipped", "already_sent", True,
+                                                                             first.event_id)
+    assert len(producer.sent) == 1, "the hub got the event once"
+    assert len(face_stub.detects) == 1, "the duplicate is not analysed again"
+    assert containers.upload_names() == [], "the duplicate is deleted"
+    counts = processor.counters.snapshot()
+    assert (counts.sent, counts.duplicates, counts.skipped, counts.in_flight) == (1, 1, 1, 0)
+
+
+def test_a_photo_whose_event_another_instance_sent_days_ago_is_deleted_unanalysed(
+    azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    from ingest_helpers import RecordingProducer
+
+    event_id = UploadPath.parse(UPLOAD_NAME, {}).event_id()
+    containers.sent.create_container()
+    containers.sent.upload_blob(event_id, b"")  # marked when its event was sent, long ago
+    producer = RecordingProducer()
+    processor = _event_hub_processor(azurite, blob_service, containers, face_stub, tmp_path, producer)
+
+    outcome = processor.process(UPLOAD_NAME, PHOTO, {}, containers.upload(UPLOAD_NAME, PHOTO))
+
+    assert (outcome.status, outcome.duplicate) == ("skipped", True)
+    assert producer.sent == [] and face_stub.detects == [] and containers.upload_names() == []
+    assert processor.counters.snapshot().duplicates == 1
+
+
+def test_the_sent_mark_is_written_only_once_the_event_was_sent(
+    azurite: Any, blob_service: BlobServiceClient, containers: Containers, face_stub: FaceApiStub, tmp_path: Path
+) -> None:
+    from azure.eventhub.exceptions import ConnectError
+    from ingest_helpers import RecordingProducer
+
+    producer = RecordingProducer(fail_with=ConnectError("amqp connection refused"))
+    processor = _event_hub_processor(azurite, blob_service, containers, face_stub, tmp_path, producer)
+    etag = containers.upload(UPLOAD_NAME, PHOTO)
+
+    with pytest.raises(TransientError, match="event hub"):
+        processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert containers.sent_marks() == [], "a failed send leaves no mark: the retry must still send"
+    assert containers.upload_names() == [UPLOAD_NAME]
+
+    producer.fail_with = None
+    outcome = processor.process(UPLOAD_NAME, PHOTO, {}, etag)
+    assert outcome.status == "sent" and len(producer.sent) == 1
+    assert containers.sent_marks() == [outcome.event_id]
+    mark = containers.sent.get_blob_client(outcome.event_id).get_blob_properties()
+    assert mark.size == 0, "a mark carries nothing but its name"
+
+
+def test_an_existing_mark_is_never_overwritten(blob_service: BlobServiceClient, containers: Containers) -> None:
+    storage = UploadStorage(blob_service, containers.uploads.container_name, containers.quarantine.container_name,
+                            containers.sent.container_name)
+    assert storage.was_sent("a" * 32) is False  # no container yet: nothing was sent
+    assert storage.mark_sent("a" * 32) is True
+    first = containers.sent.get_blob_client("a" * 32).get_blob_properties().etag
+    assert storage.mark_sent("a" * 32) is False  # If-None-Match: *
+    assert containers.sent.get_blob_client("a" * 32).get_blob_properties().etag == first
+    assert storage.was_sent("a" * 32) is True

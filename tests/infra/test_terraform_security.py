@@ -388,3 +388,25 @@ def test_every_managed_identity_principal_has_a_role(tf: TerraformModule) -> Non
     principals = {a.principal_id for a in tf.role_assignments()}
     for reference in (FUNCTION, STREAM_ANALYTICS, FACE_IDENTITY):
         assert "${" + reference + "}" in principals, f"{reference} has no role assignment"
+
+
+def test_sent_marks_are_deleted_a_day_after_the_capture_age_window_the_function_is_given(tf: TerraformModule) -> None:
+    from functions.settings import SENT_MARK_MARGIN_DAYS, Settings
+
+    rule = _lifecycle_rule(tf, "sent/")
+    assert rule["enabled"] is True
+    base_blob = tf.block(tf.block(rule, "actions"), "base_blob")
+    assert base_blob["delete_after_days_since_creation_greater_than"] == "${local.sent_mark_retention_days}"
+    assert tf.locals["sent_mark_retention_days"] == "${var.capture_max_age_days + local.sent_mark_margin_days}"
+    assert tf.locals["sent_mark_margin_days"] == SENT_MARK_MARGIN_DAYS
+    # The window the function enforces is the same variable, whose default is the code's.
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_CAPTURE_MAX_AGE_DAYS"] == "${tostring(var.capture_max_age_days)}"
+    assert tf.variables["capture_max_age_days"]["default"] == Settings.model_fields["capture_max_age_days"].default
+    assert settings["FOOTFALL_SENT_CONTAINER"] == "${azurerm_storage_container.sent.name}"
+    assert tf.resolve(tf.resource("azurerm_storage_container", "sent")["name"]) == "sent"
+    assert Settings.model_fields["sent_container"].default == "sent"
+    # The function's identity may write there: Storage Blob Data Owner on the whole account.
+    owner = tf.resource("azurerm_role_assignment", "function_storage_blob_owner")
+    assert owner["scope"] == "${azurerm_storage_account.main.id}"
+    assert owner["role_definition_name"] == "Storage Blob Data Owner"

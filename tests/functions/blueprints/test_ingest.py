@@ -35,6 +35,7 @@ def configured(monkeypatch: pytest.MonkeyPatch, azurite: Any, containers: Contai
         "AzureWebJobsStorage": azurite.connection_string,
         "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
         "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
+        "FOOTFALL_SENT_CONTAINER": containers.sent.container_name,
         "FOOTFALL_FACE_ENDPOINT": face_stub.url,
         "FOOTFALL_FACE_RETRY_TOTAL": "0",
         "FOOTFALL_LOCAL_EVENT_LOG": str(tmp_path / "events"),
