@@ -181,6 +181,11 @@ STORE_DAY: tuple[Column, ...] = (
     *(Column(c.name, c.type, c.role, c.description.replace("Visit faces", "Visit faces of published windows"),
              nullable=False, category=c.category, value=c.value, label=c.label) for c in DEMOGRAPHIC_COLUMNS),
     Column("suppressed", "bool", "flag", "True when published_faces < k."),
+    Column("k", "int", "flag", "The k the day was rolled up with: its published windows hold at least k visit faces. "
+           "Reports use its breakdown only under the same k (null: written before k was recorded).", nullable=True),
+    Column("l_diversity", "bool", "flag", "Whether l-diversity also decided which windows were published (their "
+           "known values of every category are not all one). Reports use its breakdown only under the same rule.",
+           nullable=True),
 )
 """A store's local day. Demographic sums come only from the day's published store windows, so a
 parent (a region's week) that sums store days never includes a suppressed window."""

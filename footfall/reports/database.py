@@ -70,7 +70,13 @@ def _ddl(alias: str) -> str:
     return f"CREATE TABLE IF NOT EXISTS {alias} ({', '.join(parts)})"
 
 
-SCHEMA = [_ddl(alias) for alias in ALIASES]
+def _added_columns(alias: str) -> list[str]:
+    """Columns added to the contract after a file was created (nullable ones only): added on open."""
+    return [f"ALTER TABLE {alias} ADD COLUMN IF NOT EXISTS {c.name} {_SQL_TYPES[c.type]}"
+            for c in _TABLE_COLUMNS[alias] if c.nullable and c.role == "flag"]
+
+
+SCHEMA = [_ddl(alias) for alias in ALIASES] + [sql for alias in ALIASES for sql in _added_columns(alias)]
 _COLUMNS: dict[str, tuple[str, ...]] = {alias: tuple(c.name for c in cols) for alias, cols in _TABLE_COLUMNS.items()}
 _ROW_COLUMNS: dict[str, tuple[str, ...]] = {
     alias: tuple(c for c in names if c not in ("id", "doc_type")) for alias, names in _COLUMNS.items()
@@ -146,10 +152,12 @@ def _file_lock(path: Path, *, exclusive: bool, hold: bool, deadline: float, what
 class ReportDatabase:
     """The embedded report database (``ReportReader`` and output writer) in one DuckDB file."""
 
-    def __init__(self, path: Path | str | None = None, *, lock_timeout_s: float = 30.0, k: int | None = None) -> None:
+    def __init__(self, path: Path | str | None = None, *, lock_timeout_s: float = 30.0, k: int | None = None,
+                 l_diversity: bool | None = None) -> None:
         self.path = Path(path) if path is not None else default_database_path()
         self.lock_timeout_s = lock_timeout_s
         self._k = k
+        self._l_diversity = l_diversity
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with _process_locks_guard:
             self._lock = _process_locks.setdefault(self.path.resolve(), threading.RLock())
@@ -203,6 +211,15 @@ class ReportDatabase:
             self._k = get_settings().k_anonymity
         return self._k
 
+    @property
+    def l_diversity(self) -> bool:
+        """Whether the daily rollups publish only l-diverse windows (``FOOTFALL_L_DIVERSITY`` unless given)."""
+        if self._l_diversity is None:
+            from functions.settings import get_settings
+
+            self._l_diversity = get_settings().l_diversity
+        return self._l_diversity
+
     def write_output(self, alias: str, rows: Iterable[dict[str, Any]]) -> int:
         """Upsert rows of ``alias`` (``store_windows``, ``zone_windows`` or ``store_days``) in one
         transaction, by document ``id`` (derived from the row when missing).
@@ -236,7 +253,7 @@ class ReportDatabase:
             stores = {s for s, _ in days}
             selection = WindowSelection(store_id=next(iter(stores)) if len(stores) == 1 else None, start=lo, end=hi)
         windows = self.store_windows(selection)
-        documents = [d for d in roll_up_days(windows, self.k)
+        documents = [d for d in roll_up_days(windows, self.k, self.l_diversity)
                      if days is None or (d["store_id"], date.fromisoformat(d["date"])) in days]
         if not documents:
             return 0

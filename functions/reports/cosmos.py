@@ -114,10 +114,12 @@ class CosmosReportDatabase:
     """
 
     def __init__(self, container: ContainerLike, *, directory_days: int = 62,
-                 rollup_ttl_days: int | None = None) -> None:
+                 rollup_ttl_days: int | None = None, l_diversity: bool = False) -> None:
         self.container = container
         self.directory_days = directory_days
         self.rollup_ttl_days = rollup_ttl_days
+        self.l_diversity = l_diversity
+        """Whether the daily rollups publish only l-diverse windows (``FOOTFALL_L_DIVERSITY``), as the API does."""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> CosmosReportDatabase:
@@ -137,7 +139,7 @@ class CosmosReportDatabase:
             settings.cosmos_container
         )
         return cls(container, directory_days=settings.reports_directory_days,
-                   rollup_ttl_days=settings.rollup_ttl_days)
+                   rollup_ttl_days=settings.rollup_ttl_days, l_diversity=settings.l_diversity)
 
     def _query(self, query: str, params: list[dict[str, Any]], partition_key: str | None = None) -> list[Any]:
         kwargs: dict[str, Any] = {"parameters": params}
@@ -232,20 +234,27 @@ class CosmosReportDatabase:
     def roll_up_ended_days(self, now: datetime, k: int, *, lookback_days: int = 3,
                            grace: timedelta = timedelta(hours=1)) -> int:
         """Write the rollup of every store-local day that ended at least ``grace`` before ``now``, in the
-        last ``lookback_days``, and has none yet (the daily timer). Returns how many were written.
+        last ``lookback_days``, unless its rollup already says the same (the daily timer). Returns how many
+        were written.
 
-        One cross-partition read of those days' windows and one of their existing rollups; every
-        rollup is written once (a rerun finds it and skips it).
+        One cross-partition read of those days' windows and one of their rollups, as before any check: the
+        rollup is recomputed from the windows and compared with the stored one, so a day whose windows
+        changed (more of them after a job restart, late events, another ``k``) is written again, and one
+        whose windows did not is not written (no write RUs on a rerun). Days older than the look-back are
+        never rewritten: the reports read the windows of any day without a rollup that applies.
         """
         since = now - timedelta(days=lookback_days + 2)
         windows = self.store_windows(WindowSelection(start=since, end=now))
         first = (since + timedelta(days=1) + MAX_OFFSET).date()  # its local midnight is after `since` in every zone
-        done = {d.row_id() for d in self.store_days(DaySelection(first=first))}
+        stored = {d.row_id(): d.document() for d in self.store_days(DaySelection(first=first))}
+        model = OUTPUT_MODELS["store_days"]
         todo = []
-        for document in roll_up_days(windows, k):
+        for document in roll_up_days(windows, k, self.l_diversity):
             day = date.fromisoformat(document["date"])
             ended = day_bounds(day, zone(document["time_zone"]))[1]
-            if document["id"] in done or day < first or ended + grace > now:
+            if day < first or ended + grace > now:
+                continue
+            if stored.get(document["id"]) == model.model_validate(document).document():
                 continue
             todo.append(document)
         return self.write_output("store_days", todo)

@@ -24,6 +24,11 @@ Cells
 The service sums :class:`Cell` values: a store window or a store day with its totals, the visit
 faces its breakdown may use (0 unless published) and those faces' demographic counts. A day's
 counts sum only its published windows, so any sum of cells obeys the k rule of :mod:`.service`.
+
+Which windows a day sums depends on ``k`` (and on l-diversity), so a rollup records the ``k`` and the
+``l_diversity`` it was written with and its number of ``windows``: a rollup written under another rule
+is never summed as it stands (see :func:`rollup_applies`), and a rollup whose windows changed is
+written again (the timer in :mod:`.cosmos`; locally on every write).
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from functions.aggregates import COUNT_COLUMNS, TOTAL_COLUMNS, WINDOW_MINUTES
+from functions.aggregates import CATEGORIES, COUNT_COLUMNS, TOTAL_COLUMNS, WINDOW_MINUTES
 from functions.contracts import utc_iso
 
 WINDOW = timedelta(minutes=WINDOW_MINUTES)
@@ -107,9 +112,28 @@ class Cell:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def is_published(row: Any, k: int) -> bool:
-    """Whether a store window's demographics may be used: not suppressed and at least ``k`` visit faces."""
-    return not row.suppressed and row.visit_faces >= k
+def single_valued(counts: dict[str, int]) -> bool:
+    """Whether, in some category, every face with a known value has the same one (l-diversity with
+    l = 2 fails): a breakdown like that tells anyone who knows a person was there what they are.
+
+    A sum of counts that are not single-valued is never single-valued (each category has no known
+    value or at least two), so parents of l-diverse windows are l-diverse too."""
+    return any(sum(1 for value in cat.values if counts.get(cat.column(value), 0) > 0) == 1 for cat in CATEGORIES)
+
+
+def is_published(row: Any, k: int, diverse: bool = False) -> bool:
+    """Whether a store window's demographics may be used: not suppressed, at least ``k`` visit faces and,
+    with ``diverse`` (l-diversity), not single-valued in any category."""
+    if row.suppressed or row.visit_faces < k:
+        return False
+    return not (diverse and single_valued({c: getattr(row, c) or 0 for c in COUNT_COLUMNS}))
+
+
+def rollup_applies(day: Any, k: int, diverse: bool) -> bool:
+    """Whether a daily rollup's breakdown was summed under this rule: written with this ``k`` and the same
+    l-diversity. Equality, not "at least": the windows published at a larger k are not those published at
+    a smaller one, so another rule's sum could be split, by subtraction, into windows this rule hides."""
+    return day.k == k and bool(day.l_diversity) == diverse
 
 
 def _store_fields(row: Any) -> dict[str, Any]:
@@ -117,7 +141,7 @@ def _store_fields(row: Any) -> dict[str, Any]:
             "region": row.region, "time_zone": row.time_zone}
 
 
-def window_cells(rows: Iterable[Any], k: int) -> list[Cell]:
+def window_cells(rows: Iterable[Any], k: int, diverse: bool = False) -> list[Cell]:
     """Cells of store windows, with occupancy run per store and local day (rows in any order)."""
     by_day: dict[tuple[str, date], list[Any]] = defaultdict(list)
     for row in rows:
@@ -131,7 +155,7 @@ def window_cells(rows: Iterable[Any], k: int) -> list[Cell]:
             gap_s = (row.window_start - previous_end).total_seconds() if previous_end is not None else 0.0
             after = max(0, inside + row.visitors - row.exits)
             occupancy_s = inside * gap_s + (inside + after) / 2 * WINDOW_S
-            published = is_published(row, k)
+            published = is_published(row, k, diverse)
             cells.append(Cell(
                 **_store_fields(row), day=day, utc_start=row.window_start, utc_end=row.window_end,
                 totals={c: getattr(row, c) for c in TOTAL_COLUMNS},
@@ -144,20 +168,24 @@ def window_cells(rows: Iterable[Any], k: int) -> list[Cell]:
     return cells
 
 
-def day_cells(days: Iterable[Any]) -> list[Cell]:
-    """Cells of store days (daily rollups)."""
-    return [
-        Cell(**_store_fields(d), day=date.fromisoformat(d.date), utc_start=d.day_start, utc_end=d.day_end,
-             totals={c: getattr(d, c) for c in TOTAL_COLUMNS}, covered=d.published_faces,
-             counts={c: getattr(d, c) for c in COUNT_COLUMNS} if d.published_faces else None,
-             occupancy_s=d.occupancy_s, occupancy_max=d.occupancy_max, windows=d.windows,
-             suppressed_faces=d.visit_faces - d.published_faces)
-        for d in days
-    ]
+def day_cells(days: Iterable[Any], k: int, diverse: bool = False) -> list[Cell]:
+    """Cells of store days (daily rollups); a rollup written under another rule (:func:`rollup_applies`)
+    gives its totals only, its breakdown suppressed."""
+    cells = []
+    for d in days:
+        published = d.published_faces if rollup_applies(d, k, diverse) else 0
+        cells.append(Cell(
+            **_store_fields(d), day=date.fromisoformat(d.date), utc_start=d.day_start, utc_end=d.day_end,
+            totals={c: getattr(d, c) for c in TOTAL_COLUMNS}, covered=published,
+            counts={c: getattr(d, c) for c in COUNT_COLUMNS} if published else None,
+            occupancy_s=d.occupancy_s, occupancy_max=d.occupancy_max, windows=d.windows,
+            suppressed_faces=d.visit_faces - published))
+    return cells
 
 
-def roll_up_cells(cells: Iterable[Cell], k: int) -> list[dict[str, Any]]:
-    """Store-day documents (:data:`functions.aggregates.STORE_DAY`) from the window cells of whole days."""
+def roll_up_cells(cells: Iterable[Cell], k: int, diverse: bool = False) -> list[dict[str, Any]]:
+    """Store-day documents (:data:`functions.aggregates.STORE_DAY`) from the window cells of whole days,
+    cut with ``k`` and ``diverse`` (which they record)."""
     by_day: dict[tuple[str, date], list[Cell]] = defaultdict(list)
     for cell in cells:
         by_day[(cell.store_id, cell.day)].append(cell)
@@ -181,13 +209,14 @@ def roll_up_cells(cells: Iterable[Cell], k: int) -> list[dict[str, Any]]:
             "occupancy_s": round(sum(m.occupancy_s for m in members), 1),
             "occupancy_max": max(m.occupancy_max for m in members),
             "published_faces": published, **counts, "suppressed": published < k,
+            "k": k, "l_diversity": diverse,
         })
     return documents
 
 
-def roll_up_days(windows: Iterable[Any], k: int) -> list[dict[str, Any]]:
+def roll_up_days(windows: Iterable[Any], k: int, diverse: bool = False) -> list[dict[str, Any]]:
     """Store-day documents from store windows: one per store and local day they cover.
 
     Pass every window of each day (a day's occupancy runs from its first window).
     """
-    return roll_up_cells(window_cells(windows, k), k)
+    return roll_up_cells(window_cells(windows, k, diverse), k, diverse)

@@ -22,15 +22,20 @@ visit faces. When windows (and groups) are summed over a range, the same rule is
   breakdown covers and how many it leaves out.
 
 A daily rollup (``store_day``) holds the sums of its published windows only, so a sum of days obeys
-the same rule.
+the same rule. Which windows are published depends on ``k`` (and l-diversity), so a rollup records
+both and its breakdown is used only under the very same rule: a rollup written at k = 5, read with
+k = 10, holds windows of 5 to 9 faces that the day's published hours at k = 10 leave out, and the
+day minus those hours would show them. Such a day is read from its windows instead (kept 400 days);
+beyond them it gives its totals with its breakdown suppressed.
 
 One base level, two speeds
 --------------------------
 The job publishes only store windows (and zone windows). Quarter hours and hours are summed from
-store windows; days, ISO weeks and months from the daily rollups, with the days not rolled up yet
-(the last ``tail_days``) summed from windows. A year of a store is then about 365 rollups and a few
-hundred windows, not 35,000 windows. Cities and regions are groups of stores, each in its own local
-time: a region's day is the sum of its stores' local days.
+store windows; days, ISO weeks and months from the daily rollups, and every local date on which a
+selected store has no rollup that applies (not rolled up yet, the timer was down, another rule) is
+summed from that date's windows: a missing rollup makes a report slower, never wrong. A year of a
+store is then about 365 rollups and a few hundred windows, not 35,000 windows. Cities and regions
+are groups of stores, each in its own local time: a region's day is the sum of its stores' local days.
 """
 
 from __future__ import annotations
@@ -85,6 +90,8 @@ from functions.reports.rollup import (
     day_cells,
     is_published,
     local_midnight,
+    rollup_applies,
+    single_valued,
     window_cells,
     zone,
 )
@@ -108,13 +115,6 @@ __all__ = ["ReportService", "breakdown", "is_published", "rule_text", "series", 
 
 
 # --- sums --------------------------------------------------------------------------------------
-
-
-def homogeneous(demographics: dict[str, dict[str, int]]) -> list[str]:
-    """The categories in which every face with a known value has the same one (l-diversity with l = 2
-    fails): a breakdown like that tells anyone who knows a person was there what they are."""
-    return [name for name, values in demographics.items()
-            if sum(1 for value, n in values.items() if value != "unknown" and n > 0) == 1]
 
 
 def _sum_cells(cells: list[Cell], k: int, *, one_store: bool, diverse: bool = False) -> dict[str, Any]:
@@ -145,7 +145,7 @@ def _sum_cells(cells: list[Cell], k: int, *, one_store: bool, diverse: bool = Fa
                 "demographics": None}
     demographics = {cat.name: {value: counts[cat.column(value)] for value in (*cat.values, "unknown")}
                     for cat in CATEGORIES}
-    if diverse and homogeneous(demographics):
+    if diverse and single_valued(counts):
         return {**sums, **flow, "suppressed": True, "breakdown_faces": 0, "suppressed_faces": faces,
                 "demographics": None}
     return {**sums, **flow, "suppressed": False, "breakdown_faces": covered, "suppressed_faces": faces - covered,
@@ -155,7 +155,7 @@ def _sum_cells(cells: list[Cell], k: int, *, one_store: bool, diverse: bool = Fa
 def breakdown(rows: Iterable[Any], k: int, *, diverse: bool = False) -> Breakdown:
     """Sum store windows into totals, flow and a k-anonymous (and with ``diverse`` l-diverse) breakdown of visits."""
     rows = list(rows)
-    return Breakdown(**_sum_cells(window_cells(rows, k), k, one_store=len({r.store_id for r in rows}) == 1,
+    return Breakdown(**_sum_cells(window_cells(rows, k, diverse), k, one_store=len({r.store_id for r in rows}) == 1,
                                   diverse=diverse))
 
 
@@ -280,14 +280,12 @@ def _midnight_utc(day: date) -> datetime:
 class ReportService:
     """Answers the reports API from any :class:`ReportReader`."""
 
-    def __init__(self, reader: ReportReader, k: int = DEFAULT_K, *, tail_days: int = 2,
-                 l_diversity: bool = False) -> None:
+    def __init__(self, reader: ReportReader, k: int = DEFAULT_K, *, l_diversity: bool = False) -> None:
         if k < 1:
             raise ValueError("k must be at least 1")
         self.reader = reader
         self.k = k
         self.l_diversity = l_diversity
-        self.tail_days = tail_days
 
     def meta(self) -> Meta:
         """Labels of every category and column, and k."""
@@ -315,29 +313,58 @@ class ReportService:
 
     # -- reading cells ----------------------------------------------------------------------------
 
-    def _windows(self, query: _Scope, rng: _Range, scope: Scope, lo: datetime | None = None) -> list[Cell]:
+    def _windows(self, query: _Scope, rng: _Range, scope: Scope) -> list[Cell]:
         read_lo, read_hi = rng.read_bounds()
-        if lo is not None:
-            read_lo = lo if read_lo is None else max(read_lo, lo)
         rows = self.reader.store_windows(WindowSelection(
             region=query.region, city=query.city, store_id=query.store_id, start=read_lo, end=read_hi))
         rows = [r for r in rows if scope.allows(r.store_id, r.region)]
-        return [c for c in window_cells(rows, self.k) if rng.keeps(c)]
+        return [c for c in window_cells(rows, self.k, self.l_diversity) if rng.keeps(c)]
 
     def _cells(self, query: _Scope, rng: _Range, granularity: Granularity, scope: Scope) -> list[Cell]:
-        """Windows for sub-day points or instant ranges; else daily rollups plus the days not rolled up yet."""
+        """Windows for sub-day points or instant ranges; else the daily rollups that apply, and the windows of
+        every other day (module docstring)."""
         if granularity in SUB_DAY or rng.instants:
             return self._windows(query, rng, scope)
         last = rng.end - timedelta(days=1) if isinstance(rng.end, date) else None
-        days = self.reader.store_days(DaySelection(
+        days = [d for d in self.reader.store_days(DaySelection(
             region=query.region, city=query.city, store_id=query.store_id, first=rng.start, last=last))
-        cells = [c for c in day_cells(d for d in days if scope.allows(d.store_id, d.region)) if rng.keeps(c)]
-        if not days:
-            return self._windows(query, rng, scope)
-        covered = {(c.store_id, c.day) for c in cells}
-        tail_from = max(d.day_end for d in days) - timedelta(days=self.tail_days)
-        tail = [c for c in self._windows(query, rng, scope, lo=tail_from) if (c.store_id, c.day) not in covered]
-        return cells + tail
+            if scope.allows(d.store_id, d.region)]
+        rolled: dict[tuple[str, date], tuple[Cell, bool]] = {}
+        for day, cell in zip(days, day_cells(days, self.k, self.l_diversity), strict=True):
+            if rng.keeps(cell):
+                rolled[(cell.store_id, cell.day)] = (cell, rollup_applies(day, self.k, self.l_diversity))
+        final = {key for key, (_, applies) in rolled.items() if applies}
+        windows: dict[tuple[str, date], list[Cell]] = defaultdict(list)
+        for run in self._runs_to_read(query, rng, scope, final, {s for s, _ in rolled}):
+            for cell in self._windows(query, run, scope):
+                if (cell.store_id, cell.day) not in final:
+                    windows[(cell.store_id, cell.day)].append(cell)
+        cells = [cell for key, (cell, applies) in rolled.items() if applies]
+        for key, (cell, applies) in rolled.items():
+            # A rollup under another rule: its totals stand for the day when its windows are gone (kept 400 days).
+            if not applies and len(windows.get(key, ())) < cell.windows:
+                windows[key] = [cell]
+        return cells + [cell for group in windows.values() for cell in group]
+
+    def _runs_to_read(self, query: _Scope, rng: _Range, scope: Scope, final: set[tuple[str, date]],
+                      rolled_stores: set[str]) -> list[_Range]:
+        """The runs of consecutive local dates whose windows must be read: a date on which a selected store
+        (one the directory names, or with a rollup in the range) has no rollup that applies."""
+        if rng.start is None or rng.end is None:
+            return [rng]
+        assert isinstance(rng.start, date) and isinstance(rng.end, date)
+        stores = rolled_stores | {s.store_id for s in self._directory(scope) if _selected(s, query)}
+        runs: list[_Range] = []
+        day, run_start = rng.start, None
+        while day <= rng.end:
+            missing = day < rng.end and (not stores or any((store, day) not in final for store in stores))
+            if missing and run_start is None:
+                run_start = day
+            elif not missing and run_start is not None:
+                runs.append(_Range(run_start, day))
+                run_start = None
+            day += timedelta(days=1)
+        return runs
 
     # -- series -----------------------------------------------------------------------------------
 

@@ -215,3 +215,78 @@ def test_the_timer_rolls_up_each_ended_local_day_once_with_its_own_ttl(fleet, ma
     upserts = sum(1 for c in container.calls if c.method == "upsert_item")
     assert store.roll_up_ended_days(datetime(2026, 11, 24, 2, 10, tzinfo=UTC), k=5) == 0  # once
     assert sum(1 for c in container.calls if c.method == "upsert_item") == upserts
+
+
+# --- the daily rollups stay true to their windows (Cosmos DB timer and local re-roll alike) -----------
+
+D = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+QUARTER = timedelta(minutes=15)
+
+
+class Backend:
+    """A report store as the reports use it: windows are written, days rolled up (in Azure by the daily
+    timer with its 3-day look-back, locally on every write)."""
+
+    def __init__(self, kind: str, tmp_path, k: int = 5) -> None:
+        from cosmos_fake import FakeContainer
+
+        self.kind, self.k = kind, k
+        self.cosmos = CosmosReportDatabase(FakeContainer()) if kind == "cosmos" else None
+        self.store = self.cosmos or ReportDatabase(tmp_path / "reports.duckdb", k=k, l_diversity=False)
+
+    def write(self, rows: list[dict]) -> None:
+        self.store.write_output("store_windows", rows)
+
+    def timer(self, now: datetime) -> None:
+        if self.cosmos is not None:
+            self.cosmos.roll_up_ended_days(now, self.k)
+
+
+BACKENDS = ("cosmos", "duckdb")
+
+
+def _quarters(start: datetime, n: int, visitors: int) -> list[dict]:
+    from fleet import store_row
+
+    return [store_row("S9999", start + i * QUARTER, visitors=visitors) for i in range(n)]
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_a_day_rolled_up_before_all_its_windows_came_is_rolled_up_again(kind: str, tmp_path) -> None:
+    backend = Backend(kind, tmp_path)
+    backend.write(_quarters(D, 4, 10))
+    backend.timer(datetime(2026, 11, 21, 3, 0, tzinfo=UTC))
+    backend.write(_quarters(D + timedelta(hours=5), 4, 10))  # the job emits the afternoon later (restart, late events)
+    backend.timer(datetime(2026, 11, 21, 9, 0, tzinfo=UTC))
+    for d in range(1, 5):  # the day falls well behind the newest data
+        backend.write(_quarters(D + timedelta(days=d), 1, 1))
+        backend.timer(D + timedelta(days=d + 1, hours=14))
+    (day,) = backend.store.store_days(DaySelection(store_id="S9999", first=D.date(), last=D.date()))
+    assert (day.visitors, day.windows, day.k, day.l_diversity) == (80, 8, 5, False)
+    service = ReportService(backend.store, k=5)
+    for granularity in ("day", "week", "month", "hour"):
+        report = service.report(ReportQuery(store_id="S9999", start="2026-11-20", end="2026-11-21",
+                                            granularity=granularity))
+        assert report.visitors == 80, granularity
+
+
+@pytest.mark.parametrize("kind", BACKENDS)
+def test_days_without_a_rollup_are_read_from_their_windows(kind: str, tmp_path) -> None:
+    backend = Backend(kind, tmp_path)
+    for d in range(8):  # the timer is down for a week, longer than its look-back
+        backend.write(_quarters(D + timedelta(days=d), 2, 3))
+    backend.timer(D + timedelta(days=8, hours=14))
+    report = ReportService(backend.store, k=5).report(
+        ReportQuery(store_id="S9999", start="2026-11-20", end="2026-11-28", granularity="day"))
+    assert [p.visitors for p in report.series] == [6] * 8 and report.visitors == 48
+
+
+def test_the_timer_rewrites_only_the_days_whose_windows_changed(make_container) -> None:
+    store = CosmosReportDatabase(make_container())
+    store.write_output("store_windows", _quarters(D, 4, 10) + _quarters(D + timedelta(days=1), 4, 10))
+    now = datetime(2026, 11, 22, 3, 0, tzinfo=UTC)
+    assert store.roll_up_ended_days(now, 5) == 2
+    assert store.roll_up_ended_days(now, 5) == 0  # nothing changed: nothing written
+    store.write_output("store_windows", _quarters(D + timedelta(days=1, hours=6), 1, 7))
+    assert store.roll_up_ended_days(now, 5) == 1
+    assert store.roll_up_ended_days(now, 10) == 2  # another k: both days are summed again under it

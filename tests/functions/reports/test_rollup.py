@@ -77,7 +77,7 @@ def test_a_day_sums_only_its_published_windows_into_its_breakdown() -> None:
     assert day["age_65_plus"] == 0 and day["suppressed"] is False and day["windows"] == 2
     assert (day["date"], day["day_start"], day["day_end"]) == (
         "2026-11-23", "2026-11-22T23:00:00.000Z", "2026-11-23T23:00:00.000Z")
-    (cell,) = day_cells([StoreDay.model_validate(day)])
+    (cell,) = day_cells([StoreDay.model_validate(day)], K)
     assert (cell.covered, cell.suppressed_faces, cell.counts["gender_female"]) == (6, 2, 6)
 
 

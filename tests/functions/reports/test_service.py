@@ -5,10 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from cosmos_fake import FakeContainer
 from fleet import K, store_row
 from list_reader import ListReader
 from pydantic import ValidationError
 
+from footfall.reports.database import ReportDatabase
+from functions.reports.cosmos import CosmosReportDatabase
 from functions.reports.models import Meta, ReportQuery, StoreRef, StoreWindow, ZoneWindow
 from functions.reports.service import ReportService, breakdown, series, zone_summaries
 
@@ -235,3 +238,51 @@ def test_the_report_service_applies_l_diversity_to_every_breakdown_it_serves() -
     assert [p.suppressed for p in plain.series] == [False, False]
     assert [p.suppressed for p in diverse.series] == [True, False]  # the all-men quarter hour
     assert diverse.suppressed is False and diverse.visit_faces == plain.visit_faces == 12
+
+
+def _rolled_up_at_k5(kind: str, tmp_path, rows: list[dict]):
+    """A report store whose daily rollups were written under k = 5 (the Cosmos DB timer, or locally on write)."""
+    if kind == "cosmos":
+        store = CosmosReportDatabase(FakeContainer(rows))
+        store.roll_up_ended_days(datetime(2026, 11, 24, 3, 0, tzinfo=UTC), 5)
+        return store
+    store = ReportDatabase(tmp_path / "reports.duckdb", k=5, l_diversity=False)
+    store.write_output("store_windows", rows)
+    return store
+
+
+def _minus(whole: dict[str, dict[str, int]], parts: list[dict[str, dict[str, int]]]) -> dict[str, dict[str, int]]:
+    return {c: {v: n - sum(p[c][v] for p in parts) for v, n in values.items()} for c, values in whole.items()}
+
+
+@pytest.mark.parametrize("kind", ["cosmos", "duckdb"])
+def test_raising_k_never_lets_an_old_rollup_reveal_a_window_below_the_new_k(kind: str, tmp_path) -> None:
+    # Published under k = 5: 6 women at 08:00, then 5 women and 5 men at 09:00; the API now says k = 10.
+    rows = [store_row("S0001", T0, visitors=6, faces=[FEMALE_30] * 6),
+            store_row("S0001", T0 + 4 * Q, visitors=10, faces=[FEMALE_30] * 5 + [MALE_50] * 5)]
+    store = _rolled_up_at_k5(kind, tmp_path, rows)
+    service = ReportService(store, k=10)
+    span = {"store_id": "S0001", "start": "2026-11-23", "end": "2026-11-24"}
+    hours = service.report(ReportQuery(granularity="hour", **span))
+    published = [p.demographics for p in hours.series if not p.suppressed]
+    assert len(published) == 1  # the 09:00 hour; 08:00 holds 6 < 10
+    for granularity in ("day", "week", "month"):
+        whole = service.report(ReportQuery(granularity=granularity, **span))
+        assert whole.visitors == 16
+        left = _minus(whole.demographics, published)
+        assert all(n == 0 for values in left.values() for n in values.values()), (granularity, left)
+
+
+def test_beyond_the_windows_life_a_day_rolled_up_under_another_k_gives_its_totals_only() -> None:
+    rows = [store_row("S0001", T0, visitors=6, faces=[FEMALE_30] * 6)]
+    container = FakeContainer(rows)
+    CosmosReportDatabase(container).roll_up_ended_days(datetime(2026, 11, 24, 3, 0, tzinfo=UTC), 5)
+    for key in [key for key, doc in container.documents.items() if doc["doc_type"] == "store_window"]:
+        del container.documents[key]  # the windows' 400 days are over; the rollup lives on
+    day = ReportService(CosmosReportDatabase(container), k=10).report(
+        ReportQuery(store_id="S0001", start="2026-11-23", end="2026-11-24", granularity="day"))
+    assert (day.visitors, day.visit_faces, day.suppressed, day.demographics) == (6, 6, True, None)
+    assert (day.breakdown_faces, day.suppressed_faces) == (0, 6)
+    same_k = ReportService(CosmosReportDatabase(container), k=5).report(
+        ReportQuery(store_id="S0001", start="2026-11-23", end="2026-11-24", granularity="day"))
+    assert same_k.demographics["gender"]["female"] == 6
