@@ -41,6 +41,7 @@ from footfall.paths import state_dir
 from functions.aggregates import DOC_TYPES, Column
 from functions.reports.models import (
     OUTPUT_MODELS,
+    STORE_FILTERS,
     DaySelection,
     StoreDayRow,
     StoreRef,
@@ -301,7 +302,7 @@ class ReportDatabase:
     def _select(self, alias: str, selection: WindowSelection) -> list[Any]:
         clauses: list[str] = []
         params: list[Any] = []
-        filters = [(f, getattr(selection, f)) for f in ("region", "city", "store_id") if getattr(selection, f)]
+        filters = [(f, getattr(selection, f)) for f in STORE_FILTERS if getattr(selection, f)]
         if alias == "store_windows":
             for field, value in filters:
                 clauses.append(f"{field} = ?")
@@ -327,7 +328,7 @@ class ReportDatabase:
         """Daily rollups of the selected stores with a local date in ``[first, last]``, in date order."""
         clauses: list[str] = []
         params: list[Any] = []
-        for field in ("region", "city", "store_id"):
+        for field in STORE_FILTERS:
             value = getattr(selection, field)
             if value is not None:
                 clauses.append(f"{field} = ?")

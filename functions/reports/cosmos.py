@@ -29,8 +29,10 @@ from pydantic import ValidationError
 from functions.contracts import parse_iso
 from functions.reports.models import (
     OUTPUT_MODELS,
+    STORE_FILTERS,
     DaySelection,
     StoreDayRow,
+    StoreFilters,
     StoreRef,
     StoreWindowRow,
     WindowSelection,
@@ -71,7 +73,7 @@ def upper_bound(ts: datetime) -> str:
     return ts.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _select(doc_type: str, selection: WindowSelection | DaySelection, fields: tuple[str, ...],
+def _select(doc_type: str, selection: StoreFilters, fields: tuple[str, ...],
             bounds: tuple[tuple[str, str, str, str | None], ...]) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key (or ``None`` for cross-partition) of the ``doc_type`` documents
     whose ``fields`` equal the selection's (those set) and within ``bounds``: a field, an operator, the
@@ -92,7 +94,7 @@ def _select(doc_type: str, selection: WindowSelection | DaySelection, fields: tu
 
 def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key (or ``None`` for cross-partition) of a selection."""
-    fields = ("region", "city", "store_id") if doc_type == "store_window" else ("store_id",)
+    fields = STORE_FILTERS if doc_type == "store_window" else ("store_id",)
     return _select(doc_type, selection, fields, (
         ("window_start", ">=", "start", None if selection.start is None else lower_bound(selection.start)),
         ("window_end", "<=", "end", None if selection.end is None else upper_bound(selection.end)),
@@ -101,7 +103,7 @@ def build_windows_query(doc_type: str, selection: WindowSelection) -> tuple[str,
 
 def build_days_query(selection: DaySelection) -> tuple[str, list[dict[str, Any]], str | None]:
     """The SQL, parameters and partition key of a selection of daily rollups (dates as ISO strings)."""
-    return _select("store_day", selection, ("region", "city", "store_id"), (
+    return _select("store_day", selection, STORE_FILTERS, (
         ("date", ">=", "first", None if selection.first is None else selection.first.isoformat()),
         ("date", "<=", "last", None if selection.last is None else selection.last.isoformat()),
     ))

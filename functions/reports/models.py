@@ -302,29 +302,33 @@ class Meta(BaseModel):
         )
 
 
-class WindowSelection(BaseModel):
+class StoreFilters(BaseModel):
+    """The optional store filters of a selection, coarsest first: a region, a city, a store."""
+
+    model_config = ConfigDict(frozen=True)
+
+    region: str | None = None
+    city: str | None = None
+    store_id: str | None = None
+
+
+STORE_FILTERS: tuple[str, ...] = tuple(StoreFilters.model_fields)
+"""``region``, ``city``, ``store_id``: the names of the store filters, coarsest first."""
+
+
+class WindowSelection(StoreFilters):
     """Which rows a reader returns: optional store filters and a UTC time range.
 
     A window is selected when it lies wholly inside ``[start, end)``.
     """
 
-    model_config = ConfigDict(frozen=True)
-
-    region: str | None = None
-    city: str | None = None
-    store_id: str | None = None
     start: datetime | None = None
     end: datetime | None = None
 
 
-class DaySelection(BaseModel):
+class DaySelection(StoreFilters):
     """Which daily rollups a reader returns: optional store filters and store-local dates ``[first, last]``."""
 
-    model_config = ConfigDict(frozen=True)
-
-    region: str | None = None
-    city: str | None = None
-    store_id: str | None = None
     first: date | None = Field(default=None, description="First local date, inclusive.")
     last: date | None = Field(default=None, description="Last local date, inclusive.")
 

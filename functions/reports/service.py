@@ -51,6 +51,7 @@ from functions.reports.access import ALL, AccessDenied, Scope
 from functions.reports.models import (
     CHANGE_FIELDS,
     GRANULARITY_MINUTES,
+    STORE_FILTERS,
     SUB_DAY,
     Breakdown,
     CityNode,
@@ -532,7 +533,7 @@ def _change(now: float | None, then: float | None) -> float | None:
 
 
 def _selected(store: StoreRef, query: _Scope) -> bool:
-    return all(getattr(query, f) in (None, getattr(store, f)) for f in ("region", "city", "store_id"))
+    return all(getattr(query, f) in (None, getattr(store, f)) for f in STORE_FILTERS)
 
 
 def _zone_row_kept(row: Any, rng: _Range, tz: tzinfo) -> bool:
