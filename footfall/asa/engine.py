@@ -107,7 +107,7 @@ class Engine:
         input_columns: set[str] = set()
         for alias, src in inputs.items():
             raw = f"input__{alias.lower()}"
-            load_input(con, src, raw, None if alias.lower() in needed["*"] else needed["names"])
+            load_input(con, src, raw, None if alias.lower() in needed["*"] else needed["names"], self.dropped)
             input_columns |= {r[0] for r in con.execute(f"DESCRIBE {q(raw)}").fetchall()}
             if src.is_reference:
                 catalog[alias.lower()] = Relation(alias.lower(), raw, is_stream=False)

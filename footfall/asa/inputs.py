@@ -12,15 +12,18 @@ very string (DuckDB's date sniffing is switched off), so ``SELECT *`` passes it 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any, Literal
 
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
-from footfall.asa.errors import AsaError
+from footfall.asa.errors import AsaError, DroppedEvents
 from footfall.asa.translate import q
 from functions.contracts import COUNT_SCHEMA, DWELL_BUCKET_NAMES, FRAME_SCHEMA
+
+log = logging.getLogger(__name__)
 
 _FACE = "STRUCT(age BIGINT, age_band VARCHAR, gender VARCHAR, emotion VARCHAR, emotion_score DOUBLE)"
 _LINE = "STRUCT(line VARCHAR, entries BIGINT, exits BIGINT)"
@@ -149,11 +152,14 @@ def _keep_own_fields(con: duckdb.DuckDBPyConnection, table: str, names: str, fmt
 
 
 def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
-               columns: set[str] | None = None) -> int:
+               columns: set[str] | None = None, dropped: list[DroppedEvents] | None = None) -> int:
     """Create ``table`` from the input's files; returns the number of events/rows.
 
     ``columns`` (lower-case names) limits what is read from FrameEvent JSON and Parquet files
     to what the query can use (arrival time and partition always); None reads every field.
+    A line of a JSON-lines input that is not valid JSON is dropped and counted in ``dropped``, as
+    Azure Stream Analytics drops an event it cannot deserialize and carries on (the local event
+    log's last line is torn while a writer is appending it).
     """
     files = _files(src)
     always = (ARRIVAL_COLUMN, *PARTITION_COLUMNS, "captured_at", "window_end")  # arrival, partition, replay time
@@ -184,7 +190,23 @@ def load_input(con: duckdb.DuckDBPyConnection, src: InputSource, table: str,
             raise AsaError(f"input {src.alias!r}: no JSON file in {src.path}")
         reader = f"read_json({names}, format = 'auto', sample_size = -1, {_NO_SNIFFING})"
     try:
-        con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM {reader}")
+        try:
+            con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM {reader}")
+        except duckdb.InvalidInputException as exc:
+            if "format = 'newline_delimited'" not in reader or "Malformed JSON" not in str(exc):
+                raise
+            con.execute(f"CREATE TABLE {q(table + '__raw')} AS SELECT * FROM "
+                        f"{reader.removesuffix(')')}, ignore_errors = true)")
+            # DuckDB turns a line it cannot parse into a row of NULLs: those rows are the bad lines.
+            bad = int(fetch_one(con, f"SELECT count(*) FROM {q(table + '__raw')} WHERE COLUMNS(*) IS NULL")[0])
+            con.execute(f"DELETE FROM {q(table + '__raw')} WHERE rowid IN "
+                        f"(SELECT rowid FROM {q(table + '__raw')} WHERE COLUMNS(*) IS NULL)")
+            if bad > 0:
+                report = DroppedEvents(input=src.alias, action="dropped", count=bad,
+                                       reason="not valid JSON (data error: the event cannot be deserialized)")
+                log.warning("%s", report)
+                if dropped is not None:
+                    dropped.append(report)
         if reader.startswith("read_json(") and "sample_size" in reader:
             _keep_own_fields(con, table + "__raw", names, _json_format(files))
     except duckdb.Error as exc:
