@@ -179,6 +179,9 @@ def test_job_settings_come_from_the_projects_job_config(tf: TerraformModule) -> 
         assert job[argument] == "${local.asa_job_config." + key + "}"
         assert key in config, f"JobConfig.json has no {key}"
     assert job["sku_name"] == "${local.asa_job_config.Sku.Name}" and "Name" in config["Sku"]
+    # Capacity is a variable (sized per fleet); the project file that the VS Code tools deploy says the same.
+    assert job["streaming_units"] == "${var.asa_streaming_units}"
+    assert config["Sku"]["StreamingUnits"] == tf.variables["asa_streaming_units"]["default"] == 10
 
 
 def test_deployed_inputs_and_outputs_match_the_projects_definitions(tf: TerraformModule) -> None:
