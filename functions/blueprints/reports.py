@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import azure.functions as func
+from pydantic import SecretStr, ValidationError
 
 from functions.reports.access import AccessMap, AccessPolicy
 from functions.reports.cosmos import CosmosReportDatabase
@@ -63,10 +64,32 @@ def _response(answer: Answer) -> func.HttpResponse:
                              charset="utf-8", headers=answer.headers)
 
 
+NOT_CONFIGURED = "reports are not configured; the function's log says why"
+"""The whole answer to a caller when the settings are wrong: it is sent before any authentication, so it
+names nothing (an error about FOOTFALL_REPORTS_ACCESS could quote the access map)."""
+
+
+def configuration_problem(exc: Exception) -> str:
+    """What is wrong with the settings, for the log: a settings validation error by field and error type
+    only (never the input), any other error's text with every secret setting's value cut out."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(part) for part in error['loc']) or 'settings'}: {error['type']}"
+                         for error in exc.errors())
+    text = str(exc)
+    try:
+        settings = get_settings()
+    except ValueError:
+        return text
+    for name in type(settings).model_fields:
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr) and value.get_secret_value():
+            text = text.replace(value.get_secret_value(), "<secret>")
+    return text
+
+
 def _not_configured(exc: Exception) -> func.HttpResponse:
-    log.error("reports are not configured: %s", exc)
-    return func.HttpResponse(json.dumps({"detail": f"reports are not configured: {exc}"}), status_code=500,
-                             mimetype="application/json")
+    log.error("reports are not configured: %s", configuration_problem(exc))
+    return func.HttpResponse(json.dumps({"detail": NOT_CONFIGURED}), status_code=500, mimetype="application/json")
 
 
 def handle(view: str, req: func.HttpRequest) -> func.HttpResponse:

@@ -114,19 +114,68 @@ def test_function_reports_503_when_cosmos_fails(cosmos_service, cosmos_container
     assert call(blueprint.reports_filters).status_code == 503
 
 
-def test_missing_cosmos_settings_are_named_in_the_error(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_missing_cosmos_settings_are_named_in_the_log_not_the_answer(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
     from functions import settings
 
     monkeypatch.delenv("FOOTFALL_COSMOS_ENDPOINT", raising=False)
     settings.use_settings(None)
     blueprint.get_service.cache_clear()
     try:
-        response = call(blueprint.reports_report, {"region": "Nordics"})
+        with caplog.at_level("ERROR", logger=blueprint.log.name):
+            response = call(blueprint.reports_report, {"region": "Nordics"})
     finally:
         settings.use_settings(None)
         blueprint.get_service.cache_clear()
     assert response.status_code == 500
-    assert "FOOTFALL_COSMOS_ENDPOINT" in json.loads(response.get_body())["detail"]
+    assert json.loads(response.get_body()) == {"detail": blueprint.NOT_CONFIGURED}
+    assert "FOOTFALL_COSMOS_ENDPOINT" in caplog.text
+
+
+def test_a_broken_access_map_is_not_echoed_to_an_unauthenticated_caller(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    from functions import settings
+
+    group = "5f0c1d2e-0000-4000-8000-c0ffee000042"
+    monkeypatch.setenv("FOOTFALL_REPORTS_AUTH", "app_service")
+    monkeypatch.setenv("FOOTFALL_REPORTS_ACCESS", json.dumps({"groups": {group: {"regions": "Nordics-secret"}}}))
+    settings.use_settings(None)
+    blueprint.get_policy.cache_clear()
+    try:
+        with caplog.at_level("ERROR", logger=blueprint.log.name):
+            response = call(blueprint.reports_report, {"region": "Nordics"})  # no principal header at all
+    finally:
+        settings.use_settings(None)
+        blueprint.get_policy.cache_clear()
+    assert response.status_code == 500
+    body = response.get_body().decode()
+    assert json.loads(body) == {"detail": blueprint.NOT_CONFIGURED}
+    assert group not in body and "Nordics-secret" not in body
+    assert "FOOTFALL_REPORTS_ACCESS" in caplog.text  # the operator learns which setting is wrong
+
+
+def test_the_logged_configuration_problem_never_carries_a_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import BaseModel, ValidationError
+
+    from functions import settings
+
+    key = "c2VjcmV0LWNvc21vcy1rZXk9PQ=="
+    monkeypatch.setenv("FOOTFALL_COSMOS_KEY", key)
+    settings.use_settings(None)
+    try:
+        problem = blueprint.configuration_problem(ValueError(f"the account refused key {key}"))
+    finally:
+        settings.use_settings(None)
+    assert key not in problem and "<secret>" in problem
+
+    class Model(BaseModel):
+        k: int
+
+    with pytest.raises(ValidationError) as invalid:
+        Model.model_validate({"k": key})
+    assert blueprint.configuration_problem(invalid.value) == "k: int_parsing"
 
 
 def test_meta_carries_k_from_the_one_setting(monkeypatch: pytest.MonkeyPatch) -> None:
