@@ -40,6 +40,12 @@ TRACER_NAME = "footfall.functions"
 POISON_REASON = "poison"
 """The quarantine reason of a photo that failed every attempt."""
 
+HTTP_INSTRUMENTATIONS_OFF = ("azure_sdk", "requests", "urllib", "urllib3", "httpx")
+"""The Azure Monitor distro's instrumentations we turn off (it enables them all by default). Each would
+export every Blob Storage call (download, delete, quarantine copy) as a dependency span carrying the
+request URL, i.e. the blob's name: the promise is that no blob name or URL leaves the process. Our own
+spans (``invocation_span``: store, camera, outcome, reason) stay."""
+
 _OUTCOMES = {"skipped": "skipped", "duplicates": "duplicate", "deferred": "deferred",
              "transient_errors": "transient_error", "failed": "failed"}
 """IngestCounters field -> ``outcome`` attribute of ``footfall.ingest.outcomes``."""
@@ -168,6 +174,7 @@ def configure_telemetry(settings: TelemetrySettings | None = None) -> str:
         configure_azure_monitor(
             connection_string=settings.connection_string.get_secret_value(), credential=credential,
             logger_name="functions",
+            instrumentation_options={name: {"enabled": False} for name in HTTP_INSTRUMENTATIONS_OFF},
         )
     elif destination == "console":
         from opentelemetry.sdk.metrics import MeterProvider as SdkMeterProvider

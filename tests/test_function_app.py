@@ -113,3 +113,21 @@ def test_the_deployed_code_does_not_import_the_local_stack() -> None:
     for path in [REPO / "function_app.py", *(REPO / "functions").rglob("*.py")]:
         source = path.read_text()
         assert not re.search(r"^\s*(from|import)\s+(footfall|face_service|edge_module)\b", source, re.M), path
+
+
+def _level(log_levels: dict[str, str], category: str) -> str:
+    """The level host.json gives a log category: the longest configured prefix wins (.NET logger filters)."""
+    matches = [key for key in log_levels if category == key or category.startswith(key + ".")]
+    return log_levels[max(matches, key=len)] if matches else log_levels["default"]
+
+
+def test_the_host_does_not_log_the_blob_name_of_each_invocation_at_information() -> None:
+    """The host's 'Executing 'Functions.analyze_upload' (Reason='New blob detected(...): uploads/<name>')' and
+    'Executed ...' lines are category Function.analyze_upload at Information: kept out of Application
+    Insights. Our own log lines (Function.analyze_upload.User, names never in them) and the per-invocation
+    results (Host.Results, the requests table) stay."""
+    levels = json.loads((REPO / "host.json").read_text())["logging"]["logLevel"]
+    order = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"]
+    assert order.index(_level(levels, "Function.analyze_upload")) > order.index("Information")
+    assert _level(levels, "Function.analyze_upload.User") == "Information"
+    assert _level(levels, "Host.Results") == "Information"

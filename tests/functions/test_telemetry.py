@@ -93,3 +93,26 @@ def test_telemetry_settings_choose_the_destination(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("FOOTFALL_TELEMETRY")
     monkeypatch.setenv("APPLICATIONINSIGHTS_CONNECTION_STRING", "InstrumentationKey=0;IngestionEndpoint=https://x/")
     assert TelemetrySettings().destination == "azure-monitor"
+
+
+def test_azure_monitor_exports_our_spans_but_no_http_or_sdk_spans_with_blob_urls(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import azure.monitor.opentelemetry as distro
+    from azure.monitor.opentelemetry._constants import _ALL_SUPPORTED_INSTRUMENTED_LIBRARIES
+
+    given: list[dict[str, Any]] = []
+    monkeypatch.setattr(distro, "configure_azure_monitor", lambda **kwargs: given.append(kwargs))
+    monkeypatch.setattr(telemetry, "_configured", None)
+    connection = "InstrumentationKey=00000000-0000-0000-0000-000000000000;IngestionEndpoint=https://x/"
+
+    destination = telemetry.configure_telemetry(TelemetrySettings(APPLICATIONINSIGHTS_CONNECTION_STRING=connection))
+
+    assert destination == "azure-monitor"
+    (kwargs,) = given
+    options = kwargs["instrumentation_options"]
+    # Every HTTP client the Blob, Cosmos and Face SDKs could go through, and the Azure SDK's own tracing.
+    for library in ("azure_sdk", "requests", "urllib", "urllib3", "httpx"):
+        assert options[library] == {"enabled": False}, library
+    assert set(options) <= set(_ALL_SUPPORTED_INSTRUMENTED_LIBRARIES), "names the distro knows"
+    assert kwargs["logger_name"] == "functions"
