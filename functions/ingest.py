@@ -35,6 +35,7 @@ from functions.counters import IngestCounters
 from functions.errors import PermanentError, QuarantineReason, TransientError
 from functions.face_client import FaceAnalyzer
 from functions.image_guard import GuardLimits, prepare_image
+from functions.log_fields import upload_place
 from functions.settings import Settings, get_settings, use_settings
 from functions.sinks import EventSink, create_sink
 from functions.upload_storage import UploadStorage
@@ -44,7 +45,8 @@ _T = TypeVar("_T")
 
 
 class ProcessOutcome(BaseModel):
-    """What happened to one upload. Holds no blob name: safe to log or return anywhere."""
+    """What happened to one upload. Holds no blob name, except that ``detail`` may quote it (why a name
+    broke the contract): log the status and reason, never the detail."""
 
     status: Literal["sent", "quarantined", "skipped", "deferred"]
     event_id: str | None = None
@@ -115,8 +117,7 @@ class UploadProcessor:
                 state = self.storage.state(blob)
                 if state is None:
                     self.counters.add("skipped")
-                    log.info("ingest skipped: %s/%r no longer exists (processed earlier)",
-                             self.settings.uploads_container, blob)
+                    log.info("ingest skipped %s: the upload no longer exists (processed earlier)", upload_place(blob))
                     return ProcessOutcome(status="skipped", reason="already_processed", elapsed_ms=_ms(started))
                 etag = etag or state.etag
                 metadata = state.metadata if metadata is None else metadata
@@ -124,25 +125,26 @@ class UploadProcessor:
                 outcome = self._analyse_and_send(blob, data, metadata, etag)
             except _Deferred as deferred:
                 self.counters.add("deferred")
-                log.warning("ingest deferred: %s/%r: the %s circuit is open; the photo stays in %s for the re-drive",
-                            self.settings.uploads_container, blob, deferred.dependency, self.settings.uploads_container)
+                log.warning("ingest deferred %s: the %s circuit is open; the photo stays in uploads for the re-drive",
+                            upload_place(blob), deferred.dependency)
                 outcome = ProcessOutcome(status="deferred", reason="circuit_open", detail=deferred.dependency)
             except PermanentError as exc:
-                kept_as = self.storage.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
+                # The detail (which may quote the name, or the file's first bytes) is kept with the evidence only.
+                self.storage.quarantine(blob, data, metadata, exc.reason, etag, exc.detail)
                 self.counters.quarantined(exc.reason)
-                log.warning("QUARANTINED %s/%r -> %s/%r reason=%s: %s", self.settings.uploads_container, blob,
-                            self.settings.quarantine_container, kept_as, exc.reason, exc.detail)
+                log.warning("QUARANTINED %s reason=%s", upload_place(blob), exc.reason)
                 outcome = ProcessOutcome(status="quarantined", reason=exc.reason, detail=exc.detail)
         except TransientError as exc:
             self.counters.add("transient_errors")
-            log.warning("ingest retry: %s/%r: %s", self.settings.uploads_container, blob, exc)
+            log.warning("ingest retry %s: %s", upload_place(blob), exc)
             raise
         except Exception:
             self.counters.add("failed")
             raise
         outcome.elapsed_ms = _ms(started)
-        log.info("ingest %s event_id=%s faces=%s counters=%s", outcome.status, outcome.event_id,
-                 outcome.face_count, self.counters.snapshot().model_dump_json(exclude={"quarantine_reasons"}))
+        log.info("ingest %s %s reason=%s event_id=%s faces=%s counters=%s", outcome.status, upload_place(blob),
+                 outcome.reason, outcome.event_id, outcome.face_count,
+                 self.counters.snapshot().model_dump_json(exclude={"quarantine_reasons"}))
         return outcome
 
     def _analyse_and_send(self, blob: str, data: bytes, metadata: Mapping[str, str], etag: str) -> ProcessOutcome:

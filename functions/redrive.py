@@ -32,6 +32,7 @@ from pydantic import BaseModel, Field
 from functions.counters import IngestCounters
 from functions.errors import TransientError
 from functions.face_client import FaceAnalyzer
+from functions.log_fields import storage_failure, upload_place
 from functions.settings import Settings
 from functions.sinks import EventSink
 from functions.upload_storage import PROCESSED_TAG, UploadStorage
@@ -94,7 +95,7 @@ class Redriver:
         try:
             blobs = list(self.storage.uploads.list_blobs(include=["metadata", "tags"]))
         except AzureError as exc:
-            raise TransientError("blob storage", f"list uploads: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("list uploads", exc)) from None
         for blob in sorted(blobs, key=lambda b: b.last_modified):
             if (blob.tags or {}) == PROCESSED_TAG:
                 continue  # FOOTFALL_AFTER_SUCCESS=tag: processed, kept on purpose
@@ -113,14 +114,13 @@ class Redriver:
             data = client.download_blob(etag=etag, match_condition=MatchConditions.IfNotModified).readall()
             redrives = _count(metadata.get(REDRIVES_KEY))
             if redrives >= self.settings.redrive_max:
-                kept_as = self.storage.quarantine(
+                self.storage.quarantine(
                     name, data, metadata, "poison", etag,
                     f"no event after {redrives} re-drives while the face service and the event sink answered",
                 )
                 report.poisoned += 1
                 self.counters.quarantined("poison")
-                log.warning("QUARANTINED %s/%r -> %s/%r reason=poison after %d re-drives", self.storage.uploads
-                            .container_name, name, self.storage.quarantine_container.container_name, kept_as, redrives)
+                log.warning("QUARANTINED %s reason=poison after %d re-drives", upload_place(name), redrives)
                 return
             client.upload_blob(data, overwrite=True, metadata={**metadata, REDRIVES_KEY: str(redrives + 1)},
                                etag=etag, match_condition=MatchConditions.IfNotModified)
@@ -128,7 +128,7 @@ class Redriver:
         except (ResourceNotFoundError, ResourceModifiedError):
             report.changed_meanwhile += 1  # processed or replaced since it was listed: nothing to do
         except AzureError as exc:
-            raise TransientError("blob storage", f"re-drive {name!r}: {exc}") from exc
+            raise TransientError("blob storage", storage_failure(f"re-drive ({upload_place(name)})", exc)) from None
 
     def _purge_quarantine(self, now: datetime) -> int:
         cutoff = now - timedelta(days=self.settings.quarantine_retention_days)
@@ -141,7 +141,7 @@ class Redriver:
         except ResourceNotFoundError:
             return purged  # no quarantine container yet
         except AzureError as exc:
-            log.warning("quarantine retention: %s", exc)
+            log.warning("quarantine retention: %s", storage_failure("purge", exc))
         return purged
 
 

@@ -46,6 +46,20 @@ export every Blob Storage call (download, delete, quarantine copy) as a dependen
 request URL, i.e. the blob's name: the promise is that no blob name or URL leaves the process. Our own
 spans (``invocation_span``: store, camera, outcome, reason) stay."""
 
+QUIET_LOGGERS = {"azure": logging.WARNING, "urllib3": logging.ERROR}
+"""Library loggers held above Information: the Azure SDK's HTTP logging policy logs every request URL
+(a blob's name) at Information, urllib3 a retried URL at Warning, and the Python worker forwards every
+record to the Functions host."""
+
+
+def quiet_sdk_loggers() -> None:
+    """Keep the SDKs' request URLs out of the logs (:data:`QUIET_LOGGERS`)."""
+    for name, level in QUIET_LOGGERS.items():
+        logger = logging.getLogger(name)
+        if logger.level < level:  # NOTSET or lower: a level set on purpose above ours stays
+            logger.setLevel(level)
+
+
 _OUTCOMES = {"skipped": "skipped", "duplicates": "duplicate", "deferred": "deferred",
              "transient_errors": "transient_error", "failed": "failed"}
 """IngestCounters field -> ``outcome`` attribute of ``footfall.ingest.outcomes``."""
@@ -160,6 +174,7 @@ _configured: str | None = None
 def configure_telemetry(settings: TelemetrySettings | None = None) -> str:
     """Install the exporters once per process; returns the destination (``azure-monitor``, ``console``, ``none``)."""
     global _configured
+    quiet_sdk_loggers()
     if _configured is not None:
         return _configured
     settings = settings or TelemetrySettings()

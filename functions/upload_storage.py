@@ -24,6 +24,7 @@ from azure.storage.blob import BlobServiceClient
 
 from functions.errors import TransientError
 from functions.image_structure import strip_metadata
+from functions.log_fields import storage_failure, upload_place
 from functions.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,7 +88,7 @@ class UploadStorage:
         except ResourceNotFoundError:
             return False  # no mark, or no sent container yet
         except AzureError as exc:
-            raise TransientError("blob storage", f"read sent mark: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("read sent mark", exc)) from None
         return True
 
     def mark_sent(self, event_id: str) -> bool:
@@ -104,7 +105,7 @@ class UploadStorage:
         except ResourceExistsError:
             return False
         except AzureError as exc:
-            raise TransientError("blob storage", f"write sent mark: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("write sent mark", exc)) from None
         return True
 
     def state(self, name: str) -> BlobState | None:
@@ -114,7 +115,7 @@ class UploadStorage:
         except ResourceNotFoundError:
             return None
         except AzureError as exc:
-            raise TransientError("blob storage", f"get properties: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("get properties", exc)) from None
         return BlobState(etag=props.etag, metadata=dict(props.metadata or {}))
 
     def quarantine(
@@ -143,7 +144,7 @@ class UploadStorage:
                 self._quarantine_ready = True
             target = self._keep(name, evidence, meta, etag)
         except AzureError as exc:
-            raise TransientError("blob storage", f"quarantine copy: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("quarantine copy", exc)) from None
         self.delete(name, etag)
         return target
 
@@ -166,10 +167,11 @@ class UploadStorage:
         except ResourceNotFoundError:
             return False
         except ResourceModifiedError:
-            log.warning("upload %s was replaced while being processed; the new version stays", name)
+            log.warning("an upload (%s) was replaced while being processed; the new version stays",
+                        upload_place(name))
             return False
         except AzureError as exc:
-            raise TransientError("blob storage", f"delete: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("delete", exc)) from None
         return True
 
     def mark_processed(self, name: str) -> None:
@@ -179,7 +181,7 @@ class UploadStorage:
         except ResourceNotFoundError:
             return
         except AzureError as exc:
-            raise TransientError("blob storage", f"tag: {exc}") from exc
+            raise TransientError("blob storage", storage_failure("tag", exc)) from None
 
     def close(self) -> None:
         """Close the HTTP session."""
