@@ -227,9 +227,10 @@ class Settings(BindingSettings):
     )
     l_diversity: bool = Field(
         default=False, validation_alias="FOOTFALL_L_DIVERSITY",
-        description="Also suppress a breakdown in which every visit face with a known value shares one gender, "
-        "age band or emotion (l-diversity, l = 2) in the reports API and dashboard. Off by default; its cost on "
-        "the demo day is in functions/README.md.",
+        description="l-diversity (l = 2) in the reports API, dashboard and daily rollups: a store window in which "
+        "every visit face with a known value shares one gender, age band or emotion publishes no breakdown, like "
+        "one below k, so no sum over windows includes it. Off by default; its cost on the demo day is in "
+        "functions/README.md.",
     )
     exact_age: bool = Field(
         default=False, validation_alias="FOOTFALL_EXACT_AGE",

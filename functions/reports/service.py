@@ -21,6 +21,11 @@ visit faces. When windows (and groups) are summed over a range, the same rule is
 * ``breakdown_faces`` and ``suppressed_faces`` say how many of the range's visit faces the
   breakdown covers and how many it leaves out.
 
+With l-diversity on, a window is published only if, besides, its known values of every category are
+not all one (:func:`~functions.reports.rollup.is_published`): decided per window like k, so that no
+parent or period minus its published parts reveals a group l-diversity hid. A sum of such windows is
+never single-valued; the parent is checked again all the same.
+
 A daily rollup (``store_day``) holds the sums of its published windows only, so a sum of days obeys
 the same rule. Which windows are published depends on ``k`` (and l-diversity), so a rollup records
 both and its breakdown is used only under the very same rule: a rollup written at k = 5, read with

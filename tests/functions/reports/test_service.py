@@ -238,6 +238,10 @@ def test_the_report_service_applies_l_diversity_to_every_breakdown_it_serves() -
     assert [p.suppressed for p in plain.series] == [False, False]
     assert [p.suppressed for p in diverse.series] == [True, False]  # the all-men quarter hour
     assert diverse.suppressed is False and diverse.visit_faces == plain.visit_faces == 12
+    # The all-men quarter hour publishes nothing, so it adds nothing to the half hour either: the half
+    # hour minus the published quarter hour is zero, never the hidden 6 men.
+    assert (diverse.breakdown_faces, diverse.suppressed_faces) == (6, 6)
+    assert diverse.demographics == diverse.series[1].demographics
 
 
 def _rolled_up_at_k5(kind: str, tmp_path, rows: list[dict]):
@@ -286,3 +290,47 @@ def test_beyond_the_windows_life_a_day_rolled_up_under_another_k_gives_its_total
     same_k = ReportService(CosmosReportDatabase(container), k=5).report(
         ReportQuery(store_id="S0001", start="2026-11-23", end="2026-11-24", granularity="day"))
     assert same_k.demographics["gender"]["female"] == 6
+
+
+OSLO_MAN = ("male", "45-54", "neutral")
+
+
+def _l_diverse_fleet() -> list[dict]:
+    """Two cities, two hours: each city's first hour holds one mixed window and one all-men window."""
+    rows = []
+    for store_id in ("S0001", "S0003"):  # Stockholm, Oslo
+        rows += [store_row(store_id, T0, visitors=8, faces=[MALE_50] * 3 + [FEMALE_30] * 3),
+                 store_row(store_id, T0 + Q, visitors=8, faces=[OSLO_MAN] * 6),
+                 store_row(store_id, T0 + 4 * Q, visitors=9, faces=[MALE_50] * 4 + [FEMALE_30] * 3)]
+    rows.append(store_row("S0002", T0 + 2 * Q, visitors=7, faces=[FEMALE_30] * 7))  # a Stockholm store, all women
+    return rows
+
+
+def _assert_nothing_left(whole, parts) -> None:
+    left = _minus(whole.demographics, [p.demographics for p in parts if not p.suppressed])
+    assert all(n == 0 for values in left.values() for n in values.values()), left
+
+
+@pytest.mark.parametrize("kind", ["windows", "duckdb"])
+def test_with_l_diversity_no_parent_or_period_minus_its_published_parts_reveals_a_suppressed_group(
+        kind: str, tmp_path) -> None:
+    rows = _l_diverse_fleet()
+    if kind == "duckdb":  # days from rollups written under the same rule
+        reader = ReportDatabase(tmp_path / "reports.duckdb", k=K, l_diversity=True)
+        reader.write_output("store_windows", rows)
+    else:
+        reader = ListReader(rows)
+    service = ReportService(reader, k=K, l_diversity=True)
+    day = {"start": "2026-11-23", "end": "2026-11-24"}
+    for scope in ({"region": "Nordics"}, {"city": "Stockholm"}, {"store_id": "S0001"}):
+        for granularity in ("15min", "hour", "day"):
+            report = service.report(ReportQuery(granularity=granularity, **scope, **day))
+            assert report.suppressed is False
+            _assert_nothing_left(report, report.series)  # a period minus its published sub-periods
+            if report.groups:
+                _assert_nothing_left(report, report.groups)  # a parent minus its published children
+    hours = service.report(ReportQuery(granularity="hour", city="Stockholm", **day))
+    first = next(p for p in hours.series if p.visitors)
+    assert first.suppressed is False and first.breakdown_faces == 6  # the all-men and all-women windows left out
+    region = service.report(ReportQuery(granularity="day", region="Nordics", **day))
+    assert region.breakdown_faces == 2 * (6 + 7)  # only the mixed windows
