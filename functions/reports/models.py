@@ -340,6 +340,10 @@ MAX_SPAN_DAYS = 800
 """The longest range a report covers: a year and its comparison with room to spare."""
 MAX_SUB_DAY_SPAN_DAYS = 93
 """The longest range of a quarter-hourly or hourly series (a quarter): longer ones ask for days."""
+DEFAULT_SPAN_DAYS: dict[str, int] = {"15min": 1, "hour": 1, "day": 31, "week": 91, "month": 365}
+"""The span of a report whose start is missing (it ends where asked, else with the newest data's local day)."""
+HEATMAP_DAYS = 28
+"""The span of a heatmap whose start is missing."""
 
 _DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 
@@ -387,11 +391,13 @@ class _Scope(BaseModel):
     start: datetime | date | None = Field(
         default=None,
         description="Start, inclusive. A date (YYYY-MM-DD) is a local day of each store: its local midnight. "
-        "A time (ISO 8601, naive means UTC) is an instant.",
+        "A time (ISO 8601, naive means UTC) is an instant. Default: a span before the end that depends on the "
+        "view (a day by the hour, 31 days by day).",
     )
     end: datetime | date | None = Field(
         default=None,
-        description="End, exclusive, of the same kind as start: end=2026-11-24 ends with the local day 2026-11-23.",
+        description="End, exclusive, of the same kind as start: end=2026-11-24 ends with the local day 2026-11-23. "
+        "Default: the end of the newest data (its local day, for dates).",
     )
     format: OutputFormat = Field(
         default="json", description="json, or csv (also chosen by Accept: text/csv); the same suppression either way.",
@@ -427,7 +433,7 @@ class _Scope(BaseModel):
 
     @property
     def span_days(self) -> float:
-        """Days between start and end (0 when either is open)."""
+        """Days between start and end (0 when either is open: the service bounds it, then checks again)."""
         if self.start is None or self.end is None:
             return 0.0
         if isinstance(self.start, datetime) and isinstance(self.end, datetime):
@@ -480,7 +486,9 @@ class ReportQuery(_Scope):
 class HeatmapQuery(_Scope):
     """The parameters of ``GET /api/heatmap``: visitors by weekday and store-local hour.
 
-    Without a range it covers the last 28 local days of data.
+    Without a start it covers the 28 local days before its end (default: the newest data's day). It
+    reads store windows, so a longer range is cut to its last :data:`MAX_SUB_DAY_SPAN_DAYS` days (the
+    answer's ``start`` says so).
     """
 
 

@@ -48,14 +48,17 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from typing import Any
+from typing import Any, TypeVar
 
 from functions.aggregates import CATEGORIES, COUNT_COLUMNS, DWELL_COLUMNS, TOTAL_COLUMNS
 from functions.contracts import DEFAULT_K
 from functions.reports.access import ALL, AccessDenied, Scope
 from functions.reports.models import (
     CHANGE_FIELDS,
+    DEFAULT_SPAN_DAYS,
     GRANULARITY_MINUTES,
+    HEATMAP_DAYS,
+    MAX_SUB_DAY_SPAN_DAYS,
     STORE_FILTERS,
     SUB_DAY,
     Breakdown,
@@ -95,6 +98,7 @@ from functions.reports.rollup import (
     day_bounds,
     day_cells,
     is_published,
+    local_date,
     local_midnight,
     rollup_applies,
     single_valued,
@@ -103,7 +107,7 @@ from functions.reports.rollup import (
 )
 
 UNASSIGNED = "(unassigned)"
-HEATMAP_DAYS = 28
+ScopeT = TypeVar("ScopeT", bound=_Scope)
 
 
 def rule_text(k: int) -> str:
@@ -401,9 +405,39 @@ class ReportService:
                 occupancy_mean=round(sums["occupancy_s"] / nominal_s, 2) if nominal_s else None, **sums))
         return points
 
+    def bounded(self, query: ScopeT, default_days: int) -> ScopeT:
+        """The query with both bounds: a missing end is the end of the newest data (for dates: the day after
+        its latest local date over the stores' zones; today without data), a missing start ``default_days``
+        before the end (and no later than the newest data's local date in every zone). Validated again, so
+        the span limits apply (:class:`pydantic.ValidationError`, a 422, when over): nothing reads unbounded."""
+        if query.start is not None and query.end is not None:
+            return query
+        instants = isinstance(query.start, datetime) or isinstance(query.end, datetime)
+        end = query.end
+        earliest: date | None = None
+        if end is None:
+            _, last = self.reader.time_range()
+            newest = last or datetime.now(UTC)
+            if instants:
+                end = newest
+            else:
+                newest -= timedelta(microseconds=1)
+                dates = [local_date(newest, zone(s.time_zone)) for s in self.reader.stores()] or [newest.date()]
+                end, earliest = max(dates) + timedelta(days=1), min(dates)
+            if query.start is not None and end <= query.start:
+                end = query.start + (WINDOW if instants else timedelta(days=1))
+        start = query.start
+        if start is None:
+            start = end - timedelta(days=default_days)
+            if earliest is not None:
+                start = min(start, earliest)
+        return type(query).model_validate({**query.model_dump(exclude={"start", "end"}), "start": start, "end": end})
+
     def report(self, query: ReportQuery, scope: Scope = ALL) -> Report:
-        """The time series, breakdown, sub-groups, zones and comparison of one selection."""
+        """The time series, breakdown, sub-groups, zones and comparison of one selection (a missing bound
+        is filled in by :meth:`bounded`)."""
         self.check(query, scope)
+        query = self.bounded(query, DEFAULT_SPAN_DAYS[query.resolved_granularity])
         granularity = query.resolved_granularity
         rng = _Range(query.start, query.end)
         cells = self._cells(query, rng, granularity, scope)
@@ -444,20 +478,14 @@ class ReportService:
 
     # -- heatmap and ranking ----------------------------------------------------------------------
 
-    def _default_days(self, query: _Scope, days: int) -> _Range:
-        if query.start is not None and query.end is not None:
-            return _Range(query.start, query.end)
-        _, last = self.reader.time_range()
-        end = (last.date() + timedelta(days=1)) if last else datetime.now(UTC).date()
-        if isinstance(query.end, date) and not isinstance(query.end, datetime):
-            end = query.end
-        start = query.start if query.start is not None else end - timedelta(days=days)
-        return _Range(start, end)
-
     def heatmap(self, query: HeatmapQuery, scope: Scope = ALL) -> Heatmap:
-        """Visitors by ISO weekday and store-local hour over the range (default: the last 28 days of data)."""
+        """Visitors by ISO weekday and store-local hour over the range (default: the last 28 days of data; at
+        most the last :data:`MAX_SUB_DAY_SPAN_DAYS` days of a longer one)."""
         self.check(query, scope)
-        rng = self._default_days(query, HEATMAP_DAYS)
+        query = self.bounded(query, HEATMAP_DAYS)
+        if query.span_days > MAX_SUB_DAY_SPAN_DAYS and query.start is not None and query.end is not None:
+            query = query.model_copy(update={"start": query.end - timedelta(days=MAX_SUB_DAY_SPAN_DAYS)})
+        rng = _Range(query.start, query.end)
         cells = self._windows(query, rng, scope)
         visitors: dict[tuple[int, int], int] = defaultdict(int)
         for cell in cells:
@@ -483,8 +511,10 @@ class ReportService:
                        cells=grid, busiest=busiest)
 
     def ranking(self, query: RankingQuery, scope: Scope = ALL) -> Ranking:
-        """The stores of the selection by visitors: the top ``n`` and the bottom ``n``."""
+        """The stores of the selection by visitors: the top ``n`` and the bottom ``n`` (a missing bound is filled
+        in by :meth:`bounded`, as for a report by day)."""
         self.check(query, scope)
+        query = self.bounded(query, DEFAULT_SPAN_DAYS["day"])
         rng = _Range(query.start, query.end)
         cells = self._cells(query, rng, "day", scope)
         by_store: dict[str, list[Cell]] = defaultdict(list)
