@@ -252,3 +252,23 @@ def test_a_window_after_local_midnight_belongs_to_the_next_local_day(tmp_path: P
     ])
     assert [(d["date"], d["visitors"], d["day_start"]) for d in database.rows("store_days")] == [
         ("2026-11-23", 2, "2026-11-22T23:00:00.000Z"), ("2026-11-24", 5, "2026-11-23T23:00:00.000Z")]
+
+
+def test_a_file_from_before_the_rollups_recorded_their_rule_gets_the_new_columns(tmp_path: Path) -> None:
+    import duckdb
+
+    from footfall.reports.database import _ddl
+    from functions.aggregates import STORE_DAY
+
+    path = tmp_path / "reports.duckdb"
+    old = _ddl("store_days")
+    for name in ("k", "l_diversity"):
+        column = next(c for c in STORE_DAY if c.name == name)
+        old = old.replace(f", {name} {'BIGINT' if column.type == 'int' else 'BOOLEAN'}", "")
+    assert " k BIGINT" not in old and "l_diversity" not in old
+    with duckdb.connect(str(path)) as con:
+        con.execute(old)
+    store = ReportDatabase(path, k=5, l_diversity=False)
+    store.write_output("store_windows", [store_row("S0001", datetime(2026, 11, 23, 8, tzinfo=UTC), visitors=3)])
+    (day,) = store.store_days(DaySelection(store_id="S0001"))
+    assert (day.visitors, day.k, day.l_diversity) == (3, 5, False)

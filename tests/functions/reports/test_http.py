@@ -63,3 +63,20 @@ def test_every_request_reads_a_bounded_span(reader: ListReader, fleet, view: str
         assert answer.json["start"] is not None and answer.json["end"] is not None
     else:
         assert answer.json["start"] == ("2026-08-23" if "start" in params else "2026-10-27")
+
+
+def test_the_default_range_holds_the_newest_local_day_of_every_zone() -> None:
+    from datetime import UTC, datetime
+
+    from fleet import store_row
+
+    from functions.reports.models import StoreRef
+
+    la = {**store_row("S0001", datetime(2026, 11, 24, 5, tzinfo=UTC), visitors=4), "time_zone": "America/Los_Angeles"}
+    tokyo = {**store_row("S0101", datetime(2026, 11, 23, 1, tzinfo=UTC), visitors=3), "time_zone": "Asia/Tokyo"}
+    stores = [StoreRef(store_id="S0001", time_zone="America/Los_Angeles"),
+              StoreRef(store_id="S0101", time_zone="Asia/Tokyo")]
+    answer = _answer(ListReader([la, tokyo], stores), "report", {})
+    assert answer.status == 200, answer.body
+    # The newest window ends on 2026-11-23 in Los Angeles and on 2026-11-24 in Tokyo: both local days are read.
+    assert (answer.json["start"], answer.json["end"], answer.json["visitors"]) == ("2026-11-23", "2026-11-25", 7)
