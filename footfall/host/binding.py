@@ -101,7 +101,8 @@ class BlobTriggeredFunction(TriggeredFunction):
 
     def invoke(self, stream: func.InputStream) -> Any:
         """Call the user function the way the Python worker does (sync, or async on an event loop)."""
-        param = inspect.signature(self.user_function).parameters.get(self.arg_name)
+        # eval_str: in a module with ``from __future__ import annotations`` the annotation is the string "bytes".
+        param = inspect.signature(self.user_function, eval_str=True).parameters.get(self.arg_name)
         annotation = param.annotation if param is not None else inspect.Parameter.empty
         value: Any = stream
         if annotation is bytes:

@@ -44,3 +44,18 @@ def test_user_functions_are_called_as_the_worker_calls_them_sync_or_async() -> N
         return timer.past_due
 
     assert TimerTriggeredFunction("rollup", rollup, "timer", "0 0 * * * *").invoke(past_due=True) is True
+
+
+def test_a_blob_parameter_annotated_bytes_or_str_gets_the_content_as_the_worker_binds_it() -> None:
+    # This module has ``from __future__ import annotations``: the annotations are strings until evaluated.
+    def as_bytes(photo: bytes) -> bytes:
+        return photo
+
+    def as_text(photo: str) -> str:
+        return photo
+
+    def stream() -> func.InputStream:
+        return func.blob.InputStream(data=b"caf\xc3\xa9", name="uploads/a.txt")
+
+    assert BlobTriggeredFunction("a", as_bytes, "photo", "uploads/{name}", "c").invoke(stream()) == b"caf\xc3\xa9"
+    assert BlobTriggeredFunction("b", as_text, "photo", "uploads/{name}", "c").invoke(stream()) == "caf\u00e9"
