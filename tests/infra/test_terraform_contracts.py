@@ -4,6 +4,7 @@ Stream Analytics project it deploys, and its own variables, examples and outputs
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from pathlib import Path
@@ -236,6 +237,42 @@ def test_tfvars_example_sets_only_declared_variables_and_every_required_one(tf: 
     assert set(example) <= set(tf.variables), f"undeclared: {set(example) - set(tf.variables)}"
     required = {name for name, v in tf.variables.items() if "default" not in v}
     assert required <= set(example), f"required but not in the example: {required - set(example)}"
+
+
+def _holds(condition: str, name: str, value: object) -> bool | None:
+    """A variable's validation condition evaluated for ``value``; None when it uses more than comparisons,
+    arithmetic, floor, contains and can(regex(...)) (those few are left to ``terraform validate``)."""
+    expr = condition.removeprefix("${").removesuffix("}")
+    if re.search(r"\b(alltrue|cidrhost|for)\b", expr):
+        return None
+    expr = re.sub(r'can\(regex\(("(?:[^"\\]|\\.)*"), var\.(\w+)\)\)', r"_regex(\1, var_\2)", expr)
+    expr = re.sub(r"contains\((\[[^\]]*\]), ", r"_contains(\1, ", expr)
+    expr = re.sub(r"var\.(\w+)", r"var_\1", expr).replace("&&", " and ").replace("||", " or ")
+    expr = re.sub(r"\bnull\b", "None", expr)
+    scope = {"__builtins__": {}, "floor": math.floor, f"var_{name}": value,
+             "_regex": lambda pattern, v: v is not None and re.search(pattern, v) is not None,
+             "_contains": lambda values, v: v in values}
+    return bool(eval(expr, scope))  # our own Terraform conditions, rewritten above: no builtins
+
+
+def test_every_default_and_example_value_passes_its_variables_validation(tf: TerraformModule) -> None:
+    example = hcl2.loads((TERRAFORM_DIR / "terraform.tfvars.example").read_text(encoding="utf-8"),
+                         serialization_options=SerializationOptions(strip_string_quotes=True, with_comments=False))
+    checked = 0
+    for name, variable in tf.variables.items():
+        values = [("default", variable["default"])] if variable.get("default") is not None else []
+        values += [("example", example[name])] if name in example else []
+        for rule in variable.get("validation", []):
+            for where, value in values:
+                verdict = _holds(rule["condition"], name, value)
+                assert verdict is not False, f"{where} {name} = {value!r}: {rule['error_message']}"
+                checked += verdict is not None
+    assert checked > 40
+    # The evaluator refuses what the rules refuse.
+    rule = tf.variables["quarantine_retention_days"]["validation"][0]["condition"]
+    assert _holds(rule, "quarantine_retention_days", 14) is False and _holds(rule, "quarantine_retention_days", 7)
+    rule = tf.variables["asa_streaming_units"]["validation"][0]["condition"]
+    assert [_holds(rule, "asa_streaming_units", n) for n in (3, 5, 20, 25)] == [True, False, True, False]
 
 
 def test_every_output_is_described(tf: TerraformModule) -> None:
