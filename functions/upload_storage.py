@@ -20,7 +20,7 @@ from azure.core.exceptions import (
     ResourceModifiedError,
     ResourceNotFoundError,
 )
-from azure.storage.blob import BlobServiceClient
+from azure.storage.blob import BlobServiceClient, ContainerClient
 
 from functions.errors import TransientError
 from functions.image_structure import strip_metadata
@@ -72,8 +72,7 @@ class UploadStorage:
         self.uploads = service.get_container_client(uploads)
         self.quarantine_container = service.get_container_client(quarantine)
         self.sent_container = service.get_container_client(sent)
-        self._quarantine_ready = False
-        self._sent_ready = False
+        self._created: set[str] = set()  # containers this client made sure of (created, or found existing)
 
     @classmethod
     def from_settings(cls, settings: Settings, service: BlobServiceClient | None = None) -> UploadStorage:
@@ -91,16 +90,20 @@ class UploadStorage:
             raise TransientError("blob storage", storage_failure("read sent mark", exc)) from None
         return True
 
+    def _ensure(self, container: ContainerClient) -> None:
+        """Create ``container`` the first time this client writes to it (Terraform creates it in Azure)."""
+        if container.container_name not in self._created:
+            try:
+                container.create_container()
+            except ResourceExistsError:
+                pass
+            self._created.add(container.container_name)
+
     def mark_sent(self, event_id: str) -> bool:
         """Create the event's sent mark, a zero-byte blob named by its id, only if it does not exist
         (``If-None-Match: *``); ``False`` when it already did (another invocation marked it first)."""
         try:
-            if not self._sent_ready:
-                try:
-                    self.sent_container.create_container()
-                except ResourceExistsError:
-                    pass
-                self._sent_ready = True
+            self._ensure(self.sent_container)
             self.sent_container.get_blob_client(event_id).upload_blob(b"", overwrite=False)
         except ResourceExistsError:
             return False
@@ -136,12 +139,7 @@ class UploadStorage:
             meta["detail"] = header_safe(detail)
         evidence = strip_metadata(data)
         try:
-            if not self._quarantine_ready:
-                try:
-                    self.quarantine_container.create_container()
-                except ResourceExistsError:
-                    pass
-                self._quarantine_ready = True
+            self._ensure(self.quarantine_container)
             target = self._keep(name, evidence, meta, etag)
         except AzureError as exc:
             raise TransientError("blob storage", storage_failure("quarantine copy", exc)) from None
