@@ -108,7 +108,7 @@ test: lint setup setup-apt setup-checkov
 demo: setup
 	$(VENV)/bin/footfall demo $(DEMO_ARGS)
 
-bench: setup
+bench: setup setup-apt
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
 clean:

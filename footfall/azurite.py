@@ -12,6 +12,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -88,12 +89,24 @@ class Azurite:
     def start(self, timeout: float = 30.0) -> Azurite:
         """Start Azurite and wait until it accepts connections."""
         self.location.mkdir(parents=True, exist_ok=True)
+        try:
+            with socket.create_connection((self.host, self.port), timeout=0.2):
+                pass
+        except OSError:
+            pass  # nothing listens there: the port is ours to take
+        else:
+            raise RuntimeError(f"port {self.port} on {self.host} is already in use (another Azurite?): "
+                               "stop it or choose another --port")
         cmd = [
             str(self.executable()), "--blobHost", self.host, "--blobPort", str(self.port),
             "--location", str(self.location), "--skipApiVersionCheck", "--loose", "--silent",
         ]
         self._proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-        _wait_for_port(self.host, self.port, timeout, self._proc)
+        try:
+            _wait_for_port(self.host, self.port, timeout, self._proc)
+        except BaseException:  # not listening in time, or interrupted while waiting: leave no process behind
+            self.stop()
+            raise
         return self
 
     def stop(self) -> None:
@@ -125,11 +138,23 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--port", type=int, default=10000)
     parser.add_argument("--location", type=Path, default=None)
     args = parser.parse_args(argv)
-    with Azurite(location=args.location, port=args.port) as az:
-        print(f"Azurite listening on http://127.0.0.1:{az.port}\nAzureWebJobsStorage={az.connection_string}")
-        try:
+
+    def stop_on_sigterm(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt  # `kill`, `timeout` and service managers stop it like Ctrl-C: Azurite goes too
+
+    previous = signal.signal(signal.SIGTERM, stop_on_sigterm)
+    try:
+        with Azurite(location=args.location, port=args.port) as az:
+            print(f"Azurite listening on http://127.0.0.1:{az.port}\nAzureWebJobsStorage={az.connection_string}",
+                  flush=True)
             while az.running:
                 time.sleep(0.5)
-        except KeyboardInterrupt:
-            pass
-    return 0
+            print("footfall azurite: Azurite exited on its own", file=sys.stderr)
+            return 1
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM, whenever it comes: the with block has stopped Azurite
+        return 0
+    except RuntimeError as exc:
+        print(f"footfall azurite: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, previous)

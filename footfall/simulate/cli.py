@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from footfall.paths import state_dir
@@ -35,7 +35,11 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--photos", type=int, default=300, help="valid photos in the day (scale)")
     parser.add_argument("--stores", type=int, default=8, help="stores to simulate, spread over regions")
     parser.add_argument("--broken", type=int, default=6, help="deliberately broken uploads")
-    parser.add_argument("--date", type=date.fromisoformat, default=None, help="the day (default: today, UTC)")
+    parser.add_argument(
+        "--date", type=date.fromisoformat, default=None,
+        help="the day (default: two days ago, UTC: a day over in every store's time zone, so the function, "
+        "which refuses captures in the future, accepts every photo)",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--rate", type=float, default=None, help="photos per second (default: as fast as possible)")
     parser.add_argument("--stores-csv", type=Path, default=DEFAULT_STORES_CSV)
@@ -52,7 +56,7 @@ def main(argv: list[str]) -> int:
             return 2
         target = BlobTarget(conn, args.container)
     config = SimConfig(photos=args.photos, stores=args.stores, broken=args.broken, seed=args.seed,
-                       **({"day": args.date} if args.date else {}))
+                       day=args.date or datetime.now(UTC).date() - timedelta(days=2))
     from tqdm import tqdm
 
     with tqdm(total=config.photos + config.broken, unit="photo", desc="uploading") as bar:
