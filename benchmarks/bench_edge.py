@@ -19,6 +19,7 @@ The load average is printed beside every figure. Runs in about three minutes.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -97,7 +98,8 @@ def pipeline_fps(frames: list[np.ndarray], repeats: int = 3) -> list[float]:
     return rates
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     if not VTEST.is_file():
         sys.exit(f"{VTEST} missing: install Debian's opencv-doc (make setup-apt)")
     cv2.setNumThreads(1)

@@ -26,6 +26,7 @@ Usage: ``python benchmarks/bench_face_accuracy.py``.
 
 from __future__ import annotations
 
+import argparse
 import glob
 import os
 import random
@@ -315,7 +316,8 @@ def gate_coverage() -> None:
               + (", ".join(f"{r} {c}" for r, c in reasons.most_common()) or "none"))
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     os.environ.update(THREAD_ENV)
     cv2.setNumThreads(1)
     labels = Labels.model_validate_json(LABELS.read_text(encoding="utf-8"))

@@ -12,6 +12,7 @@ checks that uploads = events + quarantined + pending. Target: p95 ≤ 1 s at 10 
 
 from __future__ import annotations
 
+import argparse
 import io
 import os
 import statistics
@@ -87,7 +88,8 @@ def run(processor: UploadProcessor, uploads: ContainerClient, images: list[bytes
     return latencies, time.perf_counter() - t0
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter).parse_args(argv)
     print(f"before: {load_average()}")
     images = photos()
     with tempfile.TemporaryDirectory() as tmp, Azurite(location=Path(tmp) / "azurite") as az, \
