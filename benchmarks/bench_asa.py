@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import os
 import resource
 import shutil
 import tempfile
@@ -35,6 +34,7 @@ import duckdb
 from footfall.asa import AsaProject, Engine, InputSource
 from footfall.asa.engine import connect
 from footfall.asa.job import DEFAULT_PROJECT
+from footfall.machine import load_average
 from footfall.stream_job import DEDUPLICATION_HOURS
 from functions.aggregates import CATEGORIES, COUNT_COLUMNS, DWELL_COLUMNS, UNKNOWN
 from functions.contracts import DEFAULT_K, DWELL_BUCKET_NAMES
@@ -340,7 +340,7 @@ def main() -> None:
         parquet_mb = sum(p.stat().st_size for _, p in generated.values()) / 1e6
         print(f"generated {args.events:,} FrameEvents and {n_counts:,} CountEvents from 1,000 stores for one day "
               f"in {gen:.1f} s (JSON lines {size_mb:,.0f} MB, Parquet {parquet_mb:,.0f} MB); "
-              f"load average {os.getloadavg()[0]:.2f}")
+              f"{load_average()}")
         for label, index, fmt in (("json", 0, "Json"), ("parquet", 1, "Parquet")):
             if label not in args.formats:
                 continue
@@ -356,7 +356,7 @@ def main() -> None:
                 print(f"{label:8s}{name:8s} {secs:6.1f} s  {events / secs:>10,.0f} events/s  "
                       f"peak RSS {rss:,.0f} MB  rows {rows:,}")
             verdict = "OK" if ratio <= 1.3 else "over the 1.3x target"
-            print(f"{label:8s}engine / by hand = {ratio:.2f} [{verdict}]; load average {os.getloadavg()[0]:.2f}")
+            print(f"{label:8s}engine / by hand = {ratio:.2f} [{verdict}]; {load_average()}")
     finally:
         if args.dir is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -35,6 +35,7 @@ from edge_module.count_cli import count
 from edge_module.detection import build_detector
 from edge_module.detection.scoring import load_labels, read_frames, score_detector
 from edge_module.pipeline import CameraPipeline
+from footfall.machine import load_average
 
 VTEST = Path("/usr/share/doc/opencv-doc/examples/data/vtest.avi")
 DATA = Path(__file__).resolve().parents[1] / "tests" / "edge_module" / "data"
@@ -75,10 +76,6 @@ def fps(config: DetectorConfig, frames: list[np.ndarray], repeats: int = 1) -> l
     return rates
 
 
-def load() -> str:
-    return f"load average {os.getloadavg()[0]:.1f}"
-
-
 def pipeline_fps(frames: list[np.ndarray], repeats: int = 3) -> list[float]:
     """Frames per second of detect + track + count over consecutive frames (a fresh pipeline each pass)."""
     camera = CameraConfig(id="bench", lines=[LineConfig(name="h", p1=(0, 0.5), p2=(1, 0.5)),
@@ -115,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "meets" if best >= TARGET_FPS else "BELOW"
     print(f"detect + track + count at 768x576 on 1 core: best of 3 passes {best:.1f} frames/s, median {median:.1f} "
           f"({verdict} the {TARGET_FPS:.0f} frames/s target); detector recall {default.recall:.1%} at precision "
-          f"{default.precision:.1%}; {load()}")
+          f"{default.precision:.1%}; {load_average()}")
     print(f"labelled: {len(labels)} frames of vtest.avi, {people} people at least 50 px tall")
     configs = {
         "centernet (default: 640 px wide, score >= 0.3)": (DetectorConfig(), 3),
@@ -135,12 +132,12 @@ def main(argv: list[str] | None = None) -> int:
                       f"{TARGET_RECALL:.0%} at precision {TARGET_PRECISION:.0%}]"
         print(f"{name}: detection at 768x576 on 1 core {best:.1f} frames/s (median {median:.1f}); "
               f"recall {score.recall:.1%} ({score.found}/{score.people}), precision {score.precision:.1%} "
-              f"({score.false_alarms} false alarms); {load()}{verdict}")
+              f"({score.false_alarms} false alarms); {load_average()}{verdict}")
     truth = json.loads(CROSSINGS.read_text(encoding="utf-8"))["estimate"]
     started = time.perf_counter()
     result = count(VTEST, LINES, [], [], None)
     print(f"footfall count on all of vtest.avi ({result['frames']} frames, {result['tracks']} tracks, "
-          f"{time.perf_counter() - started:.0f} s; {load()}) against the estimate of true crossings:")
+          f"{time.perf_counter() - started:.0f} s; {load_average()}) against the estimate of true crossings:")
     for line in result["lines"]:
         for direction in ("in", "out"):
             want = truth[f"{line['line']} {direction}"]

@@ -48,6 +48,7 @@ from face_service.pipeline import Analyzer
 from face_service.quality import gate_reason, measure
 from face_service.schemas import DetectOptions
 from face_service.worker import THREAD_ENV
+from footfall.machine import load_average
 
 LABELS = Path(__file__).resolve().parent / "face_labels.json"
 OPENCV_DATA = Path("/usr/share/doc/opencv-doc/examples/data")
@@ -323,7 +324,7 @@ def main(argv: list[str] | None = None) -> int:
     labels = Labels.model_validate_json(LABELS.read_text(encoding="utf-8"))
     settings = ServiceSettings()
     print(f"face service accuracy checks (default models: {settings.age_gender} + {settings.emotion}); "
-          f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+          f"{load_average()}")
     labelled_faces(labels, Analyzer(settings))
     print("small faces in 640x480 scenes (synthetic: labelled heads pasted at a face width):")
     small_faces(labels)

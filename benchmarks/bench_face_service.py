@@ -26,6 +26,7 @@ import numpy as np
 from PIL import Image
 
 from footfall.face_process import FaceServiceProcess, terminate_process
+from footfall.machine import load_average
 
 QUERY = "returnFaceId=false&returnFaceAttributes=age,gender,emotion,headPose&detectionModel=detection_03"
 """What the ingest function asks for by default (functions/settings.py: face_attributes)."""
@@ -220,8 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"service ready in {time.perf_counter() - t0:.1f} s; RSS idle {rss_mb(proc.pid):.0f} MB")
     status = httpx.get(f"{url}/status").json()
     print(f"analyzer: {status['analyzer']}; workers: {status['queue']['workers']}; cores: {os.cpu_count()}")
-    load = os.getloadavg()[0]
-    print(f"load average before: {load:.2f} on {os.cpu_count()} cores (other work on the machine skews photos/s)")
+    print(f"before: {load_average()} (other work on the machine skews photos/s)")
     try:
         asyncio.run(run_level(url, photos, 4, 40))  # warm-up
         service_ms = 0.0

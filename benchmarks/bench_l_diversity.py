@@ -20,6 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from footfall.machine import load_average
 from footfall.reports.database import ReportDatabase
 from functions.contracts import DEFAULT_K
 from functions.reports.models import WindowSelection
@@ -62,7 +63,7 @@ def main() -> int:
                        env={**os.environ, "FOOTFALL_STATE_DIR": str(state)}, stdout=subprocess.DEVNULL)
         args.database = state / "reports.duckdb"
     f = measure(args.database)
-    print(f"load average {os.getloadavg()[0]:.2f}; demo day ({args.photos} photos, {args.stores} stores), "
+    print(f"{load_average()}; demo day ({args.photos} photos, {args.stores} stores), "
           f"k = {DEFAULT_K}")
     print(f"15-min store windows with a breakdown: {f['windows_shown_k_only']} of {f['store_windows']} (k alone), "
           f"{f['windows_shown_with_l']} with l-diversity "
