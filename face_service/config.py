@@ -23,7 +23,7 @@ class ServiceSettings(BaseSettings):
 
     workers: int = Field(
         default_factory=_default_workers, ge=1, le=64,
-        description="Model worker processes (each single-threaded). Default: one per usable core.",
+        description="Model worker processes (each single-threaded). Default: one per usable core; --workers overrides.",
     )
     service_key: SecretStr | None = Field(
         default=None,
@@ -55,9 +55,25 @@ class ServiceSettings(BaseSettings):
     )
     model_dir: Path = Field(
         default=MODEL_DIR,
-        description="Folder of the ONNX files converted at install time (face-api's networks).",
+        description="Folder of the ONNX files converted at install time (face-api's networks); the container image "
+        "sets /app/models.",
     )
-    head_pose: str = Field(default="dlib5-pnp", description="Head pose estimator adapter name.")
+    mirror_average_emotion: bool = Field(
+        default=True,
+        description="face-api's expression network sees each face and its mirror image and averages the two "
+        "answers, so the expression no longer depends on which way a face is seen (about 1.3 CPU ms more a face; "
+        "benchmarks/bench_face_accuracy.py prints how much the answers move). "
+        "Other emotion adapters ignore it.",
+    )
+    mirror_average_age_gender: bool = Field(
+        default=False,
+        description="The same for face-api's age/gender network (about 2.2 CPU ms more a face; off by default: "
+        "with both on, the service drops to about 60 photos/s on 2 cores). Other adapters ignore it.",
+    )
+    head_pose: str = Field(
+        default="dlib5-pnp",
+        description="Head pose estimator adapter: dlib5-pnp (dlib's five landmarks and a fit of a generic 3-D layout).",
+    )
     detect_max_side: int = Field(
         default=320, ge=64, le=4096,
         description="Detection runs on a copy downscaled so its longer side is at most this.",
@@ -65,9 +81,10 @@ class ServiceSettings(BaseSettings):
     min_confidence: float = Field(default=0.6, gt=0.0, le=1.0, description="Detector score threshold.")
     small_face_confidence: float = Field(
         default=0.2, gt=0.0, le=1.0,
-        description="A face the first (downscaled) detection pass scores from this up to min_confidence, and "
-        "smaller than small_face_px, gets a second look at full resolution; it counts only if that look "
-        "scores min_confidence. Set it to min_confidence to turn second looks off.",
+        description="A face the first (downscaled) detection pass scores from this up to FOOTFALL_FACE_MIN_CONFIDENCE, "
+        "and smaller than FOOTFALL_FACE_SMALL_FACE_PX, gets a second look at full resolution; it counts only if "
+        "that look scores FOOTFALL_FACE_MIN_CONFIDENCE. Setting FOOTFALL_FACE_SMALL_FACE_CHECKS to 0 turns second "
+        "looks off.",
     )
     small_face_px: int = Field(
         default=80, ge=8, le=4096, description="Only candidates smaller than this (longer box side) get a second look.",

@@ -1,4 +1,5 @@
-"""The settings table of ``functions/README.md``, generated from the settings models' field descriptions.
+"""The settings tables of ``functions/README.md`` and ``face_service/README.md``, generated from the settings
+models' field descriptions.
 
 ``python -m footfall.settings_table`` rewrites it; ``--check`` exits 1 when the README is stale (so does
 ``tests/footfall/test_settings_table.py``). One home for each setting's name, default and meaning: the model.
@@ -16,6 +17,7 @@ from pydantic import AliasChoices
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings
 
+from face_service.config import ServiceSettings
 from footfall.paths import REPO_ROOT
 from functions.settings import Settings, StateSettings
 from functions.telemetry import TelemetrySettings
@@ -37,15 +39,22 @@ class Table:
                 "edit the field descriptions, not this table -->")
 
 
-TABLES = (Table(REPO_ROOT / "functions" / "README.md", (Settings, TelemetrySettings, StateSettings)),)
+TABLES = (
+    Table(REPO_ROOT / "functions" / "README.md", (Settings, TelemetrySettings, StateSettings)),
+    Table(REPO_ROOT / "face_service" / "README.md", (ServiceSettings,)),
+)
 
 
-def env_names(field: FieldInfo) -> list[str]:
-    """The environment variables a field reads, first the preferred one."""
+def env_names(model: type[BaseSettings], name: str, field: FieldInfo) -> list[str]:
+    """The environment variables a field reads, first the preferred one: its aliases, else the model's
+    ``env_prefix`` and the field's name."""
     alias = field.validation_alias
     if isinstance(alias, AliasChoices):
         return [str(choice) for choice in alias.choices]
-    return [str(alias)] if alias else []
+    if alias:
+        return [str(alias)]
+    prefix = model.model_config.get("env_prefix")
+    return [f"{prefix}{name}".upper()] if prefix else []
 
 
 def default_text(field: FieldInfo) -> str:
@@ -87,8 +96,8 @@ def settings_table(models: tuple[type[BaseSettings], ...]) -> str:
     rows = ["| variable | default | meaning |", "| --- | --- | --- |"]
     seen: set[str] = set()
     for model in models:
-        for field in model.model_fields.values():
-            names = env_names(field)
+        for name, field in model.model_fields.items():
+            names = env_names(model, name, field)
             if not names or names[0] in seen:
                 continue
             seen.add(names[0])

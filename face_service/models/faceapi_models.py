@@ -9,6 +9,16 @@ around the face (face-api uses the box of its 68 landmarks grown by 20%), not ro
 outside the image black. Measured against face-api's own pipeline on the faces in its demo photos,
 that square is 0.91 times the longer side of our detector's box, centred 0.10 box heights lower
 (:data:`CROP_SCALE`, :data:`CROP_SHIFT`). Each photo's crops are made once for both networks.
+
+**Mirror averaging**: a face and its mirror image are the same person with the same expression, yet
+the networks answer them differently: on the 51 faces of our labelled and demo photos, a different top
+expression for 15 of them, ages 2.7 years apart on average (up to 15; ``benchmarks/bench_face_accuracy.py``
+prints these figures). With ``ServiceSettings.mirror_average_emotion`` (on by default) or
+``mirror_average_age_gender`` (off: it would cost a third of the service's throughput together with the
+other), each crop runs together with its mirror in the same batch and the two outputs are averaged
+(expression probabilities; ages and gender probabilities): the answer no longer depends on which way
+the face happens to be seen. For age, the averaged error is never larger than the mean of the two
+single answers' errors (the triangle inequality); it costs twice that network's work.
 """
 
 from __future__ import annotations
@@ -59,6 +69,17 @@ def face_chip(image: np.ndarray, face: Detection, side: int = INPUT_SIDE) -> np.
     return cv2.resize(crop, (side, side), interpolation=interpolation).astype(np.float32)
 
 
+def with_mirrors(chips: np.ndarray) -> np.ndarray:
+    """``[2N, ...]``: the crops followed by their left-right mirror images."""
+    return np.concatenate([chips, chips[:, :, ::-1]])
+
+
+def mirror_mean(outputs: np.ndarray) -> np.ndarray:
+    """The mean of each crop's output and its mirror's, from a batch made by :func:`with_mirrors`."""
+    half = len(outputs) // 2
+    return np.asarray((outputs[:half] + outputs[half:]) / 2, dtype=outputs.dtype)
+
+
 class FaceApiNets:
     """The two converted networks and a one-photo memo of the crops they share."""
 
@@ -94,6 +115,14 @@ class FaceApiNets:
     def version(self) -> str:
         return str(self.info["version"])
 
+    def run(self, network: str, image: np.ndarray, faces: Sequence[Detection], mirror: bool) -> list[np.ndarray]:
+        """The outputs of ``network`` (``age_gender`` or ``expression``) for each face's crop, one batched call;
+        with ``mirror``, each output is the mean of the crop's and its mirror image's."""
+        session = self.age_gender if network == "age_gender" else self.expression
+        chips = self.chips(image, faces)
+        outputs = session.run(None, {"image": with_mirrors(chips) if mirror else chips})
+        return [mirror_mean(out) for out in outputs] if mirror else list(outputs)
+
 
 @lru_cache(maxsize=4)
 def shared_nets(model_dir: str) -> FaceApiNets:
@@ -104,16 +133,17 @@ def shared_nets(model_dir: str) -> FaceApiNets:
 class FaceApiAgeGender:
     """face-api's ``AgeGenderNet``: age in years (regression) and gender with its probability."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, mirror_average: bool) -> None:
         self._nets = shared_nets(str(model_dir))
+        self._mirror = mirror_average
         self.info = ModelInfo(role="age_gender", name="faceapi-age-gender", package="@vladmandic/face-api",
-                              version=self._nets.version())
+                              version=self._nets.version() + ("+mirror" if mirror_average else ""))
 
     def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[AgeGender]:
         """Age and gender of each face, in order; one batched call per photo."""
         if not faces:
             return []
-        ages, genders = self._nets.age_gender.run(None, {"image": self._nets.chips(image, faces)})
+        ages, genders = self._nets.run("age_gender", image, faces, self._mirror)
         out = []
         for age, probs in zip(ages, genders, strict=True):
             g = int(np.argmax(probs))
@@ -125,16 +155,17 @@ class FaceApiAgeGender:
 class FaceApiExpression:
     """face-api's ``FaceExpressionNet``: seven expressions mapped to the Face API's eight emotions."""
 
-    def __init__(self, model_dir: Path) -> None:
+    def __init__(self, model_dir: Path, mirror_average: bool) -> None:
         self._nets = shared_nets(str(model_dir))
+        self._mirror = mirror_average
         self.info = ModelInfo(role="emotion", name="faceapi-expression", package="@vladmandic/face-api",
-                              version=self._nets.version())
+                              version=self._nets.version() + ("+mirror" if mirror_average else ""))
 
     def classify(self, image: np.ndarray, faces: Sequence[Detection]) -> list[dict[str, float]]:
         """Eight Face API emotion scores per face (``contempt`` 0), summing to 1."""
         if not faces:
             return []
-        (probs,) = self._nets.expression.run(None, {"image": self._nets.chips(image, faces)})
+        (probs,) = self._nets.run("expression", image, faces, self._mirror)
         results = []
         for row in probs.astype(np.float64):
             row = np.clip(row, 0.0, None)

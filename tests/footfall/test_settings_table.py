@@ -1,10 +1,11 @@
-"""The settings table of functions/README.md is what the settings models say (``python -m footfall.settings_table``)."""
+"""The settings tables of functions/README.md and face_service/README.md are what the settings models say
+(``python -m footfall.settings_table``)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import Field
-from pydantic_settings import BaseSettings
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from footfall.settings_table import TABLES, Table, main, settings_table, with_table
 
@@ -33,8 +34,16 @@ def test_a_new_setting_appears_with_its_variables_default_and_meaning() -> None:
     ]
 
 
+def test_a_model_with_an_env_prefix_lists_each_field_under_the_prefix() -> None:
+    class Prefixed(BaseSettings):
+        model_config = SettingsConfigDict(env_prefix="FOOTFALL_FACE_")
+        max_side: int = Field(default=4096, description="Largest side.")
+
+    assert settings_table((Prefixed,)).splitlines()[2:] == ["| `FOOTFALL_FACE_MAX_SIDE` | `4096` | Largest side. |"]
+
+
 def test_check_mode_reports_a_stale_readme(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (table,) = TABLES
+    table = TABLES[0]
     stale = tmp_path / "README.md"
     stale.write_text(table.readme.read_text(encoding="utf-8").replace("| `FOOTFALL_K` |", "| `FOOTFALL_KAY` |"))
     monkeypatch.setattr("footfall.settings_table.TABLES", (Table(stale, table.models),))
