@@ -7,8 +7,8 @@
 * :class:`CountForwarder` - a thread that sends the oldest file and deletes it only once the send
   returned; on failure it waits 1 s, 2 s, 4 s ... up to ``backoff_max_s`` and tries again. A send
   that reached the hub but whose acknowledgement was lost is sent again with the same event id, and
-  Stream Analytics counts an event id once (``LAG(event_id)`` in the job): nothing lost, nothing
-  doubled.
+  downstream counts an event id once (the cloud's ``relay_counts`` function with its sent marks, however
+  late the copy; the job's ``LAG(event_id)`` within the hour): nothing lost, nothing doubled.
 * Senders: :class:`HubCountSender` (edgeHub output ``counts``, routed to ``$upstream``; the
   message carries ``message_id`` = event id and the application property
   ``schema=footfall.count.v1`` that the IoT Hub route matches) and :class:`EventLogCountSender`

@@ -64,6 +64,13 @@ class BindingSettings(BaseSettings):
         description="NCRONTAB (with seconds) of the redrive_uploads timer; read when the app is indexed.",
     )
 
+    counts_relay_source: str | None = Field(
+        default=None, validation_alias="FOOTFALL_COUNTS_RELAY_SOURCE",
+        description="The event hub IoT Hub routes CountEvents to (footfall-counts-raw; Terraform sets it). When set, "
+        "the relay_counts function forwards each CountEvent from it to FOOTFALL_COUNTS_EVENTHUB_NAME once, however "
+        "late a copy comes; unset (locally) the function is not registered. Read when the app is indexed.",
+    )
+
     @field_validator("blob_trigger_source", mode="before")
     @classmethod
     def _any_case(cls, value: object) -> object:
@@ -156,6 +163,10 @@ class Settings(BindingSettings):
     )
     eventhub_name: str = Field(default="footfall-events", validation_alias="FOOTFALL_EVENTHUB_NAME",
                                description="Event hub name.")
+    counts_eventhub_name: str = Field(
+        default="footfall-counts", validation_alias="FOOTFALL_COUNTS_EVENTHUB_NAME",
+        description="The event hub the stream job reads CountEvents from: relay_counts sends there.",
+    )
     local_event_log: Path = Field(
         default_factory=_default_event_log, validation_alias="FOOTFALL_LOCAL_EVENT_LOG",
         description="The local sink's folder; default <FOOTFALL_STATE_DIR>/events (else <repo>/.state/events).",

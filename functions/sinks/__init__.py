@@ -11,10 +11,14 @@ the photo be deleted. A failure it cannot resolve raises :class:`~functions.erro
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from functions.contracts import FrameEvent
 from functions.settings import Settings
+
+if TYPE_CHECKING:
+    from functions.sinks.eventhub import EventHubSink
+    from functions.sinks.local_log import LocalEventLogSink
 
 
 @runtime_checkable
@@ -41,4 +45,15 @@ def create_sink(settings: Settings) -> EventSink:
     return LocalEventLogSink(settings.local_event_log)
 
 
-__all__ = ["EventSink", "create_sink"]
+def create_count_sink(settings: Settings) -> EventHubSink | LocalEventLogSink:
+    """Where relayed CountEvents go: the counts hub (``eventhub``) or the local event log's counts stream."""
+    if settings.event_sink == "eventhub":
+        from functions.sinks.eventhub import EventHubSink
+
+        return EventHubSink.from_settings(settings, settings.counts_eventhub_name)
+    from functions.sinks.local_log import LocalEventLogSink
+
+    return LocalEventLogSink(settings.local_event_log, stream="counts")
+
+
+__all__ = ["EventSink", "create_count_sink", "create_sink"]

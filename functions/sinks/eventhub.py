@@ -1,5 +1,8 @@
 """The Event Hubs sink: one ``EventHubProducerClient`` for the process, batches per store.
 
+It sends FrameEvents (the ingest function, hub ``footfall-events``) and CountEvents (the counts relay,
+hub ``footfall-counts``) alike: both are wire events with a store.
+
 Events of one store share a batch created with ``partition_key=store_id``, so a store's events
 stay in order on one partition. A batch that reaches the hub's size limit (1 MB on Standard)
 makes ``EventDataBatch.add`` raise ``ValueError``: the full batch is sent and a new one started.
@@ -17,7 +20,7 @@ from typing import Any
 from azure.eventhub import EventData, EventDataBatch, EventHubProducerClient
 from azure.eventhub.exceptions import EventHubError
 
-from functions.contracts import FRAME_SCHEMA, FrameEvent
+from functions.contracts import CountEvent, FrameEvent
 from functions.errors import TransientError
 from functions.settings import Settings
 
@@ -28,31 +31,37 @@ class EventTooLargeError(ValueError):
     """One event does not fit even an empty batch (cannot happen with sane FrameEvents)."""
 
 
-def create_producer(settings: Settings, **kwargs: Any) -> EventHubProducerClient:
-    """The producer: from a connection string, or with ``DefaultAzureCredential`` (managed identity)
-    and the fully qualified namespace. ``kwargs`` go to the client (e.g. ``retry_total``)."""
+def create_producer(settings: Settings, eventhub_name: str | None = None, **kwargs: Any) -> EventHubProducerClient:
+    """The producer for ``eventhub_name`` (default: ``settings.eventhub_name``): from a connection string, or
+    with ``DefaultAzureCredential`` (managed identity) and the fully qualified namespace. ``kwargs`` go to
+    the client (e.g. ``retry_total``). A connection string with an ``EntityPath`` names its own hub."""
+    hub = eventhub_name or settings.eventhub_name
     if settings.eventhub_connection is not None and settings.eventhub_connection.get_secret_value():
         conn = settings.eventhub_connection.get_secret_value()
         if "entitypath=" in conn.lower():
             return EventHubProducerClient.from_connection_string(conn, **kwargs)
-        return EventHubProducerClient.from_connection_string(conn, eventhub_name=settings.eventhub_name, **kwargs)
+        return EventHubProducerClient.from_connection_string(conn, eventhub_name=hub, **kwargs)
     if not settings.eventhub_namespace:
         raise ValueError("set FOOTFALL_EVENTHUB_CONNECTION or FOOTFALL_EVENTHUB_NAMESPACE")
     from azure.identity import DefaultAzureCredential
 
     return EventHubProducerClient(
         fully_qualified_namespace=settings.eventhub_namespace,
-        eventhub_name=settings.eventhub_name,
+        eventhub_name=hub,
         credential=DefaultAzureCredential(),
         **kwargs,
     )
 
 
-def to_event_data(event: FrameEvent) -> EventData:
+Event = FrameEvent | CountEvent
+"""What the sink sends: the wire events that carry a store."""
+
+
+def to_event_data(event: Event) -> EventData:
     """The wire form: UTF-8 JSON body, content type, and the schema as an application property."""
     data = EventData(event.to_json())
     data.content_type = "application/json"
-    data.properties = {"schema": FRAME_SCHEMA}
+    data.properties = {"schema": event.schema_}
     return data
 
 
@@ -66,7 +75,7 @@ def _try_add(batch: EventDataBatch, data: EventData) -> bool:
 
 
 class EventHubSink:
-    """Sends FrameEvents to Event Hubs through one long-lived producer."""
+    """Sends wire events (FrameEvents or CountEvents) to one event hub through one long-lived producer."""
 
     def __init__(self, producer: EventHubProducerClient, max_batch_bytes: int | None = None) -> None:
         """``max_batch_bytes`` caps each batch below the hub's own limit (``None``: the hub's limit)."""
@@ -76,13 +85,15 @@ class EventHubSink:
         self.batches_sent = 0
 
     @classmethod
-    def from_settings(cls, settings: Settings, **producer_kwargs: Any) -> EventHubSink:
-        """A sink with a producer built from settings."""
-        return cls(create_producer(settings, **producer_kwargs))
+    def from_settings(
+        cls, settings: Settings, eventhub_name: str | None = None, **producer_kwargs: Any
+    ) -> EventHubSink:
+        """A sink with a producer built from settings (for ``eventhub_name``, default the events hub)."""
+        return cls(create_producer(settings, eventhub_name, **producer_kwargs))
 
-    def send(self, events: Sequence[FrameEvent]) -> int:
+    def send(self, events: Sequence[Event]) -> int:
         """Send every event, one or more batches per store; raises :class:`TransientError` on failure."""
-        by_store: dict[str, list[FrameEvent]] = {}
+        by_store: dict[str, list[Event]] = {}
         for event in events:
             by_store.setdefault(event.store_id, []).append(event)
         try:
@@ -104,7 +115,7 @@ class EventHubSink:
     def _new_batch(self, store_id: str) -> EventDataBatch:
         return self._producer.create_batch(partition_key=store_id, max_size_in_bytes=self._max_batch_bytes)
 
-    def _send_store(self, store_id: str, events: list[FrameEvent]) -> None:
+    def _send_store(self, store_id: str, events: list[Event]) -> None:
         batch = self._new_batch(store_id)
         for event in events:
             data = to_event_data(event)

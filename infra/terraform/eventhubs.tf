@@ -1,5 +1,6 @@
-# Event transport, Entra ID only: FrameEvents (the function sends) and CountEvents (IoT Hub routes
-# the edge modules' counts); Stream Analytics reads both.
+# Event transport, Entra ID only: FrameEvents (the function sends) and CountEvents (IoT Hub routes the
+# edge modules' counts to footfall-counts-raw, the relay_counts function forwards each event id once to
+# footfall-counts); Stream Analytics reads footfall-events and footfall-counts.
 
 resource "azurerm_eventhub_namespace" "main" {
   name                = local.names.eventhub_namespace
@@ -39,6 +40,18 @@ resource "azurerm_eventhub" "counts" {
   namespace_id      = azurerm_eventhub_namespace.main.id
   partition_count   = var.eventhub_partition_count
   message_retention = var.eventhub_message_retention_days
+}
+
+# edgeHub and IoT Hub deliver at least once, and a copy can come days after the original (edgeHub keeps
+# a message a week while a store is offline): IoT Hub routes CountEvents here, and relay_counts (its
+# $Default consumer group) forwards each event id once to footfall-counts, using the sent marks
+# (functions/count_relay.py). Kept 7 days, the Standard tier's longest, so a relay stopped for days
+# still catches up.
+resource "azurerm_eventhub" "counts_raw" {
+  name              = "footfall-counts-raw"
+  namespace_id      = azurerm_eventhub_namespace.main.id
+  partition_count   = var.eventhub_partition_count
+  message_retention = 7
 }
 
 resource "azurerm_eventhub_consumer_group" "counts_stream_analytics" {

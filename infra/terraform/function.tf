@@ -122,6 +122,10 @@ resource "azurerm_function_app_flex_consumption" "main" {
     "FOOTFALL_EVENT_SINK"         = "eventhub"
     "FOOTFALL_EVENTHUB_NAMESPACE" = "${azurerm_eventhub_namespace.main.name}.servicebus.windows.net"
     "FOOTFALL_EVENTHUB_NAME"      = azurerm_eventhub.events.name
+    # relay_counts: CountEvents from the hub IoT Hub routes them to, each event id once to the job's hub.
+    "FOOTFALL_COUNTS_RELAY_SOURCE"               = azurerm_eventhub.counts_raw.name
+    "FOOTFALL_COUNTS_EVENTHUB_NAME"              = azurerm_eventhub.counts.name
+    "FOOTFALL_EVENTHUB__fullyQualifiedNamespace" = "${azurerm_eventhub_namespace.main.name}.servicebus.windows.net"
 
     "FOOTFALL_K" = tostring(var.k_anonymity)
 
@@ -162,6 +166,19 @@ resource "azurerm_role_assignment" "function_storage_queue" {
 
 resource "azurerm_role_assignment" "function_eventhub_sender" {
   scope                = azurerm_eventhub.events.id
+  role_definition_name = "Azure Event Hubs Data Sender"
+  principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
+}
+
+# relay_counts reads the routed CountEvents and sends each once to the hub Stream Analytics reads.
+resource "azurerm_role_assignment" "function_counts_raw_receiver" {
+  scope                = azurerm_eventhub.counts_raw.id
+  role_definition_name = "Azure Event Hubs Data Receiver"
+  principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
+}
+
+resource "azurerm_role_assignment" "function_counts_sender" {
+  scope                = azurerm_eventhub.counts.id
   role_definition_name = "Azure Event Hubs Data Sender"
   principal_id         = azurerm_function_app_flex_consumption.main.identity[0].principal_id
 }

@@ -26,12 +26,13 @@ resource "azurerm_iothub" "main" {
   tags = local.tags
 }
 
-# --- CountEvents: edgeHub output "counts" -> $upstream -> this route -> event hub footfall-counts ---
+# --- CountEvents: edgeHub output "counts" -> $upstream -> this route -> event hub footfall-counts-raw ---
+# (relay_counts forwards each event id once from there to footfall-counts: eventhubs.tf)
 # The edge module sets the application property schema=footfall.count.v1 on every CountEvent.
 # IoT Hub keeps one device's messages in order on one partition.
 
 resource "azurerm_role_assignment" "iothub_counts_sender" {
-  scope                = azurerm_eventhub.counts.id
+  scope                = azurerm_eventhub.counts_raw.id
   role_definition_name = "Azure Event Hubs Data Sender"
   principal_id         = azurerm_iothub.main.identity[0].principal_id
 }
@@ -42,7 +43,7 @@ resource "azurerm_iothub_endpoint_eventhub" "counts" {
   resource_group_name = azurerm_resource_group.main.name
   authentication_type = "identityBased"
   endpoint_uri        = "sb://${azurerm_eventhub_namespace.main.name}.servicebus.windows.net"
-  entity_path         = azurerm_eventhub.counts.name
+  entity_path         = azurerm_eventhub.counts_raw.name
 
   depends_on = [azurerm_role_assignment.iothub_counts_sender]
 }

@@ -50,10 +50,11 @@ def _render(tf: TerraformModule, value: str) -> str:
 def test_every_footfall_app_setting_is_read_by_the_function(tf: TerraformModule) -> None:
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
     known = _settings_aliases()
-    blueprint = (REPO / "functions" / "blueprints" / "ingest.py").read_text(encoding="utf-8")
+    blueprints = "".join(p.read_text(encoding="utf-8") for p in (REPO / "functions" / "blueprints").glob("*.py"))
     for name in settings:
         if name.startswith("FOOTFALL_"):
-            assert name.lower() in known or f'"{name}"' in blueprint, f"{name} is read by no code"
+            connection = name.split("__")[0]  # an identity-based binding connection: PREFIX__property
+            assert name.lower() in known or f'"{connection}"' in blueprints, f"{name} is read by no code"
 
 
 def test_app_settings_carry_everything_the_cloud_function_needs(tf: TerraformModule) -> None:
@@ -144,12 +145,22 @@ def test_job_inputs_and_outputs_use_the_contract_aliases(tf: TerraformModule) ->
     assert tf.variables["powerbi_output"]["default"] is False
 
 
-def test_counts_reach_their_event_hub_through_an_iot_hub_route(tf: TerraformModule) -> None:
+def test_counts_reach_the_job_through_an_iot_hub_route_and_the_relay(tf: TerraformModule) -> None:
+    """IoT Hub routes CountEvents to the raw hub; relay_counts reads it and sends each event id once to the
+    hub the job reads (functions/count_relay.py)."""
     route = tf.resource("azurerm_iothub_route", "counts")
     assert route["condition"] == "schema = 'footfall.count.v1'" and route["source"] == "DeviceMessages"
     endpoint = tf.resource("azurerm_iothub_endpoint_eventhub", "counts")
     assert endpoint["authentication_type"] == "identityBased"
-    assert endpoint["entity_path"] == "${azurerm_eventhub.counts.name}"
+    assert endpoint["entity_path"] == "${azurerm_eventhub.counts_raw.name}"
+    settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]
+    assert settings["FOOTFALL_COUNTS_RELAY_SOURCE"] == "${azurerm_eventhub.counts_raw.name}"
+    assert settings["FOOTFALL_COUNTS_EVENTHUB_NAME"] == "${azurerm_eventhub.counts.name}"
+    assert settings["FOOTFALL_EVENTHUB__fullyQualifiedNamespace"] == (
+        "${azurerm_eventhub_namespace.main.name}.servicebus.windows.net")
+    job_input = tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", "counts")
+    assert job_input["eventhub_name"] == "${azurerm_eventhub.counts.name}"
+    assert tf.resource("azurerm_eventhub", "counts_raw")["message_retention"] == 7
     assert tf.resource("azurerm_iothub_fallback_route", "builtin")["endpoint_names"] == ["events"]
 
 

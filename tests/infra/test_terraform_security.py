@@ -137,7 +137,8 @@ def test_function_identity_gets_exactly_the_data_roles_it_uses(tf: TerraformModu
     assert tf.roles_of(FUNCTION) == {
         "Storage Blob Data Owner": {"${azurerm_storage_account.main.id}"},
         "Storage Queue Data Contributor": {"${azurerm_storage_account.main.id}"},
-        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.events.id}"},
+        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.events.id}", "${azurerm_eventhub.counts.id}"},
+        "Azure Event Hubs Data Receiver": {"${azurerm_eventhub.counts_raw.id}"},
         "Key Vault Secrets User": {"${azurerm_key_vault_secret.face_key.resource_versionless_id}"},
         "Monitoring Metrics Publisher": {"${azurerm_application_insights.main.id}"},
     }
@@ -223,7 +224,7 @@ def test_iot_hub_routes_counts_and_telemetry_with_its_own_identity_and_may_only_
     hub = tf.resource("azurerm_iothub", "main")
     assert tf.block(hub, "identity")["type"] == "SystemAssigned" and hub["local_authentication_enabled"] is False
     assert tf.roles_of("azurerm_iothub.main.identity") == {
-        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.counts.id}", "${azurerm_eventhub.edge_telemetry.id}"},
+        "Azure Event Hubs Data Sender": {"${azurerm_eventhub.counts_raw.id}", "${azurerm_eventhub.edge_telemetry.id}"},
     }
 
 
@@ -388,6 +389,18 @@ def test_every_managed_identity_principal_has_a_role(tf: TerraformModule) -> Non
     principals = {a.principal_id for a in tf.role_assignments()}
     for reference in (FUNCTION, STREAM_ANALYTICS, FACE_IDENTITY):
         assert "${" + reference + "}" in principals, f"{reference} has no role assignment"
+
+
+def test_count_marks_outlive_every_copy_edgehub_can_still_send(tf: TerraformModule) -> None:
+    """relay_counts drops a CountEvent whose mark exists; edgeHub keeps (and may resend) a count for its time to
+    live, so the marks must last longer, or a copy sent on the last day would be counted again."""
+    from edge_module.deployment import EdgeDeploymentSettings
+    from functions.settings import SENT_MARK_MARGIN_DAYS
+
+    mark_days = tf.variables["capture_max_age_days"]["default"] + SENT_MARK_MARGIN_DAYS
+    edgehub_days = EdgeDeploymentSettings.model_fields["counts_ttl_s"].default / 86400
+    assert mark_days > edgehub_days, (mark_days, edgehub_days)
+    assert tf.resource("azurerm_eventhub", "counts_raw")["message_retention"] <= mark_days
 
 
 def test_sent_marks_are_deleted_a_day_after_the_capture_age_window_the_function_is_given(tf: TerraformModule) -> None:

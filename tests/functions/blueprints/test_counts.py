@@ -1,0 +1,85 @@
+"""``relay_counts``: registered where its source hub is set, retried for as long as an outage lasts, thin."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import azure.functions as func
+import pytest
+from ingest_helpers import Containers, FaceApiStub, registered_functions
+
+from functions import ingest
+from functions.contracts import CountEvent, LineCount, count_event_id
+from functions.count_relay import mark_name
+from functions.sinks.local_log import read_counts
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def count(minute: int) -> CountEvent:
+    start = T0 + timedelta(minutes=minute)
+    return CountEvent(event_id=count_event_id("S0001", "C01", start), store_id="S0001", camera_id="C01",
+                      window_start=start, window_end=start + timedelta(minutes=1), frames=600,
+                      lines=[LineCount(line="door", entries=3, exits=2)])
+
+
+def hub_event(event: CountEvent) -> func.EventHubEvent:
+    """What the Python worker hands the function for one routed IoT Hub message."""
+    return func.EventHubEvent(body=event.to_json().encode(), enqueued_time=datetime.now(UTC))
+
+
+@pytest.fixture()
+def configured(monkeypatch: pytest.MonkeyPatch, azurite: Any, containers: Containers, face_stub: FaceApiStub,
+               tmp_path: Path) -> Iterator[Path]:
+    """The environment a Functions host gives the app, with the relay's source hub set."""
+    for key, value in {
+        "AzureWebJobsStorage": azurite.connection_string,
+        "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
+        "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
+        "FOOTFALL_SENT_CONTAINER": containers.sent.container_name,
+        "FOOTFALL_FACE_ENDPOINT": face_stub.url,
+        "FOOTFALL_LOCAL_EVENT_LOG": str(tmp_path / "events"),
+        "FOOTFALL_COUNTS_RELAY_SOURCE": "footfall-counts-raw",
+    }.items():
+        monkeypatch.setenv(key, value)
+    ingest.reset_processor()
+    yield tmp_path / "events"
+    ingest.reset_processor()
+
+
+def test_without_a_source_hub_the_relay_is_not_registered(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FOOTFALL_COUNTS_RELAY_SOURCE", raising=False)
+
+    assert "relay_counts" not in registered_functions()
+
+
+def test_the_trigger_reads_batches_of_the_source_hub_through_the_identity_connection(configured: Path) -> None:
+    function = registered_functions()["relay_counts"]
+
+    trigger = function.get_trigger()
+    assert trigger.type == "eventHubTrigger"
+    assert (trigger.event_hub_name, trigger.connection, trigger.consumer_group) == (
+        "footfall-counts-raw", "FOOTFALL_EVENTHUB", "$Default")
+    assert str(trigger.cardinality).lower().endswith("many")
+
+
+def test_a_failed_batch_is_retried_for_as_long_as_it_takes(configured: Path) -> None:
+    """Without a retry policy the Event Hubs trigger checkpoints past a failed batch: its counts would be lost."""
+    retry = registered_functions()["relay_counts"].get_settings_dict("retry_policy")
+
+    assert retry is not None
+    assert (retry["strategy"], retry["max_retry_count"]) == ("exponential_backoff", "-1")
+    assert retry["maximum_interval"] == "00:15:00"
+
+
+def test_invoking_the_function_relays_each_count_once(configured: Path, containers: Containers) -> None:
+    relay_counts = registered_functions()["relay_counts"].get_user_function()
+
+    assert relay_counts([hub_event(count(0)), hub_event(count(1))]) is None
+    assert relay_counts([hub_event(count(0))]) is None  # a copy, hours later
+
+    assert [e.event_id for e in read_counts(configured)] == [count(0).event_id, count(1).event_id]
+    assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))

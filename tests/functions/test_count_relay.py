@@ -1,0 +1,145 @@
+"""The counts relay: each CountEvent reaches the stream job's hub once, however late a copy of it comes.
+
+The hub side is the SDK boundary (a producer that records real ``EventDataBatch`` objects: Event Hubs keeps
+every copy it is sent); the sent marks are real blobs in Azurite.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from azure.eventhub import EventData, EventDataBatch
+from azure.eventhub.exceptions import ConnectionLostError
+from azure.storage.blob import BlobServiceClient
+from ingest_helpers import Containers, RecordingProducer, make_settings
+
+from functions.contracts import COUNT_SCHEMA, CountEvent, LineCount, count_event_id
+from functions.count_relay import MARK_PREFIX, CountRelay, mark_name
+from functions.errors import TransientError
+from functions.sinks import create_count_sink
+from functions.sinks.eventhub import EventHubSink
+from functions.sinks.local_log import read_counts
+from functions.upload_storage import UploadStorage
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def count(minute: int, camera: str = "C01", entries: int = 2) -> CountEvent:
+    start = T0 + timedelta(minutes=minute)
+    return CountEvent(event_id=count_event_id("S0001", camera, start), store_id="S0001", camera_id=camera,
+                      window_start=start, window_end=start + timedelta(minutes=1), frames=600,
+                      lines=[LineCount(line="door", entries=entries, exits=1)])
+
+
+def body(event: CountEvent) -> bytes:
+    return event.to_json().encode()
+
+
+def sent_events(producer: RecordingProducer) -> list[dict[str, object]]:
+    return [json.loads(e.body_as_str()) for batch in producer.sent for e in _events(batch)]
+
+
+def _events(batch: EventDataBatch) -> list[EventData]:
+    """The events a batch holds (the SDK keeps them in a private list)."""
+    return list(batch._internal_events)
+
+
+@pytest.fixture()
+def marks(blob_service: BlobServiceClient, containers: Containers) -> UploadStorage:
+    return UploadStorage(blob_service, containers.uploads.container_name, containers.quarantine.container_name,
+                         containers.sent.container_name)
+
+
+def test_a_copy_that_comes_a_day_later_is_not_forwarded_again(marks: UploadStorage, containers: Containers) -> None:
+    producer = RecordingProducer()
+    relay = CountRelay(marks, EventHubSink(producer))
+
+    first = relay.relay([body(count(0)), body(count(1))])
+    a_day_later = relay.relay([body(count(0))])  # edgeHub resent it after a lost acknowledgement and an outage
+
+    assert (first.forwarded, first.duplicates, first.invalid) == (2, 0, 0)
+    assert (a_day_later.forwarded, a_day_later.duplicates, a_day_later.invalid) == (0, 1, 0)
+    assert [e["event_id"] for e in sent_events(producer)] == [count(0).event_id, count(1).event_id]
+    assert sorted(containers.sent_marks()) == sorted(f"{MARK_PREFIX}{count(m).event_id}" for m in (0, 1))
+
+
+def test_a_batch_holding_the_same_event_twice_forwards_it_once(marks: UploadStorage) -> None:
+    producer = RecordingProducer()
+
+    result = CountRelay(marks, EventHubSink(producer)).relay([body(count(0)), body(count(0)), body(count(0, "C02"))])
+
+    assert (result.forwarded, result.duplicates) == (2, 1)
+    assert len(sent_events(producer)) == 2
+
+
+def test_forwarded_events_keep_their_exact_json_schema_and_store_partition(marks: UploadStorage) -> None:
+    producer = RecordingProducer()
+
+    CountRelay(marks, EventHubSink(producer)).relay([body(count(0))])
+
+    (batch,) = producer.sent
+    (data,) = _events(batch)
+    assert batch._partition_key == "S0001"
+    assert data.body_as_str() == count(0).to_json()
+    assert data.properties == {"schema": COUNT_SCHEMA}
+
+
+def test_a_body_that_is_not_a_count_event_is_dropped_and_logged_without_its_content(
+    marks: UploadStorage, caplog: pytest.LogCaptureFixture
+) -> None:
+    producer = RecordingProducer()
+    with_track = json.loads(count(1).to_json()) | {"track_id": "secret-track-7"}
+    bodies = [b"{not json", json.dumps(with_track).encode(), body(count(0))]
+
+    with caplog.at_level(logging.WARNING, logger="functions.count_relay"):
+        result = CountRelay(marks, EventHubSink(producer)).relay(bodies)
+
+    assert (result.forwarded, result.duplicates, result.invalid) == (1, 0, 2)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 2 and any("track_id: extra_forbidden" in w for w in warnings)
+    assert not any("secret" in w or "not json" in w for w in warnings)
+
+
+def test_when_the_hub_is_down_nothing_is_marked_so_the_retried_batch_forwards_everything(
+    marks: UploadStorage, containers: Containers
+) -> None:
+    batch = [body(count(0)), body(count(1))]
+    down = CountRelay(marks, EventHubSink(RecordingProducer(fail_with=ConnectionLostError("link lost"))))
+
+    with pytest.raises(TransientError):
+        down.relay(batch)
+    assert containers.sent_marks() == []
+
+    producer = RecordingProducer()
+    retried = CountRelay(marks, EventHubSink(producer)).relay(batch)
+    assert retried.forwarded == 2 and len(sent_events(producer)) == 2
+
+
+def test_when_the_marks_cannot_be_read_the_batch_fails_and_nothing_is_sent(containers: Containers) -> None:
+    unreachable = BlobServiceClient.from_connection_string(
+        "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6"
+        "IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==;BlobEndpoint=http://127.0.0.1:9/devstoreaccount1;",
+        retry_total=0, connection_timeout=2,
+    )
+    producer = RecordingProducer()
+    relay = CountRelay(UploadStorage(unreachable, sent=containers.sent.container_name), EventHubSink(producer))
+
+    with pytest.raises(TransientError):
+        relay.relay([body(count(0))])
+    assert producer.sent == []
+
+
+def test_the_mark_of_a_count_event_lives_under_its_own_prefix() -> None:
+    assert mark_name(count(0)) == f"counts/{count(0).event_id}"
+
+
+def test_locally_relayed_counts_go_to_the_event_logs_counts_stream(marks: UploadStorage, tmp_path: Path) -> None:
+    sink = create_count_sink(make_settings(FOOTFALL_EVENT_SINK="local", FOOTFALL_LOCAL_EVENT_LOG=tmp_path))
+
+    CountRelay(marks, sink).relay([body(count(0)), body(count(1))])
+
+    assert [e.event_id for e in read_counts(tmp_path)] == [count(0).event_id, count(1).event_id]
