@@ -189,7 +189,7 @@ WITH FrameEvents AS (
 ),
 
 CountEvents AS (
-    -- IoT Hub also carries the edge module's telemetry: only CountEvents are counted, each event_id once.
+    -- Only CountEvents are counted (the schema check guards against anything else routed here), each event_id once.
     SELECT store_id, camera_id, lines, zones
     FROM counts TIMESTAMP BY window_end
     WHERE schema = '{COUNT_SCHEMA}'

@@ -11,11 +11,16 @@ So IoT Hub routes CountEvents to a hub of their own (``footfall-counts-raw``), a
 (``functions/blueprints/counts.py``) forwards each batch to the hub the job reads (``footfall-counts``)
 with the same **sent marks** the ingest function uses for photos: an event whose mark exists in the
 ``sent`` container (``counts/{event_id}``) was forwarded before and is dropped; the others are sent
-durably and only then marked. A crash between the send and the mark sends the event again within
-seconds, which the job's one-hour dedupe drops. Marks live the capture-age window plus a day (9 days
-by default, longer than edgeHub keeps a message: ``tests/infra`` checks it). A body that is not a
-valid CountEvent is dropped, counted and logged by reason (never its content); the job would drop it
-too.
+durably and only then marked. When the marks cannot be written after a send (storage down), the relay
+remembers the events it sent: the retried batch (the trigger retries in the same instance until it
+succeeds) marks them without sending them again, however long the storage outage lasts. What is left
+is an instance that dies between a send and its marks: the next one sends those events again, and the
+job's one-hour dedupe drops the copy unless storage stayed down longer than that. Two instances that
+both take a batch during a partition rebalance may both send it, seconds apart, which the job's dedupe
+drops too. Marks live at least 14 days (``infra/terraform/storage.tf``), longer than edgeHub keeps a
+message plus the raw hub's retention, so a copy never outlives its original's mark (``tests/infra``
+checks it). A body that is not a valid CountEvent is dropped, counted and logged with the error type
+only (never its content, nor the names of fields it made up); the job would drop it too.
 """
 
 from __future__ import annotations
@@ -64,10 +69,15 @@ def mark_name(event: CountEvent) -> str:
     return f"{MARK_PREFIX}{event.event_id}"
 
 
+_FIELDS = frozenset(name for field, info in CountEvent.model_fields.items() for name in (field, info.alias) if name)
+
+
 def _reason(error: ValidationError) -> str:
-    """Where a body failed the contract, without its values (a field path and the error type)."""
+    """Why a body failed the contract, without anything from the body: the error type, and the contract
+    field it concerns (a field the body made up, or a key inside one, is not named)."""
     first = error.errors(include_url=False, include_input=False)[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
+    top = first["loc"][0] if first["loc"] else None
+    where = top if isinstance(top, str) and top in _FIELDS and first["type"] != "extra_forbidden" else "body"
     return f"{where}: {first['type']}"
 
 
@@ -77,11 +87,14 @@ class CountRelay:
     def __init__(self, marks: SentMarks, sink: CountSink) -> None:
         self.marks = marks
         self.sink = sink
+        self.unmarked: set[str] = set()
+        """Event ids sent but not yet marked (storage failed after the send): marked, never sent, on a retry."""
 
     def relay(self, bodies: Sequence[bytes]) -> RelayResult:
         """Forward the new events among ``bodies``; raise :class:`~functions.errors.TransientError` (from the
         marks or the sink) when they cannot be read, sent or marked now, so the batch is tried again."""
         fresh: dict[str, CountEvent] = {}
+        already: dict[str, CountEvent] = {}
         duplicates = invalid = 0
         for body in bodies:
             try:
@@ -90,16 +103,25 @@ class CountRelay:
                 invalid += 1
                 log.warning("counts relay: dropped a body that is not a CountEvent (%s)", _reason(exc))
                 continue
-            if event.event_id in fresh or self.marks.was_sent(mark_name(event)):
+            if event.event_id in fresh or event.event_id in already:
+                duplicates += 1
+                continue
+            if event.event_id in self.unmarked:
+                already[event.event_id] = event  # sent by an earlier try of this batch: mark it only
+                continue
+            if self.marks.was_sent(mark_name(event)):
                 duplicates += 1
                 continue
             fresh[event.event_id] = event
         if fresh:
             self.sink.send(list(fresh.values()))
-            for event in fresh.values():
-                self.marks.mark_sent(mark_name(event))
-        log.info("counts relay: %d forwarded, %d duplicates dropped, %d invalid", len(fresh), duplicates, invalid)
-        return RelayResult(forwarded=len(fresh), duplicates=duplicates, invalid=invalid)
+            self.unmarked.update(fresh)
+        for event in [*already.values(), *fresh.values()]:
+            self.marks.mark_sent(mark_name(event))
+            self.unmarked.discard(event.event_id)
+        forwarded = len(fresh) + len(already)
+        log.info("counts relay: %d forwarded, %d duplicates dropped, %d invalid", forwarded, duplicates, invalid)
+        return RelayResult(forwarded=forwarded, duplicates=duplicates, invalid=invalid)
 
 
 _lock = threading.Lock()

@@ -11,8 +11,8 @@ that square is 0.91 times the longer side of our detector's box, centred 0.10 bo
 (:data:`CROP_SCALE`, :data:`CROP_SHIFT`). Each photo's crops are made once for both networks.
 
 **Mirror averaging**: a face and its mirror image are the same person with the same expression, yet
-the networks answer them differently: on the 51 faces of our labelled and demo photos, a different top
-expression for 15 of them, ages 2.7 years apart on average (up to 15; ``benchmarks/bench_face_accuracy.py``
+the networks answer them differently: on the 29 faces of our labelled photos, a different top
+expression for 9 of them, ages 3.0 years apart on average (up to 15; ``benchmarks/bench_face_accuracy.py``
 prints these figures). With ``ServiceSettings.mirror_average_emotion`` (on by default) or
 ``mirror_average_age_gender`` (off: it would cost a third of the service's throughput together with the
 other), each crop runs together with its mirror in the same batch and the two outputs are averaged

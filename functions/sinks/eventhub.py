@@ -38,7 +38,11 @@ def create_producer(settings: Settings, eventhub_name: str | None = None, **kwar
     hub = eventhub_name or settings.eventhub_name
     if settings.eventhub_connection is not None and settings.eventhub_connection.get_secret_value():
         conn = settings.eventhub_connection.get_secret_value()
-        if "entitypath=" in conn.lower():
+        entity = _entity_path(conn)
+        if entity is not None:
+            if eventhub_name is not None and entity != eventhub_name:
+                raise ValueError(f"FOOTFALL_EVENTHUB_CONNECTION names the hub {entity!r} (EntityPath), but events "
+                                 f"for {eventhub_name!r} would go through it: give a connection without EntityPath")
             return EventHubProducerClient.from_connection_string(conn, **kwargs)
         return EventHubProducerClient.from_connection_string(conn, eventhub_name=hub, **kwargs)
     if not settings.eventhub_namespace:
@@ -51,6 +55,15 @@ def create_producer(settings: Settings, eventhub_name: str | None = None, **kwar
         credential=DefaultAzureCredential(),
         **kwargs,
     )
+
+
+def _entity_path(connection: str) -> str | None:
+    """The ``EntityPath`` of an Event Hubs connection string, if it has one."""
+    for part in connection.split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() == "entitypath":
+            return value.strip()
+    return None
 
 
 Event = FrameEvent | CountEvent

@@ -67,6 +67,15 @@ locals {
     | extend error_rate = todouble(failed) / requests
   KQL
 
+  # relay_counts retries a failed batch without limit (functions/blueprints/counts.py): counts wait, and
+  # every camera would look silent. Stalled: failing invocations and not one success for 30 minutes.
+  counts_relay_query = <<-KQL
+    AppRequests
+    | where TimeGenerated > ago(30m) and Name == "relay_counts"
+    | summarize failures = countif(Success == false), successes = countif(Success == true)
+    | where failures > 0 and successes == 0
+  KQL
+
   # functions/telemetry.py: one span per invocation; a raised error (retried by the host) fails it.
   function_failures_query = <<-KQL
     AppRequests
@@ -187,6 +196,31 @@ resource "azurerm_monitor_scheduled_query_rules_alert_v2" "function_failures" {
     metric_measure_column   = "failure_rate"
     operator                = "GreaterThan"
     threshold               = var.alert_function_failure_rate
+  }
+
+  action {
+    action_groups = [local.action_group_id]
+  }
+
+  tags = local.tags
+}
+
+resource "azurerm_monitor_scheduled_query_rules_alert_v2" "counts_relay_stalled" {
+  name                 = "alert-${local.base}-counts-relay-stalled"
+  display_name         = "Counts relay stalled"
+  description          = "relay_counts has failed for 30 minutes without one success: CountEvents wait in footfall-counts-raw (kept 7 days) and reports show no visitors. Check the sent container and the footfall-counts hub."
+  location             = azurerm_resource_group.main.location
+  resource_group_name  = azurerm_resource_group.main.name
+  scopes               = [azurerm_log_analytics_workspace.main.id]
+  severity             = 1
+  evaluation_frequency = "PT10M"
+  window_duration      = "PT30M"
+
+  criteria {
+    query                   = local.counts_relay_query
+    time_aggregation_method = "Count"
+    operator                = "GreaterThan"
+    threshold               = 0
   }
 
   action {

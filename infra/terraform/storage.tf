@@ -66,6 +66,9 @@ resource "azurerm_storage_container" "quarantine" {
 # the same capture (a lost acknowledgement, a late re-drive) is deleted without a second event even
 # after the Stream Analytics job's one-hour look-back. A mark only matters while a re-upload of its
 # capture can still be accepted: the lifecycle rule deletes it a day after the capture-age window.
+# relay_counts keeps CountEvents' marks here too (counts/{event_id}): a copy edgeHub resends can come
+# up to its 7-day time to live after the original, and wait up to the raw hub's 7-day retention to be
+# relayed, so marks live at least 14 days (a test checks both bounds).
 # The function writes it with its Storage Blob Data Owner role on the account (function.tf).
 resource "azurerm_storage_container" "sent" {
   #checkov:skip=CKV2_AZURE_21:Blob read/write/delete logging is on for the whole account through azurerm_monitor_diagnostic_setting.storage_blob; the check only accepts azurerm_log_analytics_storage_insights, which needs an account key (shared keys are disabled).
@@ -77,7 +80,8 @@ resource "azurerm_storage_container" "sent" {
 locals {
   # One margin in the code too: functions/settings.py SENT_MARK_MARGIN_DAYS (a test keeps them equal).
   sent_mark_margin_days    = 1
-  sent_mark_retention_days = var.capture_max_age_days + local.sent_mark_margin_days
+  count_mark_min_days      = 14
+  sent_mark_retention_days = max(var.capture_max_age_days + local.sent_mark_margin_days, local.count_mark_min_days)
 }
 
 # Stream Analytics reference data (stores.csv: store -> city -> region -> time zone).

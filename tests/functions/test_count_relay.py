@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -100,8 +101,8 @@ def test_a_body_that_is_not_a_count_event_is_dropped_and_logged_without_its_cont
 
     assert (result.forwarded, result.duplicates, result.invalid) == (1, 0, 2)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 2 and any("track_id: extra_forbidden" in w for w in warnings)
-    assert not any("secret" in w or "not json" in w for w in warnings)
+    assert len(warnings) == 2 and any("body: extra_forbidden" in w for w in warnings)
+    assert not any("secret" in w or "track" in w or "not json" in w for w in warnings)
 
 
 def test_when_the_hub_is_down_nothing_is_marked_so_the_retried_batch_forwards_everything(
@@ -117,6 +118,59 @@ def test_when_the_hub_is_down_nothing_is_marked_so_the_retried_batch_forwards_ev
     producer = RecordingProducer()
     retried = CountRelay(marks, EventHubSink(producer)).relay(batch)
     assert retried.forwarded == 2 and len(sent_events(producer)) == 2
+
+
+class FlakyMarks:
+    """The real marks in Azurite, behind a switch that makes storage unreachable."""
+
+    def __init__(self, marks: UploadStorage) -> None:
+        self.marks = marks
+        self.down = False
+
+    def was_sent(self, event_id: str) -> bool:
+        if self.down:
+            raise TransientError("blob storage", "read sent mark: unreachable")
+        return self.marks.was_sent(event_id)
+
+    def mark_sent(self, event_id: str) -> bool:
+        if self.down:
+            raise TransientError("blob storage", "write sent mark: unreachable")
+        return self.marks.mark_sent(event_id)
+
+
+class LosesStorageAfterSending:
+    """A sink after whose send storage goes down (between the send and the marks)."""
+
+    def __init__(self, sink: EventHubSink, marks: FlakyMarks) -> None:
+        self.sink = sink
+        self.marks = marks
+
+    def send(self, events: Sequence[CountEvent]) -> int:
+        sent = self.sink.send(events)
+        self.marks.down = True
+        return sent
+
+
+def test_when_the_marks_cannot_be_written_after_the_send_the_retries_mark_without_sending_again(
+    marks: UploadStorage, containers: Containers
+) -> None:
+    producer = RecordingProducer()
+    flaky = FlakyMarks(marks)
+    hub = EventHubSink(producer)
+    relay = CountRelay(flaky, LosesStorageAfterSending(hub, flaky))
+    batch = [body(count(0)), body(count(1))]
+
+    with pytest.raises(TransientError):
+        relay.relay(batch)
+    relay.sink = hub
+    with pytest.raises(TransientError):
+        relay.relay(batch)  # hours of retries while storage is down: nothing is sent again
+    flaky.down = False
+    retried = relay.relay(batch)
+
+    assert retried.forwarded == 2 and len(sent_events(producer)) == 2, "each event sent exactly once"
+    assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))
+    assert relay.relay(batch).duplicates == 2 and len(sent_events(producer)) == 2
 
 
 def test_when_the_marks_cannot_be_read_the_batch_fails_and_nothing_is_sent(containers: Containers) -> None:

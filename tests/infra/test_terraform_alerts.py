@@ -66,7 +66,7 @@ def test_every_rule_notifies_the_action_group_of_the_variable_or_the_one_created
     assert "var.alert_action_group_id" in tf.locals["action_group_id"]
     rules = {**tf.resources[QUERY_RULE], **tf.resources[METRIC_RULE]}
     assert set(rules) == {"camera_silent", "quarantine_rate", "face_service_errors", "function_failures",
-                          "asa_runtime_errors", "asa_watermark_delay"}
+                          "counts_relay_stalled", "asa_runtime_errors", "asa_watermark_delay"}
     for name, rule in rules.items():
         (action,) = rule["action"]
         assert action.get("action_groups") == ["${local.action_group_id}"] or \
@@ -127,6 +127,19 @@ def test_function_failures_count_failed_invocation_spans(tf: TerraformModule) ->
     query = query_of(tf, "function_failures")
     assert 'Name == "analyze_upload"' in query and "countif(Success == false)" in query
     assert tf.variables["blob_trigger_function_name"]["default"] == "analyze_upload"
+
+
+def test_a_counts_relay_failing_for_half_an_hour_without_a_success_alerts(tf: TerraformModule) -> None:
+    """relay_counts retries a failed batch without limit, so a stall shows nowhere else but silent cameras."""
+    rule = tf.resource(QUERY_RULE, "counts_relay_stalled")
+    (criteria,) = rule["criteria"]
+    assert (criteria["time_aggregation_method"], criteria["operator"], criteria["threshold"]) == (
+        "Count", "GreaterThan", 0)
+    assert rule["window_duration"] == "PT30M"
+    query = query_of(tf, "counts_relay_stalled")
+    assert 'Name == "relay_counts"' in query and "where failures > 0 and successes == 0" in query
+    blueprint = (REPO / "functions" / "blueprints" / "counts.py").read_text(encoding="utf-8")
+    assert '@bp.function_name("relay_counts")' in blueprint and 'invocation_span("relay_counts")' in blueprint
 
 
 @pytest.mark.parametrize(("name", "metric", "aggregation", "threshold"), [

@@ -212,8 +212,14 @@ def test_deployed_inputs_and_outputs_match_the_projects_definitions(tf: Terrafor
         assert props["Database"] == tf.resource("azurerm_cosmosdb_sql_database", "reports")["name"]
         assert props["ContainerName"] == tf.resource("azurerm_cosmosdb_sql_container", "reports")["name"]
         assert props["DocumentId"] == tf.resource("azurerm_stream_analytics_output_cosmosdb", "windows")["document_id"]
-    counts = json.loads((project / "Inputs" / "counts.json").read_text(encoding="utf-8"))
-    assert counts["Name"] == "counts" and counts["Type"] == "Data Stream"
+    for alias, hub in (("frames", "events"), ("counts", "counts")):
+        declared = json.loads((project / "Inputs" / f"{alias}.json").read_text(encoding="utf-8"))
+        assert declared["Name"] == alias and declared["Type"] == "Data Stream"
+        deployed = tf.resource("azurerm_stream_analytics_stream_input_eventhub_v2", alias)
+        assert deployed["eventhub_name"] == "${azurerm_eventhub." + hub + ".name}"
+        hub_name = tf.resolve(tf.resource("azurerm_eventhub", hub)["name"])
+        assert declared["EventHubProperties"]["EventHubName"] == hub_name
+        assert declared["EventHubProperties"]["ConsumerGroupName"] == "stream-analytics"
     cameras = json.loads((project / "Inputs" / "cameras.json").read_text(encoding="utf-8"))["BlobStorageProperties"]
     assert cameras["PathPattern"] == tf.resource("azurerm_storage_blob", "cameras_csv")["name"]
 

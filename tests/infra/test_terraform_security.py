@@ -392,15 +392,19 @@ def test_every_managed_identity_principal_has_a_role(tf: TerraformModule) -> Non
 
 
 def test_count_marks_outlive_every_copy_edgehub_can_still_send(tf: TerraformModule) -> None:
-    """relay_counts drops a CountEvent whose mark exists; edgeHub keeps (and may resend) a count for its time to
-    live, so the marks must last longer, or a copy sent on the last day would be counted again."""
+    """relay_counts drops a CountEvent whose mark exists. A copy can come up to edgeHub's time to live after
+    the original, and then wait up to the raw hub's retention to be relayed: marks must last that long, or
+    such a copy would be counted again."""
     from edge_module.deployment import EdgeDeploymentSettings
     from functions.settings import SENT_MARK_MARGIN_DAYS
 
-    mark_days = tf.variables["capture_max_age_days"]["default"] + SENT_MARK_MARGIN_DAYS
+    assert tf.locals["sent_mark_retention_days"].startswith("${max(")  # whatever capture_max_age_days is set to
+    # the shortest life a mark can get: the count marks' floor (capture_max_age_days may be as low as 1)
+    shortest = tf.locals["count_mark_min_days"]
     edgehub_days = EdgeDeploymentSettings.model_fields["counts_ttl_s"].default / 86400
-    assert mark_days > edgehub_days, (mark_days, edgehub_days)
-    assert tf.resource("azurerm_eventhub", "counts_raw")["message_retention"] <= mark_days
+    raw_retention_days = tf.resource("azurerm_eventhub", "counts_raw")["message_retention"]
+    assert shortest >= edgehub_days + raw_retention_days, (shortest, edgehub_days, raw_retention_days)
+    assert tf.variables["capture_max_age_days"]["default"] + SENT_MARK_MARGIN_DAYS < shortest  # the floor matters
 
 
 def test_sent_marks_are_deleted_a_day_after_the_capture_age_window_the_function_is_given(tf: TerraformModule) -> None:
@@ -410,7 +414,8 @@ def test_sent_marks_are_deleted_a_day_after_the_capture_age_window_the_function_
     assert rule["enabled"] is True
     base_blob = tf.block(tf.block(rule, "actions"), "base_blob")
     assert base_blob["delete_after_days_since_creation_greater_than"] == "${local.sent_mark_retention_days}"
-    assert tf.locals["sent_mark_retention_days"] == "${var.capture_max_age_days + local.sent_mark_margin_days}"
+    assert tf.locals["sent_mark_retention_days"] == (
+        "${max(var.capture_max_age_days + local.sent_mark_margin_days, local.count_mark_min_days)}")
     assert tf.locals["sent_mark_margin_days"] == SENT_MARK_MARGIN_DAYS
     # The window the function enforces is the same variable, whose default is the code's.
     settings = tf.resource("azurerm_function_app_flex_consumption", "main")["app_settings"]

@@ -129,3 +129,25 @@ def test_the_analyzer_id_says_which_networks_are_mirror_averaged() -> None:
 
     assert "faceapi-age-gender/1.7.15 " in default and "faceapi-expression/1.7.15+mirror" in default
     assert "faceapi-age-gender/1.7.15+mirror " in both
+
+
+def test_each_face_of_a_photo_is_averaged_with_its_own_mirror() -> None:
+    """Two faces side by side: each gets what it gets alone (the batch pairs face i with mirror i, not another's)."""
+    settings = ServiceSettings(workers=1, mirror_average_age_gender=True, mirror_average_emotion=True)
+    left, right = _face_photo("astronaut"), _face_photo("cameraman")
+    both = np.ascontiguousarray(np.concatenate([left, right], axis=1))
+    (centred,) = _centred_face()
+    x, y, w, h = centred.box
+    faces = [centred, Detection((x + SIDE, y, w, h), centred.landmarks, 1.0)]
+
+    estimates = build_age_gender(settings).estimate(both, faces)
+    emotions = build_emotion(settings).classify(both, faces)
+
+    for i, alone in enumerate((left, right)):
+        age, male, emotion = _answers(settings, alone)
+        estimate = estimates[i]
+        assert estimate.gender_score is not None
+        assert estimate.age == age
+        assert (estimate.gender_score if estimate.gender == "male" else 1 - estimate.gender_score) == pytest.approx(
+            male, abs=1e-5)
+        assert emotions[i] == pytest.approx(emotion, abs=1e-5)

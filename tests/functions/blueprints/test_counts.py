@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import azure.functions as func
 import pytest
-from ingest_helpers import Containers, FaceApiStub, registered_functions
+from ingest_helpers import Containers, registered_functions
 
-from functions import ingest
 from functions.contracts import CountEvent, LineCount, count_event_id
 from functions.count_relay import mark_name
 from functions.sinks.local_log import read_counts
@@ -32,22 +29,10 @@ def hub_event(event: CountEvent) -> func.EventHubEvent:
 
 
 @pytest.fixture()
-def configured(monkeypatch: pytest.MonkeyPatch, azurite: Any, containers: Containers, face_stub: FaceApiStub,
-               tmp_path: Path) -> Iterator[Path]:
-    """The environment a Functions host gives the app, with the relay's source hub set."""
-    for key, value in {
-        "AzureWebJobsStorage": azurite.connection_string,
-        "FOOTFALL_UPLOADS_CONTAINER": containers.uploads.container_name,
-        "FOOTFALL_QUARANTINE_CONTAINER": containers.quarantine.container_name,
-        "FOOTFALL_SENT_CONTAINER": containers.sent.container_name,
-        "FOOTFALL_FACE_ENDPOINT": face_stub.url,
-        "FOOTFALL_LOCAL_EVENT_LOG": str(tmp_path / "events"),
-        "FOOTFALL_COUNTS_RELAY_SOURCE": "footfall-counts-raw",
-    }.items():
-        monkeypatch.setenv(key, value)
-    ingest.reset_processor()
-    yield tmp_path / "events"
-    ingest.reset_processor()
+def relay(configured: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The host's environment with the relay's source hub set, as Terraform sets it; the event log's folder."""
+    monkeypatch.setenv("FOOTFALL_COUNTS_RELAY_SOURCE", "footfall-counts-raw")
+    return configured
 
 
 def test_without_a_source_hub_the_relay_is_not_registered(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -56,7 +41,7 @@ def test_without_a_source_hub_the_relay_is_not_registered(monkeypatch: pytest.Mo
     assert "relay_counts" not in registered_functions()
 
 
-def test_the_trigger_reads_batches_of_the_source_hub_through_the_identity_connection(configured: Path) -> None:
+def test_the_trigger_reads_batches_of_the_source_hub_through_the_identity_connection(relay: Path) -> None:
     function = registered_functions()["relay_counts"]
 
     trigger = function.get_trigger()
@@ -66,7 +51,7 @@ def test_the_trigger_reads_batches_of_the_source_hub_through_the_identity_connec
     assert str(trigger.cardinality).lower().endswith("many")
 
 
-def test_a_failed_batch_is_retried_for_as_long_as_it_takes(configured: Path) -> None:
+def test_a_failed_batch_is_retried_for_as_long_as_it_takes(relay: Path) -> None:
     """Without a retry policy the Event Hubs trigger checkpoints past a failed batch: its counts would be lost."""
     retry = registered_functions()["relay_counts"].get_settings_dict("retry_policy")
 
@@ -75,11 +60,11 @@ def test_a_failed_batch_is_retried_for_as_long_as_it_takes(configured: Path) -> 
     assert retry["maximum_interval"] == "00:15:00"
 
 
-def test_invoking_the_function_relays_each_count_once(configured: Path, containers: Containers) -> None:
+def test_invoking_the_function_relays_each_count_once(relay: Path, containers: Containers) -> None:
     relay_counts = registered_functions()["relay_counts"].get_user_function()
 
     assert relay_counts([hub_event(count(0)), hub_event(count(1))]) is None
     assert relay_counts([hub_event(count(0))]) is None  # a copy, hours later
 
-    assert [e.event_id for e in read_counts(configured)] == [count(0).event_id, count(1).event_id]
+    assert [e.event_id for e in read_counts(relay)] == [count(0).event_id, count(1).event_id]
     assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))

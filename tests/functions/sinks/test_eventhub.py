@@ -135,3 +135,16 @@ def test_a_real_producer_whose_hub_is_unreachable_raises_transient() -> None:
         sink.send([event(1)])
     assert time.monotonic() - started < 30
     sink.close()
+
+
+def test_a_connection_string_naming_another_hub_is_refused_for_the_counts_hub() -> None:
+    """An EntityPath wins over the hub name: CountEvents would silently land in the FrameEvents hub."""
+    conn = ("Endpoint=sb://ns.servicebus.windows.net/;SharedAccessKeyName=send;SharedAccessKey=abc;"
+            "EntityPath=footfall-events")
+    settings = make_settings(FOOTFALL_EVENT_SINK="eventhub", FOOTFALL_EVENTHUB_CONNECTION=conn)
+
+    with pytest.raises(ValueError, match="'footfall-events'.*'footfall-counts'"):
+        create_producer(settings, "footfall-counts")
+    producer = create_producer(settings, "footfall-events")
+    assert producer.eventhub_name == "footfall-events"
+    producer.close()
