@@ -161,10 +161,12 @@ def use_providers(meter_provider: MeterProvider | None, tracer_provider: TracerP
 
 
 @contextmanager
-def invocation_span(name: str) -> Iterator[Span]:
-    """The span of one function invocation; an exception marks it failed and propagates."""
+def invocation_span(name: str, kind: trace.SpanKind = trace.SpanKind.CONSUMER) -> Iterator[Span]:
+    """The span of one function invocation (an Application Insights request: host.json keeps the host's own
+    request records, which name the trigger's blob, out); an exception marks it failed and propagates.
+    ``kind``: CONSUMER for triggers, SERVER for HTTP functions."""
     tracer = trace.get_tracer(TRACER_NAME, tracer_provider=_tracer_provider)
-    with tracer.start_as_current_span(name, kind=trace.SpanKind.CONSUMER) as span:
+    with tracer.start_as_current_span(name, kind=kind) as span:
         yield span
 
 

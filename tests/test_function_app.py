@@ -121,13 +121,14 @@ def _level(log_levels: dict[str, str], category: str) -> str:
     return log_levels[max(matches, key=len)] if matches else log_levels["default"]
 
 
-def test_the_host_does_not_log_the_blob_name_of_each_invocation_at_information() -> None:
+def test_the_host_does_not_send_the_blob_name_of_each_invocation() -> None:
     """The host's 'Executing 'Functions.analyze_upload' (Reason='New blob detected(...): uploads/<name>')' and
-    'Executed ...' lines are category Function.analyze_upload at Information: kept out of Application
-    Insights. Our own log lines (Function.analyze_upload.User, names never in them) and the per-invocation
-    results (Host.Results, the requests table) stay."""
+    'Executed ...' lines are category Function.analyze_upload at Information, and its request records
+    (Host.Results) carry the same trigger reason as a property: both are kept out of Application Insights.
+    Our own log lines (Function.analyze_upload.User, names never in them) stay, and every function's
+    request record is our own span (functions/telemetry.py invocation_span)."""
     levels = json.loads((REPO / "host.json").read_text())["logging"]["logLevel"]
     order = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"]
     assert order.index(_level(levels, "Function.analyze_upload")) > order.index("Information")
     assert _level(levels, "Function.analyze_upload.User") == "Information"
-    assert _level(levels, "Host.Results") == "Information"
+    assert _level(levels, "Host.Results") == "None"

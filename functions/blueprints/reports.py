@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 
 import azure.functions as func
+from opentelemetry.trace import SpanKind, Status, StatusCode
 from pydantic import SecretStr, ValidationError
 
 from functions.reports.access import AccessMap, AccessPolicy
@@ -30,6 +31,7 @@ from functions.reports.cosmos import CosmosReportDatabase
 from functions.reports.http import Answer, ReportsHttp
 from functions.reports.service import ReportService
 from functions.settings import get_settings
+from functions.telemetry import invocation_span
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +95,19 @@ def _not_configured(exc: Exception) -> func.HttpResponse:
 
 
 def handle(view: str, req: func.HttpRequest) -> func.HttpResponse:
-    """Answer one view of the API for a Functions request."""
-    try:
-        http = ReportsHttp(get_service, get_policy(), get_settings().k_anonymity)
-        return _response(http.answer(view, dict(req.params), dict(req.headers)))
-    except ValueError as exc:
-        return _not_configured(exc)
+    """Answer one view of the API for a Functions request, in a request span named ``reports_<view>`` with its
+    route and status code (host.json keeps the host's own request records out)."""
+    with invocation_span(f"reports_{view}", kind=SpanKind.SERVER) as span:
+        span.set_attributes({"http.request.method": "GET", "http.route": f"/api/{view}"})
+        try:
+            http = ReportsHttp(get_service, get_policy(), get_settings().k_anonymity)
+            response = _response(http.answer(view, dict(req.params), dict(req.headers)))
+        except ValueError as exc:
+            response = _not_configured(exc)
+        span.set_attribute("http.response.status_code", response.status_code)
+        if response.status_code >= 500:
+            span.set_status(Status(StatusCode.ERROR))
+        return response
 
 
 @bp.route(route="filters", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)

@@ -108,6 +108,38 @@ def test_function_refuses_bad_parameters_with_422(cosmos_service) -> None:
     assert "start must be before end" in json.loads(response.get_body())["detail"][0]["msg"]
 
 
+def test_each_request_is_a_server_span_with_its_route_and_status_and_no_query(cosmos_service, cosmos_container) -> None:
+    """host.json keeps the host's own request records out (they would name blobs for the ingest function):
+    the requests table gets this span instead, without the query string."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind, StatusCode
+
+    from functions.telemetry import use_providers
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    use_providers(None, provider)
+    try:
+        assert call(blueprint.reports_report, {"start": "2026-11-24T00:00:00Z", "end": "2026-11-23T00:00:00Z"}
+                    ).status_code == 422
+        cosmos_container.fail_with = ServiceResponseError("timed out")
+        assert call(blueprint.reports_filters).status_code == 503
+    finally:
+        use_providers(None)
+
+    bad, down = exporter.get_finished_spans()
+    assert (bad.name, bad.kind, down.name, down.kind) == ("reports_report", SpanKind.SERVER, "reports_filters",
+                                                          SpanKind.SERVER)
+    assert bad.attributes is not None and down.attributes is not None
+    assert (bad.attributes["http.route"], bad.attributes["http.response.status_code"]) == ("/api/report", 422)
+    assert down.attributes["http.response.status_code"] == 503 and down.status.status_code == StatusCode.ERROR
+    assert bad.status.status_code != StatusCode.ERROR
+    assert not any("2026" in str(v) for v in bad.attributes.values())
+
+
 def test_function_reports_503_when_cosmos_fails(cosmos_service, cosmos_container) -> None:
     cosmos_container.fail_with = ServiceResponseError("timed out")
     assert call(blueprint.reports_report, {"region": "Nordics"}).status_code == 503
