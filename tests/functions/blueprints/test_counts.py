@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import azure.functions as func
 import pytest
-from ingest_helpers import Containers, registered_functions
+from ingest_helpers import Containers, RecordingProducer, registered_functions
 
+from functions import ingest
 from functions.contracts import CountEvent, LineCount, count_event_id
 from functions.count_relay import mark_name
 from functions.sinks.local_log import read_counts
@@ -68,3 +70,30 @@ def test_invoking_the_function_relays_each_count_once(relay: Path, containers: C
 
     assert [e.event_id for e in read_counts(relay)] == [count(0).event_id, count(1).event_id]
     assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))
+
+
+def test_in_azure_the_function_sends_each_count_once_to_the_jobs_hub(
+    relay: Path, containers: Containers, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same invocation with the Event Hubs sink (at the SDK boundary): Event Hubs would keep a copy."""
+    import functions.sinks.eventhub as eventhub
+
+    producer = RecordingProducer()
+    hubs: list[str | None] = []
+
+    def recording_producer(settings: object, eventhub_name: str | None = None, **kwargs: object) -> RecordingProducer:
+        hubs.append(eventhub_name)
+        return producer
+
+    monkeypatch.setattr(eventhub, "create_producer", recording_producer)
+    monkeypatch.setenv("FOOTFALL_EVENT_SINK", "eventhub")
+    monkeypatch.setenv("FOOTFALL_EVENTHUB_NAMESPACE", "footfall.servicebus.windows.net")
+    ingest.reset_processor()
+    relay_counts = registered_functions()["relay_counts"].get_user_function()
+
+    relay_counts([hub_event(count(0)), hub_event(count(1))])
+    relay_counts([hub_event(count(0))])  # a copy, hours later
+
+    assert hubs == [None, "footfall-counts"]  # the ingest function's events hub (shared clients), then the counts hub
+    sent = [json.loads(e.body_as_str())["event_id"] for batch in producer.sent for e in batch._internal_events]
+    assert sent == [count(0).event_id, count(1).event_id]
