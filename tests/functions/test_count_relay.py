@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +21,7 @@ from azure.storage.blob import BlobServiceClient
 from ingest_helpers import Containers, RecordingProducer, make_settings
 
 from functions.contracts import COUNT_SCHEMA, CountEvent, LineCount, count_event_id
-from functions.count_relay import MARK_PREFIX, CountRelay, mark_name
+from functions.count_relay import MARK_CONCURRENCY, MARK_PREFIX, CountRelay, mark_name
 from functions.errors import TransientError
 from functions.sinks import create_count_sink
 from functions.sinks.eventhub import EventHubSink
@@ -171,6 +173,49 @@ def test_when_the_marks_cannot_be_written_after_the_send_the_retries_mark_withou
     assert retried.forwarded == 2 and len(sent_events(producer)) == 2, "each event sent exactly once"
     assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))
     assert relay.relay(batch).duplicates == 2 and len(sent_events(producer)) == 2
+
+
+class CountingMarks:
+    """The real marks, recording how many calls are in flight at once."""
+
+    def __init__(self, marks: UploadStorage) -> None:
+        self.marks = marks
+        self.in_flight = self.most = 0
+        self.lock = threading.Lock()
+
+    def _call(self, method: Callable[[str], bool], event_id: str) -> bool:
+        with self.lock:
+            self.in_flight += 1
+            self.most = max(self.most, self.in_flight)
+        try:
+            time.sleep(0.01)  # a storage round trip, so that calls overlap when they may
+            return method(event_id)
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def was_sent(self, event_id: str) -> bool:
+        return self._call(self.marks.was_sent, event_id)
+
+    def mark_sent(self, event_id: str) -> bool:
+        return self._call(self.marks.mark_sent, event_id)
+
+
+def test_a_large_batch_reads_and_writes_its_marks_several_at_a_time_and_relays_each_event_once(
+    marks: UploadStorage, containers: Containers
+) -> None:
+    """A backlog after a long store outage comes in full batches: one storage round trip at a time would crawl."""
+    producer = RecordingProducer()
+    counting = CountingMarks(marks)
+    batch = [body(count(m, camera=f"C{c:02d}")) for m in range(20) for c in range(1, 6)]
+
+    result = CountRelay(counting, EventHubSink(producer)).relay(batch)
+
+    assert (result.forwarded, result.duplicates) == (100, 0)
+    assert sorted(e["event_id"] for e in sent_events(producer)) == sorted(
+        count(m, camera=f"C{c:02d}").event_id for m in range(20) for c in range(1, 6))
+    assert len(containers.sent_marks()) == 100
+    assert 1 < counting.most <= MARK_CONCURRENCY
 
 
 def test_when_the_marks_cannot_be_read_the_batch_fails_and_nothing_is_sent(containers: Containers) -> None:
