@@ -182,7 +182,7 @@ def labelled_faces(labels: Labels, analyzer: Analyzer) -> None:
 
 def mirror_consistency(labels: Labels) -> None:
     """How much face-api's answers change when a face is seen in a mirror, without mirror averaging."""
-    from face_service.models.faceapi_models import face_chip, shared_nets
+    from face_service.models.faceapi_models import face_chip, shared_nets, with_mirrors
 
     finder = Analyzer(ServiceSettings(detect_max_side=2048))
     chips = []
@@ -197,17 +197,18 @@ def mirror_consistency(labels: Labels) -> None:
         image = np.asarray(Image.open(path).convert("RGB"))
         chips.extend(face_chip(image, det) for det in finder.find_faces(image))
     nets = shared_nets(str(ServiceSettings().model_dir))
-    seen, mirrored = np.stack(chips), np.ascontiguousarray(np.stack(chips)[:, :, ::-1])
-    ages, genders = (np.asarray(o) for o in nets.age_gender.run(None, {"image": seen}))
-    m_ages, m_genders = (np.asarray(o) for o in nets.age_gender.run(None, {"image": mirrored}))
-    (expressions,) = nets.expression.run(None, {"image": seen})
-    (m_expressions,) = nets.expression.run(None, {"image": mirrored})
+    both = with_mirrors(np.stack(chips))  # each view answered on its own: the halves are not averaged
+    n = len(chips)
+    all_ages, all_genders = (np.asarray(o) for o in nets.age_gender.run(None, {"image": both}))
+    (all_expressions,) = (np.asarray(o) for o in nets.expression.run(None, {"image": both}))
+    ages, m_ages, genders, m_genders = all_ages[:n], all_ages[n:], all_genders[:n], all_genders[n:]
+    expressions, m_expressions = all_expressions[:n], all_expressions[n:]
     age_gap = np.abs(ages.ravel() - m_ages.ravel())
     print(f"  {len(chips)} faces (every face in face-api's demo photos and the other labelled ones), each and its "
           f"mirror image, one answer each: ages {age_gap.mean():.1f} years apart on average "
           f"(largest {age_gap.max():.1f}); "
           f"gender decision differs for {int((genders.argmax(1) != m_genders.argmax(1)).sum())}, top expression "
-          f"for {int((np.asarray(expressions).argmax(1) != np.asarray(m_expressions).argmax(1)).sum())}. "
+          f"for {int((expressions.argmax(1) != m_expressions.argmax(1)).sum())}. "
           "Mirror averaging gives both views the mean of the two answers (on by default for the expression).")
 
 

@@ -27,6 +27,7 @@ import json
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -41,6 +42,9 @@ from face_service.models.faceapi_convert import (
     INPUT_SIDE,
 )
 from face_service.schemas import ModelInfo
+
+if TYPE_CHECKING:
+    from onnxruntime import InferenceSession
 
 CROP_SCALE = 0.91
 """Side of the square crop over the longer side of the detector's box."""
@@ -115,10 +119,10 @@ class FaceApiNets:
     def version(self) -> str:
         return str(self.info["version"])
 
-    def run(self, network: str, image: np.ndarray, faces: Sequence[Detection], mirror: bool) -> list[np.ndarray]:
-        """The outputs of ``network`` (``age_gender`` or ``expression``) for each face's crop, one batched call;
-        with ``mirror``, each output is the mean of the crop's and its mirror image's."""
-        session = self.age_gender if network == "age_gender" else self.expression
+    def run(self, session: InferenceSession, image: np.ndarray, faces: Sequence[Detection],
+            mirror: bool) -> list[np.ndarray]:
+        """The outputs of ``session`` (:attr:`age_gender` or :attr:`expression`) for each face's crop, one
+        batched call; with ``mirror``, each output is the mean of the crop's and its mirror image's."""
         chips = self.chips(image, faces)
         outputs = session.run(None, {"image": with_mirrors(chips) if mirror else chips})
         return [mirror_mean(out) for out in outputs] if mirror else list(outputs)
@@ -130,20 +134,34 @@ def shared_nets(model_dir: str) -> FaceApiNets:
     return FaceApiNets(Path(model_dir))
 
 
-class FaceApiAgeGender:
-    """face-api's ``AgeGenderNet``: age in years (regression) and gender with its probability."""
+class _FaceApiNetwork:
+    """One of face-api's networks as an adapter: the shared sessions, whether its answers are mirror
+    averaged, and its :class:`ModelInfo` (``+mirror`` in the version when they are)."""
+
+    role = ""
+    name = ""
 
     def __init__(self, model_dir: Path, mirror_average: bool) -> None:
         self._nets = shared_nets(str(model_dir))
         self._mirror = mirror_average
-        self.info = ModelInfo(role="age_gender", name="faceapi-age-gender", package="@vladmandic/face-api",
+        self.info = ModelInfo(role=self.role, name=self.name, package="@vladmandic/face-api",
                               version=self._nets.version() + ("+mirror" if mirror_average else ""))
+
+    def _run(self, session: InferenceSession, image: np.ndarray, faces: Sequence[Detection]) -> list[np.ndarray]:
+        return self._nets.run(session, image, faces, self._mirror)
+
+
+class FaceApiAgeGender(_FaceApiNetwork):
+    """face-api's ``AgeGenderNet``: age in years (regression) and gender with its probability."""
+
+    role = "age_gender"
+    name = "faceapi-age-gender"
 
     def estimate(self, image: np.ndarray, faces: Sequence[Detection]) -> list[AgeGender]:
         """Age and gender of each face, in order; one batched call per photo."""
         if not faces:
             return []
-        ages, genders = self._nets.run("age_gender", image, faces, self._mirror)
+        ages, genders = self._run(self._nets.age_gender, image, faces)
         out = []
         for age, probs in zip(ages, genders, strict=True):
             g = int(np.argmax(probs))
@@ -152,20 +170,17 @@ class FaceApiAgeGender:
         return out
 
 
-class FaceApiExpression:
+class FaceApiExpression(_FaceApiNetwork):
     """face-api's ``FaceExpressionNet``: seven expressions mapped to the Face API's eight emotions."""
 
-    def __init__(self, model_dir: Path, mirror_average: bool) -> None:
-        self._nets = shared_nets(str(model_dir))
-        self._mirror = mirror_average
-        self.info = ModelInfo(role="emotion", name="faceapi-expression", package="@vladmandic/face-api",
-                              version=self._nets.version() + ("+mirror" if mirror_average else ""))
+    role = "emotion"
+    name = "faceapi-expression"
 
     def classify(self, image: np.ndarray, faces: Sequence[Detection]) -> list[dict[str, float]]:
         """Eight Face API emotion scores per face (``contempt`` 0), summing to 1."""
         if not faces:
             return []
-        (probs,) = self._nets.run("expression", image, faces, self._mirror)
+        (probs,) = self._run(self._nets.expression, image, faces)
         results = []
         for row in probs.astype(np.float64):
             row = np.clip(row, 0.0, None)
