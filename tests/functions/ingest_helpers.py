@@ -7,6 +7,7 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -15,6 +16,7 @@ from azure.eventhub import EventDataBatch
 from azure.storage.blob import ContainerClient
 from PIL import Image
 
+from functions.contracts import CountEvent, LineCount, count_event_id
 from functions.settings import Settings
 
 
@@ -231,3 +233,14 @@ class RecordingProducer:
 
     def close(self) -> None:
         self.closed = True
+
+
+# ---------------------------------------------------------------- CountEvents
+
+
+def count_event(minute: int, camera: str = "C01", entries: int = 2) -> CountEvent:
+    """Store S0001's CountEvent for ``camera``'s minute ``minute`` after 2026-11-23 09:00 UTC (its real id)."""
+    start = datetime(2026, 11, 23, 9, 0, tzinfo=UTC) + timedelta(minutes=minute)
+    return CountEvent(event_id=count_event_id("S0001", camera, start), store_id="S0001", camera_id=camera,
+                      window_start=start, window_end=start + timedelta(minutes=1), frames=600,
+                      lines=[LineCount(line="door", entries=entries, exits=1)])

@@ -11,31 +11,21 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from azure.eventhub import EventData, EventDataBatch
 from azure.eventhub.exceptions import ConnectionLostError
 from azure.storage.blob import BlobServiceClient
-from ingest_helpers import Containers, RecordingProducer, make_settings
+from ingest_helpers import Containers, RecordingProducer, count_event, make_settings
 
-from functions.contracts import COUNT_SCHEMA, CountEvent, LineCount, count_event_id
+from functions.contracts import COUNT_SCHEMA, CountEvent
 from functions.count_relay import MARK_CONCURRENCY, MARK_PREFIX, CountRelay, mark_name
 from functions.errors import TransientError
 from functions.sinks import create_count_sink
 from functions.sinks.eventhub import EventHubSink
 from functions.sinks.local_log import read_counts
 from functions.upload_storage import UploadStorage
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def count(minute: int, camera: str = "C01", entries: int = 2) -> CountEvent:
-    start = T0 + timedelta(minutes=minute)
-    return CountEvent(event_id=count_event_id("S0001", camera, start), store_id="S0001", camera_id=camera,
-                      window_start=start, window_end=start + timedelta(minutes=1), frames=600,
-                      lines=[LineCount(line="door", entries=entries, exits=1)])
 
 
 def body(event: CountEvent) -> bytes:
@@ -61,19 +51,21 @@ def test_a_copy_that_comes_a_day_later_is_not_forwarded_again(marks: UploadStora
     producer = RecordingProducer()
     relay = CountRelay(marks, EventHubSink(producer))
 
-    first = relay.relay([body(count(0)), body(count(1))])
-    a_day_later = relay.relay([body(count(0))])  # edgeHub resent it after a lost acknowledgement and an outage
+    first = relay.relay([body(count_event(0)), body(count_event(1))])
+    a_day_later = relay.relay([body(count_event(0))])  # edgeHub resent it after a lost acknowledgement and an outage
 
     assert (first.forwarded, first.duplicates, first.invalid) == (2, 0, 0)
     assert (a_day_later.forwarded, a_day_later.duplicates, a_day_later.invalid) == (0, 1, 0)
-    assert [e["event_id"] for e in sent_events(producer)] == [count(0).event_id, count(1).event_id]
-    assert sorted(containers.sent_marks()) == sorted(f"{MARK_PREFIX}{count(m).event_id}" for m in (0, 1))
+    assert [e["event_id"] for e in sent_events(producer)] == [count_event(0).event_id, count_event(1).event_id]
+    assert sorted(containers.sent_marks()) == sorted(f"{MARK_PREFIX}{count_event(m).event_id}" for m in (0, 1))
 
 
 def test_a_batch_holding_the_same_event_twice_forwards_it_once(marks: UploadStorage) -> None:
     producer = RecordingProducer()
 
-    result = CountRelay(marks, EventHubSink(producer)).relay([body(count(0)), body(count(0)), body(count(0, "C02"))])
+    batch = [body(count_event(0)), body(count_event(0)), body(count_event(0, "C02"))]
+
+    result = CountRelay(marks, EventHubSink(producer)).relay(batch)
 
     assert (result.forwarded, result.duplicates) == (2, 1)
     assert len(sent_events(producer)) == 2
@@ -82,12 +74,12 @@ def test_a_batch_holding_the_same_event_twice_forwards_it_once(marks: UploadStor
 def test_forwarded_events_keep_their_exact_json_schema_and_store_partition(marks: UploadStorage) -> None:
     producer = RecordingProducer()
 
-    CountRelay(marks, EventHubSink(producer)).relay([body(count(0))])
+    CountRelay(marks, EventHubSink(producer)).relay([body(count_event(0))])
 
     (batch,) = producer.sent
     (data,) = _events(batch)
     assert batch._partition_key == "S0001"
-    assert data.body_as_str() == count(0).to_json()
+    assert data.body_as_str() == count_event(0).to_json()
     assert data.properties == {"schema": COUNT_SCHEMA}
 
 
@@ -95,8 +87,8 @@ def test_a_body_that_is_not_a_count_event_is_dropped_and_logged_without_its_cont
     marks: UploadStorage, caplog: pytest.LogCaptureFixture
 ) -> None:
     producer = RecordingProducer()
-    with_track = json.loads(count(1).to_json()) | {"track_id": "secret-track-7"}
-    bodies = [b"{not json", json.dumps(with_track).encode(), body(count(0))]
+    with_track = json.loads(count_event(1).to_json()) | {"track_id": "secret-track-7"}
+    bodies = [b"{not json", json.dumps(with_track).encode(), body(count_event(0))]
 
     with caplog.at_level(logging.WARNING, logger="functions.count_relay"):
         result = CountRelay(marks, EventHubSink(producer)).relay(bodies)
@@ -110,7 +102,7 @@ def test_a_body_that_is_not_a_count_event_is_dropped_and_logged_without_its_cont
 def test_when_the_hub_is_down_nothing_is_marked_so_the_retried_batch_forwards_everything(
     marks: UploadStorage, containers: Containers
 ) -> None:
-    batch = [body(count(0)), body(count(1))]
+    batch = [body(count_event(0)), body(count_event(1))]
     down = CountRelay(marks, EventHubSink(RecordingProducer(fail_with=ConnectionLostError("link lost"))))
 
     with pytest.raises(TransientError):
@@ -160,7 +152,7 @@ def test_when_the_marks_cannot_be_written_after_the_send_the_retries_mark_withou
     flaky = FlakyMarks(marks)
     hub = EventHubSink(producer)
     relay = CountRelay(flaky, LosesStorageAfterSending(hub, flaky))
-    batch = [body(count(0)), body(count(1))]
+    batch = [body(count_event(0)), body(count_event(1))]
 
     with pytest.raises(TransientError):
         relay.relay(batch)
@@ -171,7 +163,7 @@ def test_when_the_marks_cannot_be_written_after_the_send_the_retries_mark_withou
     retried = relay.relay(batch)
 
     assert retried.forwarded == 2 and len(sent_events(producer)) == 2, "each event sent exactly once"
-    assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))
+    assert sorted(containers.sent_marks()) == sorted(mark_name(count_event(m)) for m in (0, 1))
     assert relay.relay(batch).duplicates == 2 and len(sent_events(producer)) == 2
 
 
@@ -207,13 +199,13 @@ def test_a_large_batch_reads_and_writes_its_marks_several_at_a_time_and_relays_e
     """A backlog after a long store outage comes in full batches: one storage round trip at a time would crawl."""
     producer = RecordingProducer()
     counting = CountingMarks(marks)
-    batch = [body(count(m, camera=f"C{c:02d}")) for m in range(20) for c in range(1, 6)]
+    batch = [body(count_event(m, camera=f"C{c:02d}")) for m in range(20) for c in range(1, 6)]
 
     result = CountRelay(counting, EventHubSink(producer)).relay(batch)
 
     assert (result.forwarded, result.duplicates) == (100, 0)
     assert sorted(e["event_id"] for e in sent_events(producer)) == sorted(
-        count(m, camera=f"C{c:02d}").event_id for m in range(20) for c in range(1, 6))
+        count_event(m, camera=f"C{c:02d}").event_id for m in range(20) for c in range(1, 6))
     assert len(containers.sent_marks()) == 100
     assert 1 < counting.most <= MARK_CONCURRENCY
 
@@ -228,17 +220,17 @@ def test_when_the_marks_cannot_be_read_the_batch_fails_and_nothing_is_sent(conta
     relay = CountRelay(UploadStorage(unreachable, sent=containers.sent.container_name), EventHubSink(producer))
 
     with pytest.raises(TransientError):
-        relay.relay([body(count(0))])
+        relay.relay([body(count_event(0))])
     assert producer.sent == []
 
 
 def test_the_mark_of_a_count_event_lives_under_its_own_prefix() -> None:
-    assert mark_name(count(0)) == f"counts/{count(0).event_id}"
+    assert mark_name(count_event(0)) == f"counts/{count_event(0).event_id}"
 
 
 def test_locally_relayed_counts_go_to_the_event_logs_counts_stream(marks: UploadStorage, tmp_path: Path) -> None:
     sink = create_count_sink(make_settings(FOOTFALL_EVENT_SINK="local", FOOTFALL_LOCAL_EVENT_LOG=tmp_path))
 
-    CountRelay(marks, sink).relay([body(count(0)), body(count(1))])
+    CountRelay(marks, sink).relay([body(count_event(0)), body(count_event(1))])
 
-    assert [e.event_id for e in read_counts(tmp_path)] == [count(0).event_id, count(1).event_id]
+    assert [e.event_id for e in read_counts(tmp_path)] == [count_event(0).event_id, count_event(1).event_id]

@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import azure.functions as func
 import pytest
-from ingest_helpers import Containers, RecordingProducer, registered_functions
+from ingest_helpers import Containers, RecordingProducer, count_event, registered_functions
 
 from functions import ingest
-from functions.contracts import CountEvent, LineCount, count_event_id
+from functions.contracts import CountEvent
 from functions.count_relay import mark_name
 from functions.sinks.local_log import read_counts
-
-T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
-
-
-def count(minute: int) -> CountEvent:
-    start = T0 + timedelta(minutes=minute)
-    return CountEvent(event_id=count_event_id("S0001", "C01", start), store_id="S0001", camera_id="C01",
-                      window_start=start, window_end=start + timedelta(minutes=1), frames=600,
-                      lines=[LineCount(line="door", entries=3, exits=2)])
 
 
 def hub_event(event: CountEvent) -> func.EventHubEvent:
@@ -65,11 +56,11 @@ def test_a_failed_batch_is_retried_for_as_long_as_it_takes(relay: Path) -> None:
 def test_invoking_the_function_relays_each_count_once(relay: Path, containers: Containers) -> None:
     relay_counts = registered_functions()["relay_counts"].get_user_function()
 
-    assert relay_counts([hub_event(count(0)), hub_event(count(1))]) is None
-    assert relay_counts([hub_event(count(0))]) is None  # a copy, hours later
+    assert relay_counts([hub_event(count_event(0)), hub_event(count_event(1))]) is None
+    assert relay_counts([hub_event(count_event(0))]) is None  # a copy, hours later
 
-    assert [e.event_id for e in read_counts(relay)] == [count(0).event_id, count(1).event_id]
-    assert sorted(containers.sent_marks()) == sorted(mark_name(count(m)) for m in (0, 1))
+    assert [e.event_id for e in read_counts(relay)] == [count_event(0).event_id, count_event(1).event_id]
+    assert sorted(containers.sent_marks()) == sorted(mark_name(count_event(m)) for m in (0, 1))
 
 
 def test_in_azure_the_function_sends_each_count_once_to_the_jobs_hub(
@@ -91,9 +82,9 @@ def test_in_azure_the_function_sends_each_count_once_to_the_jobs_hub(
     ingest.reset_processor()
     relay_counts = registered_functions()["relay_counts"].get_user_function()
 
-    relay_counts([hub_event(count(0)), hub_event(count(1))])
-    relay_counts([hub_event(count(0))])  # a copy, hours later
+    relay_counts([hub_event(count_event(0)), hub_event(count_event(1))])
+    relay_counts([hub_event(count_event(0))])  # a copy, hours later
 
     assert hubs == [None, "footfall-counts"]  # the ingest function's events hub (shared clients), then the counts hub
     sent = [json.loads(e.body_as_str())["event_id"] for batch in producer.sent for e in batch._internal_events]
-    assert sent == [count(0).event_id, count(1).event_id]
+    assert sent == [count_event(0).event_id, count_event(1).event_id]
